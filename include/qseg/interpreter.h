@@ -1,0 +1,76 @@
+// Runs a Graph: prepares every op once (checks, quantization multipliers), plans one arena for
+// all activations, then invokes the ops in order without allocating.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <vector>
+
+#include "qseg/graph.h"
+#include "qseg/status.h"
+
+namespace qseg {
+
+class Kernel;
+class ThreadPool;
+
+struct InterpreterOptions {
+  int num_threads = 1;
+  // Give every tensor its own memory so all intermediates can be read after invoke() (more
+  // memory); otherwise tensors with disjoint lifetimes share space.
+  bool preserve_all_tensors = false;
+  int64_t max_arena_bytes = int64_t{2} << 30;  // refuse plans larger than this (2 GiB)
+};
+
+class Interpreter {
+ public:
+  static Result<std::unique_ptr<Interpreter>> create(Graph graph,
+                                                     const InterpreterOptions& options = {});
+  ~Interpreter();
+  Interpreter(const Interpreter&) = delete;
+  Interpreter& operator=(const Interpreter&) = delete;
+
+  // Runs all ops. after_op, when given, is called after each op with its index: the op's
+  // outputs are valid at that moment even when their memory is reused later.
+  template <typename Fn>
+  void invoke(const Fn& after_op) {
+    for (size_t i = 0; i < kernels_.size(); ++i) {
+      run_op(i);
+      after_op(static_cast<int>(i));
+    }
+  }
+  void invoke() {
+    invoke([](int) {});
+  }
+
+  const Graph& graph() const { return graph_; }
+  const Tensor& tensor(int index) const { return graph_.tensors[index]; }
+  const Tensor& input_tensor(int i = 0) const { return graph_.tensors[graph_.inputs[i]]; }
+  const Tensor& output_tensor(int i = 0) const { return graph_.tensors[graph_.outputs[i]]; }
+
+  // Data of any tensor: inputs to fill before invoke, outputs and intermediates to read after
+  // (an intermediate holds its op's result until its memory is reused, unless
+  // preserve_all_tensors). Null for zero-size tensors.
+  void* tensor_data(int index) { return data_[index]; }
+  const void* tensor_data(int index) const { return data_[index]; }
+  std::span<uint8_t> input_bytes(int i = 0);
+  std::span<const uint8_t> output_bytes(int i = 0) const;
+
+  int64_t arena_bytes() const { return arena_bytes_; }
+  int num_threads() const;
+
+ private:
+  Interpreter() = default;
+  void run_op(size_t index);
+
+  Graph graph_;
+  std::vector<std::unique_ptr<Kernel>> kernels_;
+  std::vector<void*> data_;
+  std::vector<uint8_t> arena_storage_;  // arena_bytes_ plus room to align its start
+  uint8_t* arena_ = nullptr;
+  int64_t arena_bytes_ = 0;
+  std::unique_ptr<ThreadPool> pool_;
+};
+
+}  // namespace qseg

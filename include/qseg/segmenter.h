@@ -1,0 +1,72 @@
+// Segmenter: photo in, class-id mask out, through one model. It does what the published models
+// leave outside themselves: resize the photo to fit the model input (keeping its aspect ratio),
+// pad bottom/right with the mean pixel, run, crop the padding away and bring the labels back to
+// the photo's size. Every qseg tool that segments photos goes through this one path.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+
+#include "qseg/graph.h"
+#include "qseg/image.h"
+#include "qseg/interpreter.h"
+#include "qseg/status.h"
+#include "qseg/tflite.h"
+
+namespace qseg {
+
+struct SegmenterOptions {
+  int num_threads = 1;
+  // Float inputs get (pixel - mean) / std; DeepLab's convention maps [0, 255] to [-1, 1]. The
+  // padding is the mean pixel, i.e. 0 after normalization. Quantized (uint8) inputs take the
+  // pixels as they are and are padded with the input's zero point (128 for the published
+  // models, which were converted with mean 128 and std 128).
+  float float_mean = 127.5f;
+  float float_std = 127.5f;
+  ModelLimits model_limits;
+};
+
+struct SegmentTiming {
+  double preprocess_ms = 0;
+  double invoke_ms = 0;
+  double postprocess_ms = 0;
+  double total_ms() const { return preprocess_ms + invoke_ms + postprocess_ms; }
+};
+
+class Segmenter {
+ public:
+  static Result<std::unique_ptr<Segmenter>> create(Graph graph,
+                                                   const SegmenterOptions& options = {});
+  static Result<std::unique_ptr<Segmenter>> load(const std::filesystem::path& model,
+                                                 const SegmenterOptions& options = {});
+
+  // rgb: 3-channel image of any size. Returns a 1-channel image of class ids of the same size.
+  Result<Image> segment(const Image& rgb, SegmentTiming* timing = nullptr);
+
+  int input_width() const { return input_width_; }
+  int input_height() const { return input_height_; }
+  // True when the model ends in ARG_MAX (labels); false when it outputs per-class scores.
+  bool outputs_labels() const { return outputs_labels_; }
+  Interpreter& interpreter() { return *interpreter_; }
+
+ private:
+  Segmenter() = default;
+  Status preprocess(const Image& rgb, int* resized_width, int* resized_height);
+  Image labels_from_argmax(int resized_width, int resized_height, int width, int height) const;
+  Image labels_from_scores(int resized_width, int resized_height, int width, int height) const;
+
+  SegmenterOptions options_;
+  std::unique_ptr<Interpreter> interpreter_;
+  int input_width_ = 0, input_height_ = 0;
+  DataType input_type_ = DataType::kUInt8;
+  uint8_t input_pad_ = 128;
+  bool outputs_labels_ = true;
+};
+
+// The size an image of width x height takes when resized so that it fits into
+// max_width x max_height with its aspect ratio kept (the longer side, relative to the box,
+// becomes exact); images that already fit keep their size.
+void fit_size(int width, int height, int max_width, int max_height, int* out_width,
+              int* out_height);
+
+}  // namespace qseg

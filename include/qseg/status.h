@@ -1,0 +1,71 @@
+// Errors as values at API edges: Status (ok or a message) and Result<T> (a value or a Status).
+#pragma once
+
+#include <string>
+#include <utility>
+#include <variant>
+
+namespace qseg {
+
+// A failed Status carries one human-readable line naming the file, tensor or op at fault.
+class [[nodiscard]] Status {
+ public:
+  Status() = default;  // ok
+  static Status ok() { return Status(); }
+  static Status error(std::string message) { return Status(std::move(message), true); }
+
+  bool is_ok() const { return !failed_; }
+  const std::string& message() const { return message_; }
+
+  // Returns a copy whose message is "context: message" (for adding the file or op name).
+  Status with_context(const std::string& context) const {
+    return failed_ ? Status(context + ": " + message_, true) : *this;
+  }
+
+ private:
+  Status(std::string message, bool failed) : message_(std::move(message)), failed_(failed) {}
+  std::string message_;
+  bool failed_ = false;
+};
+
+template <typename T>
+class [[nodiscard]] Result {
+ public:
+  Result(T value) : state_(std::move(value)) {}         // NOLINT: implicit by design
+  Result(Status status) : state_(std::move(status)) {}  // NOLINT: must be an error
+
+  bool is_ok() const { return std::holds_alternative<T>(state_); }
+  const Status& status() const {
+    static const Status kOk;
+    return is_ok() ? kOk : std::get<Status>(state_);
+  }
+  T& value() & { return std::get<T>(state_); }
+  const T& value() const& { return std::get<T>(state_); }
+  T&& value() && { return std::get<T>(std::move(state_)); }
+  T* operator->() { return &value(); }
+  const T* operator->() const { return &value(); }
+  T& operator*() & { return value(); }
+
+ private:
+  std::variant<T, Status> state_;
+};
+
+}  // namespace qseg
+
+#define QSEG_CONCAT_INNER(a, b) a##b
+#define QSEG_CONCAT(a, b) QSEG_CONCAT_INNER(a, b)
+
+// Returns the Status from the enclosing function if it is an error.
+#define QSEG_RETURN_IF_ERROR(expr)                  \
+  do {                                              \
+    ::qseg::Status qseg_status_ = (expr);           \
+    if (!qseg_status_.is_ok()) return qseg_status_; \
+  } while (0)
+
+// `QSEG_ASSIGN_OR_RETURN(auto x, f());` declares x from a Result, or returns its error.
+#define QSEG_ASSIGN_OR_RETURN(lhs, expr) \
+  QSEG_ASSIGN_OR_RETURN_IMPL(QSEG_CONCAT(qseg_result_, __LINE__), lhs, expr)
+#define QSEG_ASSIGN_OR_RETURN_IMPL(tmp, lhs, expr) \
+  auto tmp = (expr);                               \
+  if (!tmp.is_ok()) return tmp.status();           \
+  lhs = std::move(tmp).value()

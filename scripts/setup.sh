@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Installs every build and test dependency of qseg from Debian's packages (idempotent).
+# Usage: scripts/setup.sh            (run as root, or with sudo available)
+set -euo pipefail
+
+packages=(
+  build-essential cmake ninja-build pkg-config git
+  clang libclang-rt-14-dev            # sanitizer builds
+  libflatbuffers-dev flatbuffers-compiler
+  libjpeg62-turbo-dev libpng-dev zlib1g-dev
+  libcli11-dev nlohmann-json3-dev libfmt-dev
+  libgtest-dev libgmock-dev googletest libbenchmark-dev
+)
+# The real TFLite oracle (tools/tflite-oracle) needs Node.js and npm; a machine may already carry a
+# Node.js build that bundles npm (and conflicts with Debian's npm package).
+if ! command -v npm >/dev/null 2>&1; then packages+=(nodejs npm); fi
+
+sudo_cmd=()
+if [ "$(id -u)" -ne 0 ]; then sudo_cmd=(sudo); fi
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  "${sudo_cmd[@]}" apt-get update -qq
+  "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+else
+  echo "setup: all Debian packages present"
+fi

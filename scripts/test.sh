@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Builds and runs every test: first the Release build, then the whole suite again under
+# AddressSanitizer + UndefinedBehaviorSanitizer (clang). Set QSEG_SKIP_SANITIZERS=1 to run only
+# the first pass while iterating.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+jobs=$(nproc)
+
+echo "== Release build and tests"
+scripts/build.sh "$@"
+ctest --test-dir build --output-on-failure --parallel "$jobs"
+
+if [ "${QSEG_SKIP_SANITIZERS:-0}" != 1 ]; then
+  echo "== ASan + UBSan build and tests"
+  CC=clang CXX=clang++ cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DQSEG_SANITIZE=ON "$@" >/dev/null
+  cmake --build build-asan --parallel "$jobs"
+  ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+    ctest --test-dir build-asan --output-on-failure --parallel "$jobs"
+fi

@@ -1,0 +1,72 @@
+// Image files: decoding JPEG, PNG and BMP (photos as RGB, label maps as class ids) and writing
+// PNGs (RGB, gray, and VOC-palette label maps). Built into qseg_imageio (libjpeg-turbo, libpng).
+//
+// Usage:
+//   QSEG_ASSIGN_OR_RETURN(Image photo, read_image("photo.jpg"));        // always 3 channels
+//   QSEG_ASSIGN_OR_RETURN(Image truth, read_label_image("mask.png"));   // 1 channel of ids
+//   QSEG_RETURN_IF_ERROR(write_label_png("prediction.png", labels));
+//
+// The format comes from the file's magic bytes, never its extension. Every failure is a Status
+// with one line naming the file ("photo.jpg: truncated or corrupt JPEG: ..."); corrupt input
+// never crashes, aborts or allocates more than the declared size, which is checked against
+// ImageLimits before any pixel buffer exists.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <span>
+#include <string_view>
+#include <vector>
+
+#include "qseg/image.h"
+#include "qseg/status.h"
+
+namespace qseg {
+
+// Bounds checked before allocating, so a crafted header cannot make us reserve gigabytes.
+struct ImageLimits {
+  int64_t max_pixels = int64_t{1} << 28;  // width * height
+  int max_side = 65535;                   // width and height each
+  int64_t max_file_bytes = int64_t{1} << 31;
+};
+
+enum class ImageFormat { kUnknown, kJpeg, kPng, kBmp };
+
+// The format announced by the first bytes (JPEG FF D8 FF, PNG's 8-byte signature, BMP "BM").
+ImageFormat detect_image_format(std::span<const uint8_t> bytes);
+
+// A photo as 3-channel RGB, whatever the file holds:
+//   JPEG: RGB/YCbCr or grayscale (CMYK/YCCK are rejected); truncated data is an error.
+//   PNG: gray, gray+alpha, RGB, RGBA, palette; 1..16 bits (16 is rounded to 8); alpha dropped.
+//   BMP: 1/4/8-bit palette, 16/24/32-bit (BI_RGB or BI_BITFIELDS); bottom-up or top-down.
+// `name` (usually the path) prefixes every error message.
+Result<Image> decode_image(std::span<const uint8_t> bytes, std::string_view name,
+                           const ImageLimits& limits = {});
+Result<Image> read_image(const std::filesystem::path& path, const ImageLimits& limits = {});
+
+// A label map as 1 channel of class ids: the raw indices of a palette PNG or a palette BMP (never
+// their colours), or the values of a gray PNG of at most 8 bits. Anything else (RGB, JPEG,
+// 16-bit) fails with "NAME: label image must be palette or 8-bit gray, got ...".
+Result<Image> decode_label_image(std::span<const uint8_t> bytes, std::string_view name,
+                                 const ImageLimits& limits = {});
+Result<Image> read_label_image(const std::filesystem::path& path, const ImageLimits& limits = {});
+
+// PNG bytes of a 1-channel (gray) or 3-channel (RGB) image.
+Result<std::vector<uint8_t>> encode_png(const Image& image, std::string_view name);
+// PNG bytes of a 1-channel label map as an 8-bit palette PNG with the PASCAL VOC colour map:
+// the indices are stored as they are, so decode_label_image returns the same ids.
+Result<std::vector<uint8_t>> encode_label_png(const Image& labels, std::string_view name);
+
+// Write the encodings above to `path` through a temporary file in the same folder that is then
+// renamed over it, so `path` is never left half-written.
+Status write_png(const std::filesystem::path& path, const Image& image);
+Status write_label_png(const std::filesystem::path& path, const Image& labels);
+
+// The whole file, with the errors worded like the decoders' ("cannot open X: No such file or
+// directory", "X: file is larger than ... bytes").
+Result<std::vector<uint8_t>> read_file_bytes(const std::filesystem::path& path,
+                                             int64_t max_bytes = int64_t{1} << 31);
+// Writes `bytes` to `path` atomically (temporary file in the same folder, then rename).
+Status write_file_atomically(const std::filesystem::path& path, std::span<const uint8_t> bytes);
+
+}  // namespace qseg

@@ -1,0 +1,209 @@
+// Format detection and dispatch to the codecs, whole-file reads, atomic writes and the checks
+// shared by the decoders (see image_io.h).
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <system_error>
+
+#include "imgproc/image_ops.h"
+#include "imgproc/io_internal.h"
+
+namespace qseg {
+namespace io {
+
+Status file_error(std::string_view name, std::string_view message) {
+  std::string text(name);
+  text += ": ";
+  text += message;
+  return Status::error(std::move(text));
+}
+
+Status label_format_error(std::string_view name, std::string_view what) {
+  return file_error(name, "label image must be palette or 8-bit gray, got " + std::string(what));
+}
+
+Status check_dimensions(std::string_view name, std::string_view format, int64_t width,
+                        int64_t height, const ImageLimits& limits) {
+  const std::string size = std::to_string(width) + "x" + std::to_string(height);
+  if (width <= 0 || height <= 0) {
+    return file_error(name, std::string(format) + " has invalid dimensions " + size);
+  }
+  if (width > limits.max_side || height > limits.max_side) {
+    return file_error(name, std::string(format) + " dimensions " + size + " exceed the limit of " +
+                                std::to_string(limits.max_side) + " pixels per side");
+  }
+  // Both factors are at most max_side (an int), so the product fits in int64.
+  if (width * height > limits.max_pixels) {
+    return file_error(name, std::string(format) + " dimensions " + size + " exceed the limit of " +
+                                std::to_string(limits.max_pixels) + " pixels");
+  }
+  return Status::ok();
+}
+
+}  // namespace io
+
+namespace {
+
+std::string errno_text(int error) {
+  return std::error_code(error, std::generic_category()).message();
+}
+
+// Closes a file descriptor when it goes out of scope.
+class FileDescriptor {
+ public:
+  explicit FileDescriptor(int fd) : fd_(fd) {}
+  ~FileDescriptor() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  FileDescriptor(const FileDescriptor&) = delete;
+  FileDescriptor& operator=(const FileDescriptor&) = delete;
+  int get() const { return fd_; }
+  // Closes now and reports close()'s errno (0 on success): write errors can surface here.
+  int close_now() {
+    const int result = ::close(fd_);
+    fd_ = -1;
+    return result == 0 ? 0 : errno;
+  }
+
+ private:
+  int fd_;
+};
+
+Result<Image> decode_as(std::span<const uint8_t> bytes, std::string_view name,
+                        const ImageLimits& limits, io::DecodeTarget target) {
+  if (bytes.empty()) return io::file_error(name, "empty file");
+  switch (detect_image_format(bytes)) {
+    case ImageFormat::kJpeg:
+      if (target == io::DecodeTarget::kLabels) return io::label_format_error(name, "JPEG");
+      return io::decode_jpeg(bytes, name, limits);
+    case ImageFormat::kPng:
+      return io::decode_png(bytes, name, limits, target);
+    case ImageFormat::kBmp:
+      return io::decode_bmp(bytes, name, limits, target);
+    case ImageFormat::kUnknown:
+      break;
+  }
+  return io::file_error(name, "not a JPEG, PNG or BMP file");
+}
+
+}  // namespace
+
+ImageFormat detect_image_format(std::span<const uint8_t> bytes) {
+  static constexpr uint8_t kPngSignature[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'};
+  if (bytes.size() >= 3 && bytes[0] == 0xFF && bytes[1] == 0xD8 && bytes[2] == 0xFF) {
+    return ImageFormat::kJpeg;
+  }
+  if (bytes.size() >= 8 && std::memcmp(bytes.data(), kPngSignature, 8) == 0) {
+    return ImageFormat::kPng;
+  }
+  if (bytes.size() >= 2 && bytes[0] == 'B' && bytes[1] == 'M') return ImageFormat::kBmp;
+  return ImageFormat::kUnknown;
+}
+
+Result<Image> decode_image(std::span<const uint8_t> bytes, std::string_view name,
+                           const ImageLimits& limits) {
+  return decode_as(bytes, name, limits, io::DecodeTarget::kRgb);
+}
+
+Result<Image> decode_label_image(std::span<const uint8_t> bytes, std::string_view name,
+                                 const ImageLimits& limits) {
+  return decode_as(bytes, name, limits, io::DecodeTarget::kLabels);
+}
+
+Result<Image> read_image(const std::filesystem::path& path, const ImageLimits& limits) {
+  QSEG_ASSIGN_OR_RETURN(const std::vector<uint8_t> bytes,
+                        read_file_bytes(path, limits.max_file_bytes));
+  return decode_image(bytes, path.string(), limits);
+}
+
+Result<Image> read_label_image(const std::filesystem::path& path, const ImageLimits& limits) {
+  QSEG_ASSIGN_OR_RETURN(const std::vector<uint8_t> bytes,
+                        read_file_bytes(path, limits.max_file_bytes));
+  return decode_label_image(bytes, path.string(), limits);
+}
+
+Result<std::vector<uint8_t>> encode_png(const Image& image, std::string_view name) {
+  return io::encode_png_bytes(image, name, nullptr);
+}
+
+Result<std::vector<uint8_t>> encode_label_png(const Image& labels, std::string_view name) {
+  return io::encode_png_bytes(labels, name, &voc_colormap());
+}
+
+Status write_png(const std::filesystem::path& path, const Image& image) {
+  QSEG_ASSIGN_OR_RETURN(const std::vector<uint8_t> bytes, encode_png(image, path.string()));
+  return write_file_atomically(path, bytes);
+}
+
+Status write_label_png(const std::filesystem::path& path, const Image& labels) {
+  QSEG_ASSIGN_OR_RETURN(const std::vector<uint8_t> bytes, encode_label_png(labels, path.string()));
+  return write_file_atomically(path, bytes);
+}
+
+Result<std::vector<uint8_t>> read_file_bytes(const std::filesystem::path& path, int64_t max_bytes) {
+  const std::string name = path.string();
+  FileDescriptor file(::open(name.c_str(), O_RDONLY | O_CLOEXEC));
+  if (file.get() < 0) return Status::error("cannot open " + name + ": " + errno_text(errno));
+  struct stat info {};
+  if (::fstat(file.get(), &info) != 0) {
+    return Status::error("cannot read " + name + ": " + errno_text(errno));
+  }
+  if (S_ISDIR(info.st_mode))
+    return Status::error("cannot read " + name + ": " + errno_text(EISDIR));
+  const std::string too_large = "file is larger than " + std::to_string(max_bytes) + " bytes";
+  if (info.st_size > max_bytes) return io::file_error(name, too_large);
+
+  // st_size is only a hint (0 for pipes; files can grow): read until end of file.
+  std::vector<uint8_t> bytes(static_cast<size_t>(info.st_size > 0 ? info.st_size : 0) + 1);
+  size_t used = 0;
+  while (true) {
+    if (used == bytes.size()) {
+      if (static_cast<int64_t>(used) > max_bytes) return io::file_error(name, too_large);
+      bytes.resize(std::max<size_t>(bytes.size() * 2, 65536));
+    }
+    const ssize_t n = ::read(file.get(), bytes.data() + used, bytes.size() - used);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return Status::error("cannot read " + name + ": " + errno_text(errno));
+    if (n == 0) break;
+    used += static_cast<size_t>(n);
+  }
+  if (static_cast<int64_t>(used) > max_bytes) return io::file_error(name, too_large);
+  bytes.resize(used);
+  return bytes;
+}
+
+Status write_file_atomically(const std::filesystem::path& path, std::span<const uint8_t> bytes) {
+  static std::atomic<uint64_t> counter{0};
+  const std::string name = path.string();
+  // A unique name in the destination folder, so the final rename stays on one file system.
+  std::string temp_filename = ".";
+  temp_filename += path.filename().string();
+  temp_filename +=
+      ".tmp-" + std::to_string(::getpid()) + "-" + std::to_string(counter.fetch_add(1));
+  const std::filesystem::path temp = path.parent_path() / temp_filename;
+  const std::string temp_name = temp.string();
+  FileDescriptor file(::open(temp_name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666));
+  if (file.get() < 0) return Status::error("cannot write " + name + ": " + errno_text(errno));
+
+  auto fail = [&](int error) {
+    ::unlink(temp_name.c_str());
+    return Status::error("cannot write " + name + ": " + errno_text(error));
+  };
+  size_t written = 0;
+  while (written < bytes.size()) {
+    const ssize_t n = ::write(file.get(), bytes.data() + written, bytes.size() - written);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return fail(errno);
+    written += static_cast<size_t>(n);
+  }
+  if (const int error = file.close_now(); error != 0) return fail(error);
+  if (::rename(temp_name.c_str(), name.c_str()) != 0) return fail(errno);
+  return Status::ok();
+}
+
+}  // namespace qseg

@@ -1,0 +1,43 @@
+// Shared by the codec files of qseg_imageio (io_*.cc): the per-format decoders and encoders
+// behind image_io.h, and the checks and error wording they have in common. Not a public API.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "imgproc/image_io.h"
+
+namespace qseg::io {
+
+// What the caller wants out of a file: a 3-channel RGB photo, or 1 channel of class ids.
+enum class DecodeTarget { kRgb, kLabels };
+
+// "NAME: message" as a failed Status.
+Status file_error(std::string_view name, std::string_view message);
+
+// "NAME: label image must be palette or 8-bit gray, got WHAT".
+Status label_format_error(std::string_view name, std::string_view what);
+
+// Rejects width or height <= 0 or over limits.max_side, and width * height over
+// limits.max_pixels; `format` names the file type in the message. Call before allocating.
+Status check_dimensions(std::string_view name, std::string_view format, int64_t width,
+                        int64_t height, const ImageLimits& limits);
+
+Result<Image> decode_jpeg(std::span<const uint8_t> bytes, std::string_view name,
+                          const ImageLimits& limits);
+Result<Image> decode_png(std::span<const uint8_t> bytes, std::string_view name,
+                         const ImageLimits& limits, DecodeTarget target);
+Result<Image> decode_bmp(std::span<const uint8_t> bytes, std::string_view name,
+                         const ImageLimits& limits, DecodeTarget target);
+
+// An 8-bit PNG of `image` (1 or 3 channels), or with `palette` an 8-bit palette PNG of a 1-channel
+// image (the palette has 256 RGB entries).
+Result<std::vector<uint8_t>> encode_png_bytes(
+    const Image& image, std::string_view name,
+    const std::array<std::array<uint8_t, 3>, 256>* palette);
+
+}  // namespace qseg::io

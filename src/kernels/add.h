@@ -1,0 +1,48 @@
+// ADD: the parameters prepared once from the graph, and the reference kernels. Inputs of the same
+// shape, or of shapes that broadcast NumPy-style (dims aligned from the right, each pair equal or
+// one of them 1; rank up to kMaxRank).
+#pragma once
+
+#include <array>
+#include <cstdint>
+
+#include "qseg/graph.h"
+#include "qseg/status.h"
+#include "quant/quant.h"
+
+namespace qseg::kernels {
+
+struct AddParams {
+  static constexpr int kMaxRank = 6;
+
+  DataType type = DataType::kFloat32;  // of both inputs and the output: uint8, int8 or float32
+  int64_t size = 0;                    // output elements
+  // Broadcasting only: the output dims (rank `rank`) and each input's element strides along
+  // them, 0 where that input has size 1 and is repeated.
+  bool broadcast = false;
+  int32_t rank = 0;
+  std::array<int64_t, kMaxRank> output_dims{};
+  std::array<int64_t, kMaxRank> input1_strides{};
+  std::array<int64_t, kMaxRank> input2_strides{};
+  quant::AddQuantization quantization;  // uint8 and int8 kernels
+  quant::QuantizedRange activation_range;
+  quant::FloatRange float_activation_range;  // float32 kernel
+};
+
+// Inputs: two tensors. Options: AddOptions (absent means no activation). The output may have
+// its own scale and zero point.
+Result<AddParams> prepare_add(const Graph& graph, const Op& op);
+
+namespace ref {
+
+// Each computes output elements [begin, end) (flat, row-major). uint8/int8 follow TFLite's
+// fixed-point scheme (quant::add_quantized); float32 adds and clamps.
+void add_uint8(const AddParams& params, const uint8_t* input1, const uint8_t* input2,
+               uint8_t* output, int64_t begin, int64_t end);
+void add_int8(const AddParams& params, const int8_t* input1, const int8_t* input2, int8_t* output,
+              int64_t begin, int64_t end);
+void add_float(const AddParams& params, const float* input1, const float* input2, float* output,
+               int64_t begin, int64_t end);
+
+}  // namespace ref
+}  // namespace qseg::kernels

@@ -1,0 +1,35 @@
+// The contract between the interpreter and every op: a Kernel is created once from the graph
+// (checks, quantization multipliers, weight preparation) and then run many times without
+// allocating, reading and writing tensors through pointers the interpreter provides.
+#pragma once
+
+#include <memory>
+#include <span>
+#include <string>
+
+#include "qseg/graph.h"
+#include "qseg/status.h"
+
+namespace qseg {
+
+class ThreadPool;
+
+struct KernelContext {
+  // tensors[i] is the data of graph tensor i: constants point at Tensor::data, activations into
+  // the interpreter's arena. Entries of tensors an op does not use may be null.
+  std::span<void* const> tensors;
+  ThreadPool* pool = nullptr;  // never null while running
+};
+
+class Kernel {
+ public:
+  virtual ~Kernel() = default;
+  virtual void run(const KernelContext& context) const = 0;
+};
+
+// Checks op `op_index` of `graph` (input/output count, types, shapes against the op's semantics,
+// quantization parameters) and returns its prepared kernel. Errors name the op and its index,
+// e.g. "op 12 (CONV_2D): weights must be uint8 or int8, got int64".
+Result<std::unique_ptr<Kernel>> create_kernel(const Graph& graph, int op_index);
+
+}  // namespace qseg

@@ -1,0 +1,201 @@
+// The one home of qseg's quantization arithmetic: scales and zero points, fixed-point
+// multipliers with TFLite's rounding, requantization and activation ranges. Kernels, fake
+// quantization in training and the converter all call these, so they cannot drift apart.
+#pragma once
+
+#include <cmath>
+#include <cstdint>
+#include <limits>
+
+#include "qseg/graph.h"
+
+namespace qseg::quant {
+
+// A real multiplier M > 0 represented as quantized_multiplier * 2^(shift - 31), with
+// quantized_multiplier in [2^30, 2^31). shift > 0 means a left shift. This is TFLite's
+// QuantizeMultiplier: M's fraction from frexp, rounded to 31 bits (half away from zero).
+struct FixedPointMultiplier {
+  int32_t multiplier = 0;
+  int32_t shift = 0;
+};
+FixedPointMultiplier quantize_multiplier(double real_multiplier);
+
+// (a * b * 2) / 2^32 rounded to nearest, saturating the single overflow case
+// a == b == INT32_MIN (gemmlowp's SaturatingRoundingDoublingHighMul). Ties of a positive
+// product round up, ties of a negative one toward zero (gemmlowp's nudge is 1 - 2^30 there):
+// -1.5 -> -1.
+int32_t saturating_rounding_doubling_high_mul(int32_t a, int32_t b);
+
+// x / 2^exponent rounded half away from zero (gemmlowp's RoundingDivideByPOT), 0 <= exponent <= 31.
+int32_t rounding_divide_by_pot(int32_t x, int32_t exponent);
+
+// x * M for M given as FixedPointMultiplier, with TFLite's default double rounding:
+// RoundingDivideByPOT(SaturatingRoundingDoublingHighMul(x << left, m), right). Rounding twice
+// can be one off the exactly rounded product (1000 / 3 gives 334). Where x << left would
+// overflow 32 bits (undefined in TFLite) the exact product is rounded and saturated instead.
+int32_t multiply_by_quantized_multiplier(int32_t x, FixedPointMultiplier m);
+
+// Effective multiplier of a convolution: input_scale * weight_scale / output_scale, computed as
+// TFLite does (the float product of the two input scales, then double division).
+double convolution_multiplier(float input_scale, float weight_scale, float output_scale);
+
+// Quantizes a real value with TFLite's rounding: zero_point + round(value / scale), where the
+// division is in float and round() is half away from zero; saturated to [qmin, qmax].
+int32_t quantize_value(float value, float scale, int32_t zero_point, int32_t qmin, int32_t qmax);
+
+inline float dequantize_value(int32_t q, float scale, int32_t zero_point) {
+  return scale * static_cast<float>(q - zero_point);
+}
+
+template <typename T>
+constexpr int32_t qmin() {
+  return std::numeric_limits<T>::min();
+}
+template <typename T>
+constexpr int32_t qmax() {
+  return std::numeric_limits<T>::max();
+}
+
+// The quantized interval a fused activation clamps to (TFLite's
+// CalculateActivationRangeQuantized): RELU clamps below at the zero point, RELU6 also above at
+// quantize(6), RELU_N1_TO_1 to [quantize(-1), quantize(1)], all within [qmin, qmax].
+struct QuantizedRange {
+  int32_t min = 0;
+  int32_t max = 0;
+};
+QuantizedRange activation_range(Activation activation, float scale, int32_t zero_point,
+                                int32_t qmin, int32_t qmax);
+
+struct FloatRange {
+  float min = -std::numeric_limits<float>::infinity();
+  float max = std::numeric_limits<float>::infinity();
+};
+FloatRange activation_range_float(Activation activation);
+
+// Clamps an int32 accumulator already requantized and offset into [range.min, range.max].
+inline int32_t clamp(int32_t v, QuantizedRange range) {
+  return v < range.min ? range.min : (v > range.max ? range.max : v);
+}
+
+// Scale and zero point covering [min, max] with quantized values [qmin, qmax], the range first
+// widened to contain 0 and the zero point nudged to an integer (TensorFlow's FakeQuant rules).
+struct ScaleZeroPoint {
+  float scale = 1.0f;
+  int32_t zero_point = 0;
+};
+ScaleZeroPoint choose_quantization(float min, float max, int32_t qmin, int32_t qmax);
+
+// The grid of a fake-quantization node (TensorFlow's FakeQuantWithMinMaxVars, which training's
+// fake quantization replicates): choose_quantization over [min, max] with num_bits bits, quantized
+// values [qmin, qmax] = [narrow_range ? 1 : 0, 2^num_bits - 1] (narrow range, used for weights,
+// leaves out the lowest code), and the nudged real range [(qmin - zero_point) * scale,
+// (qmax - zero_point) * scale] whose ends are exactly representable and which contains 0.
+struct FakeQuantGrid {
+  float scale = 1.0f;
+  int32_t zero_point = 0;
+  int32_t qmin = 0;
+  int32_t qmax = 255;
+  float nudged_min = 0.0f;
+  float nudged_max = 0.0f;
+};
+FakeQuantGrid fake_quant_grid(float min, float max, int num_bits, bool narrow_range);
+
+// One value through the grid as TensorFlow computes it: clamp to [nudged_min, nudged_max], then
+// floor((v - nudged_min) / scale + 0.5) * scale + nudged_min, the division done as a multiply by
+// the float reciprocal of scale. The argument of floor is >= 0, so this rounds half away from zero.
+inline float fake_quantize_value(float value, const FakeQuantGrid& grid) {
+  const float clamped = value < grid.nudged_min
+                            ? grid.nudged_min
+                            : (value > grid.nudged_max ? grid.nudged_max : value);
+  const float inverse_scale = 1.0f / grid.scale;
+  return std::floor((clamped - grid.nudged_min) * inverse_scale + 0.5f) * grid.scale +
+         grid.nudged_min;
+}
+
+// ---- Helpers of particular kernels, here so that every variant of a kernel shares them. ----
+
+// The int8 per-channel convolution multiplier as TFLite's PopulateConvolutionQuantizationParams
+// computes it: every scale widened to double before the product (unlike convolution_multiplier,
+// whose float product TFLite keeps for its uint8 per-tensor kernels).
+double per_channel_convolution_multiplier(float input_scale, float weight_scale,
+                                          float output_scale);
+
+// value + offset clamped to range, the sum taken in 64 bits so that no multiplier or zero point
+// can overflow it.
+inline int32_t offset_and_clamp(int32_t value, int32_t offset, QuantizedRange range) {
+  const int64_t sum = static_cast<int64_t>(value) + offset;
+  return static_cast<int32_t>(sum < range.min ? range.min : (sum > range.max ? range.max : sum));
+}
+
+// TFLite's Requantize (QUANTIZE between integer types): (q - input_zero_point) times the
+// multiplier of input_scale / output_scale, plus output_zero_point, clamped to range.
+inline int32_t requantize(int32_t q, int32_t input_zero_point, FixedPointMultiplier multiplier,
+                          int32_t output_zero_point, QuantizedRange range) {
+  return offset_and_clamp(multiply_by_quantized_multiplier(q - input_zero_point, multiplier),
+                          output_zero_point, range);
+}
+
+// TFLite's 8-bit ADD: each input, offset by its zero point, is shifted left by left_shift bits
+// and rescaled to the common scale 2 * max(scale1, scale2); the sum is rescaled to the output.
+// Bound: |q + offset| <= 255, so the shifted values stay below 2^28 and, both input
+// multipliers being at most 1/2, so does the scaled sum.
+struct AddQuantization {
+  int32_t input1_offset = 0;  // -zero_point of input 1
+  int32_t input2_offset = 0;  // -zero_point of input 2
+  int32_t output_offset = 0;  // zero_point of the output
+  int32_t left_shift = 20;
+  FixedPointMultiplier input1_multiplier;
+  FixedPointMultiplier input2_multiplier;
+  FixedPointMultiplier output_multiplier;
+};
+AddQuantization add_quantization(float input1_scale, int32_t input1_zero_point, float input2_scale,
+                                 int32_t input2_zero_point, float output_scale,
+                                 int32_t output_zero_point);
+
+inline int32_t add_quantized(int32_t q1, int32_t q2, const AddQuantization& p,
+                             QuantizedRange range) {
+  const int32_t shifted1 = (q1 + p.input1_offset) * (int32_t{1} << p.left_shift);
+  const int32_t shifted2 = (q2 + p.input2_offset) * (int32_t{1} << p.left_shift);
+  const int32_t scaled1 = multiply_by_quantized_multiplier(shifted1, p.input1_multiplier);
+  const int32_t scaled2 = multiply_by_quantized_multiplier(shifted2, p.input2_multiplier);
+  return offset_and_clamp(multiply_by_quantized_multiplier(scaled1 + scaled2, p.output_multiplier),
+                          p.output_offset, range);
+}
+
+// TFLite's ConcatenationWithScaling, in float: out = round(q * scale + bias) + output_zero_point
+// with scale = input_scale * (1 / output_scale) and bias = -input_zero_point * scale, rounding
+// half away from zero. The float result is saturated before conversion (TFLite converts first,
+// which only differs where its conversion would be undefined).
+struct FloatRescale {
+  float scale = 1.0f;
+  float bias = 0.0f;
+  int32_t output_zero_point = 0;
+};
+FloatRescale float_rescale(float input_scale, int32_t input_zero_point, float output_scale,
+                           int32_t output_zero_point);
+
+// Rounds a float half away from zero and saturates it to [qmin, qmax]; NaN gives 0 (clamped).
+inline int32_t round_and_clamp(float value, int32_t qmin, int32_t qmax) {
+  if (std::isnan(value)) return qmin > 0 ? qmin : (qmax < 0 ? qmax : 0);
+  const float rounded = std::round(value);
+  if (rounded <= static_cast<float>(qmin)) return qmin;
+  if (rounded >= static_cast<float>(qmax)) return qmax;
+  return static_cast<int32_t>(rounded);
+}
+
+inline int32_t apply_float_rescale(int32_t q, const FloatRescale& r, int32_t qmin, int32_t qmax) {
+  constexpr int32_t kBound = int32_t{1} << 30;  // far outside any 8-bit range, no overflow
+  const int32_t rounded =
+      round_and_clamp(static_cast<float>(q) * r.scale + r.bias, -kBound, kBound);
+  return offset_and_clamp(rounded, r.output_zero_point, {qmin, qmax});
+}
+
+// numerator / denominator (denominator > 0) rounded half away from zero: TFLite's average
+// pooling rounding ((sum + count / 2) / count for the non-negative uint8 sums, and the mirrored
+// form for negative int8 sums).
+inline int64_t rounding_divide(int64_t numerator, int64_t denominator) {
+  return numerator >= 0 ? (numerator + denominator / 2) / denominator
+                        : (numerator - denominator / 2) / denominator;
+}
+
+}  // namespace qseg::quant

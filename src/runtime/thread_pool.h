@@ -1,0 +1,58 @@
+// A fixed pool of worker threads with a blocking parallel_for; no allocation per call.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace qseg {
+
+class ThreadPool {
+ public:
+  // num_threads counts the calling thread: 1 means no workers and everything runs inline.
+  explicit ThreadPool(int num_threads);
+  ~ThreadPool();
+  ThreadPool(const ThreadPool&) = delete;
+  ThreadPool& operator=(const ThreadPool&) = delete;
+
+  int num_threads() const { return static_cast<int>(workers_.size()) + 1; }
+
+  // Splits [0, n) into at most num_threads() contiguous chunks and calls fn(begin, end) on each,
+  // the caller taking the first; returns when all are done. Chunk boundaries depend only on n
+  // and the thread count, so results are deterministic when chunks write disjoint outputs.
+  template <typename Fn>
+  void parallel_for(int64_t n, const Fn& fn) {
+    if (n <= 0) return;
+    const int64_t chunks = std::min<int64_t>(n, num_threads());
+    if (chunks == 1) {
+      fn(int64_t{0}, n);
+      return;
+    }
+    auto trampoline = [](const void* f, int64_t b, int64_t e) {
+      (*static_cast<const Fn*>(f))(b, e);
+    };
+    run_chunks(n, chunks, trampoline, &fn);
+  }
+
+ private:
+  using ChunkFn = void (*)(const void*, int64_t, int64_t);
+  void run_chunks(int64_t n, int64_t chunks, ChunkFn fn, const void* ctx);
+  void worker_loop(int worker_index);
+
+  std::vector<std::thread> workers_;
+  std::mutex mutex_;
+  std::condition_variable work_ready_;
+  std::condition_variable work_done_;
+  uint64_t generation_ = 0;
+  int pending_ = 0;
+  bool stopping_ = false;
+  // The current job, valid while pending_ > 0.
+  ChunkFn job_fn_ = nullptr;
+  const void* job_ctx_ = nullptr;
+  int64_t job_n_ = 0;
+  int64_t job_chunks_ = 0;
+};
+
+}  // namespace qseg

@@ -1,0 +1,496 @@
+// .tflite FlatBuffer -> Graph. The buffer is verified with the FlatBuffers Verifier, then every
+// index, shape, type, quantization vector and buffer size is checked against the IR's rules.
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+#include <limits>
+#include <string>
+
+#include "qseg/tflite.h"
+#include "tflite/schema_generated.h"
+
+namespace qseg {
+namespace {
+
+using Offsets = flatbuffers::Vector<int32_t>;
+
+std::string tensor_label(int index, const ::tflite::Tensor* t) {
+  std::string label = "tensor " + std::to_string(index);
+  if (t && t->name()) label += " '" + t->name()->str() + "'";
+  return label;
+}
+
+Result<DataType> map_type(::tflite::TensorType type) {
+  switch (type) {
+    case ::tflite::TensorType::FLOAT32:
+      return DataType::kFloat32;
+    case ::tflite::TensorType::INT32:
+      return DataType::kInt32;
+    case ::tflite::TensorType::UINT8:
+      return DataType::kUInt8;
+    case ::tflite::TensorType::INT64:
+      return DataType::kInt64;
+    case ::tflite::TensorType::INT8:
+      return DataType::kInt8;
+    case ::tflite::TensorType::INT16:
+      return DataType::kInt16;
+    case ::tflite::TensorType::BOOL:
+      return DataType::kBool;
+    default:
+      break;
+  }
+  const char* name = ::tflite::EnumNameTensorType(type);
+  return Status::error(std::string("type ") +
+                       (name && *name ? name : std::to_string(static_cast<int>(type))) +
+                       " is not supported");
+}
+
+Result<Activation> map_activation(::tflite::ActivationFunctionType a) {
+  switch (a) {
+    case ::tflite::ActivationFunctionType::NONE:
+      return Activation::kNone;
+    case ::tflite::ActivationFunctionType::RELU:
+      return Activation::kRelu;
+    case ::tflite::ActivationFunctionType::RELU_N1_TO_1:
+      return Activation::kReluN1To1;
+    case ::tflite::ActivationFunctionType::RELU6:
+      return Activation::kRelu6;
+    default:
+      break;
+  }
+  return Status::error("fused activation " + std::to_string(static_cast<int>(a)) +
+                       " is not supported");
+}
+
+Result<Padding> map_padding(::tflite::Padding p) {
+  switch (p) {
+    case ::tflite::Padding::SAME:
+      return Padding::kSame;
+    case ::tflite::Padding::VALID:
+      return Padding::kValid;
+  }
+  return Status::error("padding " + std::to_string(static_cast<int>(p)) + " is not valid");
+}
+
+Status check_positive(int32_t value, const char* what) {
+  if (value < 1)
+    return Status::error(std::string(what) + " must be >= 1, got " + std::to_string(value));
+  return Status::ok();
+}
+
+Result<Tensor> read_tensor(int index, const ::tflite::Tensor* t, const ::tflite::Model* model,
+                           const ModelLimits& limits) {
+  Tensor tensor;
+  if (t->name()) tensor.name = t->name()->str();
+  QSEG_ASSIGN_OR_RETURN(tensor.type, map_type(t->type()));
+  if (t->is_variable()) return Status::error("variable tensors are not supported");
+  if (t->shape()) {
+    if (static_cast<int64_t>(t->shape()->size()) > limits.max_rank) {
+      return Status::error("rank " + std::to_string(t->shape()->size()) + " exceeds the limit " +
+                           std::to_string(limits.max_rank));
+    }
+    const int64_t max_elements =
+        limits.max_tensor_bytes / static_cast<int64_t>(data_type_size(tensor.type));
+    int64_t elements = 1;
+    for (int32_t d : *t->shape()) {
+      if (d < 0) return Status::error("negative dimension " + std::to_string(d) + " in shape");
+      elements *= d;  // cannot overflow: both factors are bounded by max_elements before this
+      if (elements > max_elements) {
+        return Status::error("shape holds more than " + std::to_string(limits.max_tensor_bytes) +
+                             " bytes (raise the tensor size limit to load it)");
+      }
+      tensor.shape.push_back(d);
+    }
+  }
+  // Quantization: scale and zero_point vectors of equal length, 1 or the size of the quantized
+  // dimension; finite positive scales; zero points within the type's range.
+  if (const auto* q = t->quantization(); q && q->scale() && q->scale()->size() > 0) {
+    if (q->details_type() != ::tflite::QuantizationDetails::NONE) {
+      return Status::error("custom quantization is not supported");
+    }
+    const auto n = q->scale()->size();
+    if (!q->zero_point() || q->zero_point()->size() != n) {
+      return Status::error("quantization has " + std::to_string(n) + " scales but " +
+                           std::to_string(q->zero_point() ? q->zero_point()->size() : 0) +
+                           " zero points");
+    }
+    const int32_t dim = q->quantized_dimension();
+    if (n > 1) {
+      if (dim < 0 || dim >= static_cast<int32_t>(tensor.shape.size()) ||
+          static_cast<int64_t>(n) != tensor.shape[dim]) {
+        return Status::error("per-channel quantization with " + std::to_string(n) +
+                             " scales does not match dimension " + std::to_string(dim) +
+                             " of the shape");
+      }
+    }
+    tensor.quant.quantized_dimension = dim;
+    for (uint32_t i = 0; i < n; ++i) {
+      const float s = q->scale()->Get(i);
+      if (!(s > 0.0f) || !std::isfinite(s))
+        return Status::error("quantization scale " + std::to_string(s) +
+                             " is not a finite positive number");
+      const int64_t zp = q->zero_point()->Get(i);
+      if (zp < -32768 || zp > 65535)
+        return Status::error("zero point " + std::to_string(zp) + " is out of range");
+      tensor.quant.scale.push_back(s);
+      tensor.quant.zero_point.push_back(zp);
+    }
+  }
+  // Constant data.
+  const uint32_t buffer_index = t->buffer();
+  const auto* buffers = model->buffers();
+  const uint32_t buffer_count = buffers ? buffers->size() : 0;
+  if (buffer_index != 0 || buffer_count > 0) {
+    if (buffer_index >= buffer_count) {
+      return Status::error("buffer index " + std::to_string(buffer_index) + " is out of range (" +
+                           std::to_string(buffer_count) + " buffers)");
+    }
+    const auto* buffer = buffers->Get(buffer_index);
+    if (buffer && (buffer->offset() != 0 || buffer->size() != 0)) {
+      return Status::error("buffer " + std::to_string(buffer_index) +
+                           " is stored outside the FlatBuffer, which qseg does not support");
+    }
+    if (buffer && buffer->data() && buffer->data()->size() > 0) {
+      const int64_t expected = tensor.byte_size();
+      if (static_cast<int64_t>(buffer->data()->size()) != expected) {
+        return Status::error("buffer " + std::to_string(buffer_index) + " holds " +
+                             std::to_string(buffer->data()->size()) + " bytes, the shape needs " +
+                             std::to_string(expected));
+      }
+      tensor.data.assign(buffer->data()->begin(), buffer->data()->end());
+      tensor.is_constant = true;
+    }
+  }
+  (void)index;
+  return tensor;
+}
+
+Result<OpType> map_op_type(::tflite::BuiltinOperator code, const ::tflite::OperatorCode* oc) {
+  using B = ::tflite::BuiltinOperator;
+  switch (code) {
+    case B::ADD:
+      return OpType::kAdd;
+    case B::AVERAGE_POOL_2D:
+      return OpType::kAveragePool2d;
+    case B::CONCATENATION:
+      return OpType::kConcatenation;
+    case B::CONV_2D:
+      return OpType::kConv2d;
+    case B::DEPTHWISE_CONV_2D:
+      return OpType::kDepthwiseConv2d;
+    case B::DEQUANTIZE:
+      return OpType::kDequantize;
+    case B::QUANTIZE:
+      return OpType::kQuantize;
+    case B::RESIZE_BILINEAR:
+      return OpType::kResizeBilinear;
+    case B::RESHAPE:
+      return OpType::kReshape;
+    case B::ARG_MAX:
+      return OpType::kArgMax;
+    default:
+      break;
+  }
+  if (code == B::CUSTOM) {
+    return Status::error("custom operator '" +
+                         (oc->custom_code() ? oc->custom_code()->str() : std::string()) +
+                         "' is not supported");
+  }
+  const char* name = ::tflite::EnumNameBuiltinOperator(code);
+  return Status::error((name && *name
+                            ? std::string(name)
+                            : "builtin operator " + std::to_string(static_cast<int32_t>(code))) +
+                       " is not supported");
+}
+
+// Each op expects one options table; a file may leave it out, meaning all defaults.
+template <typename Options>
+const Options* options_or_null(const ::tflite::Operator* op, ::tflite::BuiltinOptions expected,
+                               Status* status) {
+  if (op->builtin_options_type() == ::tflite::BuiltinOptions::NONE) return nullptr;
+  if (op->builtin_options_type() != expected) {
+    *status = Status::error(std::string("options are ") +
+                            ::tflite::EnumNameBuiltinOptions(op->builtin_options_type()) +
+                            ", expected " + ::tflite::EnumNameBuiltinOptions(expected));
+    return nullptr;
+  }
+  return static_cast<const Options*>(op->builtin_options());
+}
+
+Result<OpOptions> read_options(OpType type, const ::tflite::Operator* op) {
+  using BO = ::tflite::BuiltinOptions;
+  Status status;
+  switch (type) {
+    case OpType::kConv2d: {
+      Conv2dOptions o;
+      if (const auto* f =
+              options_or_null<::tflite::Conv2DOptions>(op, BO::Conv2DOptions, &status)) {
+        QSEG_ASSIGN_OR_RETURN(o.padding, map_padding(f->padding()));
+        QSEG_ASSIGN_OR_RETURN(o.activation, map_activation(f->fused_activation_function()));
+        o.stride_w = f->stride_w();
+        o.stride_h = f->stride_h();
+        o.dilation_w = f->dilation_w_factor();
+        o.dilation_h = f->dilation_h_factor();
+      }
+      QSEG_RETURN_IF_ERROR(status);
+      QSEG_RETURN_IF_ERROR(check_positive(o.stride_w, "stride_w"));
+      QSEG_RETURN_IF_ERROR(check_positive(o.stride_h, "stride_h"));
+      QSEG_RETURN_IF_ERROR(check_positive(o.dilation_w, "dilation_w_factor"));
+      QSEG_RETURN_IF_ERROR(check_positive(o.dilation_h, "dilation_h_factor"));
+      return OpOptions(o);
+    }
+    case OpType::kDepthwiseConv2d: {
+      DepthwiseConv2dOptions o;
+      if (const auto* f = options_or_null<::tflite::DepthwiseConv2DOptions>(
+              op, BO::DepthwiseConv2DOptions, &status)) {
+        QSEG_ASSIGN_OR_RETURN(o.padding, map_padding(f->padding()));
+        QSEG_ASSIGN_OR_RETURN(o.activation, map_activation(f->fused_activation_function()));
+        o.stride_w = f->stride_w();
+        o.stride_h = f->stride_h();
+        o.dilation_w = f->dilation_w_factor();
+        o.dilation_h = f->dilation_h_factor();
+        o.depth_multiplier = f->depth_multiplier();
+      }
+      QSEG_RETURN_IF_ERROR(status);
+      QSEG_RETURN_IF_ERROR(check_positive(o.stride_w, "stride_w"));
+      QSEG_RETURN_IF_ERROR(check_positive(o.stride_h, "stride_h"));
+      QSEG_RETURN_IF_ERROR(check_positive(o.dilation_w, "dilation_w_factor"));
+      QSEG_RETURN_IF_ERROR(check_positive(o.dilation_h, "dilation_h_factor"));
+      QSEG_RETURN_IF_ERROR(check_positive(o.depth_multiplier, "depth_multiplier"));
+      return OpOptions(o);
+    }
+    case OpType::kAveragePool2d: {
+      Pool2dOptions o;
+      if (const auto* f =
+              options_or_null<::tflite::Pool2DOptions>(op, BO::Pool2DOptions, &status)) {
+        QSEG_ASSIGN_OR_RETURN(o.padding, map_padding(f->padding()));
+        QSEG_ASSIGN_OR_RETURN(o.activation, map_activation(f->fused_activation_function()));
+        o.stride_w = f->stride_w();
+        o.stride_h = f->stride_h();
+        o.filter_w = f->filter_width();
+        o.filter_h = f->filter_height();
+      }
+      QSEG_RETURN_IF_ERROR(status);
+      QSEG_RETURN_IF_ERROR(check_positive(o.stride_w, "stride_w"));
+      QSEG_RETURN_IF_ERROR(check_positive(o.stride_h, "stride_h"));
+      QSEG_RETURN_IF_ERROR(check_positive(o.filter_w, "filter_width"));
+      QSEG_RETURN_IF_ERROR(check_positive(o.filter_h, "filter_height"));
+      return OpOptions(o);
+    }
+    case OpType::kAdd: {
+      AddOptions o;
+      if (const auto* f = options_or_null<::tflite::AddOptions>(op, BO::AddOptions, &status)) {
+        QSEG_ASSIGN_OR_RETURN(o.activation, map_activation(f->fused_activation_function()));
+      }
+      QSEG_RETURN_IF_ERROR(status);
+      return OpOptions(o);
+    }
+    case OpType::kConcatenation: {
+      ConcatenationOptions o;
+      if (const auto* f = options_or_null<::tflite::ConcatenationOptions>(
+              op, BO::ConcatenationOptions, &status)) {
+        QSEG_ASSIGN_OR_RETURN(o.activation, map_activation(f->fused_activation_function()));
+        o.axis = f->axis();
+      }
+      QSEG_RETURN_IF_ERROR(status);
+      return OpOptions(o);
+    }
+    case OpType::kResizeBilinear: {
+      ResizeBilinearOptions o;
+      if (const auto* f = options_or_null<::tflite::ResizeBilinearOptions>(
+              op, BO::ResizeBilinearOptions, &status)) {
+        o.align_corners = f->align_corners();
+        o.half_pixel_centers = f->half_pixel_centers();
+      }
+      QSEG_RETURN_IF_ERROR(status);
+      return OpOptions(o);
+    }
+    case OpType::kReshape: {
+      ReshapeOptions o;
+      if (const auto* f =
+              options_or_null<::tflite::ReshapeOptions>(op, BO::ReshapeOptions, &status)) {
+        if (f->new_shape()) o.new_shape.assign(f->new_shape()->begin(), f->new_shape()->end());
+      }
+      QSEG_RETURN_IF_ERROR(status);
+      return OpOptions(o);
+    }
+    case OpType::kArgMax: {
+      ArgMaxOptions o;
+      if (const auto* f =
+              options_or_null<::tflite::ArgMaxOptions>(op, BO::ArgMaxOptions, &status)) {
+        QSEG_ASSIGN_OR_RETURN(o.output_type, map_type(f->output_type()));
+      }
+      QSEG_RETURN_IF_ERROR(status);
+      return OpOptions(o);
+    }
+    case OpType::kDequantize:
+    case OpType::kQuantize:
+      return OpOptions();
+  }
+  return OpOptions();
+}
+
+Status read_index_list(const Offsets* list, int32_t tensor_count, bool allow_absent,
+                       std::vector<int32_t>* out, const char* what) {
+  if (!list) return Status::ok();
+  for (int32_t index : *list) {
+    const bool absent = allow_absent && index == kNoTensor;
+    if (!absent && (index < 0 || index >= tensor_count)) {
+      return Status::error(std::string(what) + " tensor index " + std::to_string(index) +
+                           " is out of range (" + std::to_string(tensor_count) + " tensors)");
+    }
+    out->push_back(index);
+  }
+  return Status::ok();
+}
+
+// Every op input must be a constant, a graph input or the output of an earlier op; every tensor
+// is written by at most one op; graph outputs are produced.
+Status check_dataflow(const Graph& graph) {
+  std::vector<char> ready(graph.tensors.size(), 0);
+  for (size_t i = 0; i < graph.tensors.size(); ++i) ready[i] = graph.tensors[i].is_constant;
+  for (int32_t in : graph.inputs) {
+    if (graph.tensors[in].is_constant)
+      return Status::error("graph input " + std::to_string(in) + " is a constant");
+    ready[in] = 1;
+  }
+  for (size_t i = 0; i < graph.ops.size(); ++i) {
+    const Op& op = graph.ops[i];
+    const std::string label =
+        "op " + std::to_string(i) + " (" + std::string(op_type_name(op.type)) + ")";
+    for (int32_t in : op.inputs) {
+      if (in != kNoTensor && !ready[in]) {
+        return Status::error(label + " reads tensor " + std::to_string(in) +
+                             " before anything writes it");
+      }
+    }
+    if (op.outputs.empty()) return Status::error(label + " has no outputs");
+    for (int32_t out : op.outputs) {
+      if (ready[out])
+        return Status::error(label + " writes tensor " + std::to_string(out) +
+                             ", which is already defined");
+      ready[out] = 1;
+    }
+  }
+  for (int32_t out : graph.outputs) {
+    if (!ready[out])
+      return Status::error("graph output tensor " + std::to_string(out) + " is never written");
+  }
+  return Status::ok();
+}
+
+Result<Graph> read_model(const ::tflite::Model* model, const ModelLimits& limits) {
+  if (model->version() != 3) {
+    return Status::error("schema version " + std::to_string(model->version()) +
+                         " is not supported (expected 3)");
+  }
+  if (!model->subgraphs() || model->subgraphs()->size() == 0)
+    return Status::error("the model has no subgraph");
+  if (model->subgraphs()->size() > 1) {
+    return Status::error("the model has " + std::to_string(model->subgraphs()->size()) +
+                         " subgraphs; only single-subgraph models are supported");
+  }
+  const auto* sg = model->subgraphs()->Get(0);
+  Graph graph;
+  if (model->description()) graph.description = model->description()->str();
+
+  const auto* tensors = sg->tensors();
+  const int64_t tensor_count = tensors ? tensors->size() : 0;
+  if (tensor_count > limits.max_tensors) {
+    return Status::error(std::to_string(tensor_count) + " tensors exceed the limit of " +
+                         std::to_string(limits.max_tensors));
+  }
+  for (int i = 0; i < tensor_count; ++i) {
+    const auto* t = tensors->Get(i);
+    auto tensor = read_tensor(i, t, model, limits);
+    if (!tensor.is_ok()) return tensor.status().with_context(tensor_label(i, t));
+    graph.tensors.push_back(std::move(tensor).value());
+  }
+  const auto count = static_cast<int32_t>(tensor_count);
+  QSEG_RETURN_IF_ERROR(read_index_list(sg->inputs(), count, false, &graph.inputs, "graph input"));
+  QSEG_RETURN_IF_ERROR(
+      read_index_list(sg->outputs(), count, false, &graph.outputs, "graph output"));
+  if (graph.inputs.empty() || graph.outputs.empty())
+    return Status::error("the model has no inputs or no outputs");
+
+  const auto* ops = sg->operators();
+  const int64_t op_count = ops ? ops->size() : 0;
+  if (op_count > limits.max_ops) {
+    return Status::error(std::to_string(op_count) + " ops exceed the limit of " +
+                         std::to_string(limits.max_ops));
+  }
+  const auto* codes = model->operator_codes();
+  const uint32_t code_count = codes ? codes->size() : 0;
+  for (int i = 0; i < op_count; ++i) {
+    const auto* fop = ops->Get(i);
+    const std::string label = "op " + std::to_string(i);
+    if (fop->opcode_index() >= code_count) {
+      return Status::error(label + ": operator code index " + std::to_string(fop->opcode_index()) +
+                           " is out of range (" + std::to_string(code_count) + " codes)");
+    }
+    const auto* oc = codes->Get(fop->opcode_index());
+    // Old files store the code only in the byte field, new ones in both: the larger is right.
+    const auto code = static_cast<::tflite::BuiltinOperator>(
+        std::max<int32_t>(oc->deprecated_builtin_code(), static_cast<int32_t>(oc->builtin_code())));
+    auto type = map_op_type(code, oc);
+    if (!type.is_ok()) return type.status().with_context(label);
+    Op op;
+    op.type = type.value();
+    op.version = oc->version();
+    const std::string named = label + " (" + std::string(op_type_name(op.type)) + ")";
+    Status s = read_index_list(fop->inputs(), count, true, &op.inputs, "input");
+    if (s.is_ok()) s = read_index_list(fop->outputs(), count, false, &op.outputs, "output");
+    if (!s.is_ok()) return s.with_context(named);
+    auto options = read_options(op.type, fop);
+    if (!options.is_ok()) return options.status().with_context(named);
+    op.options = std::move(options).value();
+    graph.ops.push_back(std::move(op));
+  }
+  QSEG_RETURN_IF_ERROR(check_dataflow(graph));
+  return graph;
+}
+
+}  // namespace
+
+Result<Graph> read_tflite(std::span<const uint8_t> bytes, const std::string& name,
+                          const ModelLimits& limits) {
+  auto fail = [&](const std::string& message) { return Status::error(name + ": " + message); };
+  if (bytes.empty()) return fail("empty file");
+  if (static_cast<int64_t>(bytes.size()) > limits.max_file_bytes) {
+    return fail("file of " + std::to_string(bytes.size()) +
+                " bytes exceeds the model size limit of " + std::to_string(limits.max_file_bytes));
+  }
+  if (bytes.size() < 8)
+    return fail("too short to be a TFLite model (" + std::to_string(bytes.size()) + " bytes)");
+  if (!flatbuffers::BufferHasIdentifier(bytes.data(), ::tflite::ModelIdentifier())) {
+    return fail("not a TFLite model (file identifier is not \"TFL3\")");
+  }
+  flatbuffers::Verifier::Options options;
+  options.max_depth = 64;
+  options.max_tables = 10'000'000;
+  flatbuffers::Verifier verifier(bytes.data(), bytes.size(), options);
+  if (!::tflite::VerifyModelBuffer(verifier))
+    return fail("corrupt TFLite model (FlatBuffer verification failed)");
+  auto graph = read_model(::tflite::GetModel(bytes.data()), limits);
+  if (!graph.is_ok()) return graph.status().with_context(name);
+  return graph;
+}
+
+Result<Graph> read_tflite_file(const std::filesystem::path& path, const ModelLimits& limits) {
+  std::error_code ec;
+  const auto size = std::filesystem::file_size(path, ec);
+  if (ec) return Status::error("cannot open " + path.string() + ": " + ec.message());
+  if (static_cast<int64_t>(size) > limits.max_file_bytes) {
+    return Status::error(path.string() + ": file of " + std::to_string(size) +
+                         " bytes exceeds the model size limit of " +
+                         std::to_string(limits.max_file_bytes));
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status::error("cannot open " + path.string());
+  std::vector<uint8_t> bytes(size);
+  in.read(reinterpret_cast<char*>(bytes.data()), static_cast<std::streamsize>(size));
+  if (!in) return Status::error("cannot read " + path.string());
+  return read_tflite(bytes, path.string(), limits);
+}
+
+}  // namespace qseg

@@ -1,0 +1,26 @@
+// What the qseg subcommands share: registration signatures, defaults, small output helpers.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <filesystem>
+#include <functional>
+#include <string>
+
+#include "qseg/status.h"
+
+namespace qseg::cli {
+
+// Each subcommand adds itself to the app and sets `run` to its action when it is chosen.
+using Action = std::function<Status()>;
+void add_segment_command(CLI::App& app, Action& run);
+void add_run_command(CLI::App& app, Action& run);
+void add_inspect_command(CLI::App& app, Action& run);
+
+// The shared data folder: $QSEG_SHARED, else the path configured at build time.
+std::filesystem::path shared_dir();
+std::filesystem::path default_model();
+
+// A positive thread count or an error naming the flag.
+Status check_threads(int threads);
+
+}  // namespace qseg::cli

@@ -1,0 +1,134 @@
+// `qseg inspect`: ops, tensors, quantization, multiply-adds, weight bytes and arena size.
+#include <fmt/format.h>
+
+#include "common.h"
+#include "qseg/analysis.h"
+#include "qseg/interpreter.h"
+#include "qseg/tflite.h"
+
+namespace qseg::cli {
+namespace {
+
+struct InspectArgs {
+  std::string model;
+  bool tensors = false;
+};
+
+std::string shape_text(const Tensor& t) {
+  std::string s;
+  for (auto d : t.shape) s += (s.empty() ? "" : "x") + std::to_string(d);
+  return fmt::format("{}[{}]", data_type_name(t.type), s);
+}
+
+std::string quant_text(const Tensor& t) {
+  if (t.quant.empty()) return "";
+  if (t.quant.per_tensor())
+    return fmt::format(" q({:.6g}, {})", t.quant.scale[0], t.quant.zero_point[0]);
+  return fmt::format(" q(per-channel x{}, dim {})", t.quant.scale.size(),
+                     t.quant.quantized_dimension);
+}
+
+std::string options_text(const Op& op) {
+  auto act = [](Activation a) {
+    switch (a) {
+      case Activation::kNone:
+        return "";
+      case Activation::kRelu:
+        return " relu";
+      case Activation::kRelu6:
+        return " relu6";
+      case Activation::kReluN1To1:
+        return " relu_n1_to_1";
+    }
+    return "";
+  };
+  auto pad = [](Padding p) { return p == Padding::kSame ? "same" : "valid"; };
+  return std::visit(
+      [&](const auto& o) -> std::string {
+        using T = std::decay_t<decltype(o)>;
+        if constexpr (std::is_same_v<T, Conv2dOptions>) {
+          return fmt::format("stride {}x{} dilation {}x{} {}{}", o.stride_h, o.stride_w,
+                             o.dilation_h, o.dilation_w, pad(o.padding), act(o.activation));
+        } else if constexpr (std::is_same_v<T, DepthwiseConv2dOptions>) {
+          return fmt::format("stride {}x{} dilation {}x{} x{} {}{}", o.stride_h, o.stride_w,
+                             o.dilation_h, o.dilation_w, o.depth_multiplier, pad(o.padding),
+                             act(o.activation));
+        } else if constexpr (std::is_same_v<T, Pool2dOptions>) {
+          return fmt::format("filter {}x{} stride {}x{} {}{}", o.filter_h, o.filter_w, o.stride_h,
+                             o.stride_w, pad(o.padding), act(o.activation));
+        } else if constexpr (std::is_same_v<T, AddOptions>) {
+          return act(o.activation);
+        } else if constexpr (std::is_same_v<T, ConcatenationOptions>) {
+          return fmt::format("axis {}{}", o.axis, act(o.activation));
+        } else if constexpr (std::is_same_v<T, ResizeBilinearOptions>) {
+          return std::string(o.align_corners ? "align_corners" : "") +
+                 (o.half_pixel_centers ? " half_pixel_centers" : "");
+        } else if constexpr (std::is_same_v<T, ArgMaxOptions>) {
+          return fmt::format("output {}", data_type_name(o.output_type));
+        } else {
+          return "";
+        }
+      },
+      op.options);
+}
+
+Status run_inspect(const InspectArgs& args) {
+  QSEG_ASSIGN_OR_RETURN(Graph graph, read_tflite_file(args.model));
+  const auto file_bytes = std::filesystem::file_size(args.model);
+  fmt::print("{}: {} bytes, {} tensors, {} ops{}\n", args.model, file_bytes, graph.tensors.size(),
+             graph.ops.size(), graph.description.empty() ? "" : " (" + graph.description + ")");
+  for (int32_t i : graph.inputs)
+    fmt::print("input  t{}: {}{} '{}'\n", i, shape_text(graph.tensors[i]),
+               quant_text(graph.tensors[i]), graph.tensors[i].name);
+  for (int32_t i : graph.outputs)
+    fmt::print("output t{}: {}{} '{}'\n", i, shape_text(graph.tensors[i]),
+               quant_text(graph.tensors[i]), graph.tensors[i].name);
+  fmt::print("\n{:>4}  {:<18} {:<28} {:<24} {:>14}  {}\n", "op", "type", "output", "options",
+             "multiply-adds", "inputs");
+  for (size_t i = 0; i < graph.ops.size(); ++i) {
+    const Op& op = graph.ops[i];
+    std::string inputs;
+    for (int32_t t : op.inputs) {
+      if (t == kNoTensor) {
+        inputs += " -";
+        continue;
+      }
+      inputs += fmt::format(" t{}:{}{}", t, shape_text(graph.tensors[t]),
+                            graph.tensors[t].is_constant ? "(const)" : "");
+    }
+    const Tensor& out = graph.tensors[op.outputs[0]];
+    fmt::print("{:>4}  {:<18} {:<28} {:<24} {:>14}  {}\n", i, op_type_name(op.type),
+               shape_text(out) + quant_text(out), options_text(op),
+               op_multiply_adds(graph, static_cast<int>(i)), inputs);
+  }
+  if (args.tensors) {
+    fmt::print("\n{:>5}  {:<24} {:<32} {}\n", "index", "tensor", "quantization", "name");
+    for (size_t i = 0; i < graph.tensors.size(); ++i) {
+      const Tensor& t = graph.tensors[i];
+      fmt::print("{:>5}  {:<24} {:<32} {}{}\n", i, shape_text(t), quant_text(t), t.name,
+                 t.is_constant ? " (const)" : "");
+    }
+  }
+  const int64_t macs = total_multiply_adds(graph);
+  const int64_t weights = constant_bytes(graph);
+  auto interp = Interpreter::create(std::move(graph));
+  if (!interp.is_ok()) return interp.status().with_context(args.model);
+  fmt::print("\nmultiply-adds: {} ({:.3f} G; CONV_2D and DEPTHWISE_CONV_2D)\n", macs, macs / 1e9);
+  fmt::print("constant bytes: {} ({:.1f} KiB)\n", weights, weights / 1024.0);
+  fmt::print("arena bytes: {} ({:.2f} MiB, activations with shared memory)\n",
+             interp.value()->arena_bytes(), interp.value()->arena_bytes() / 1048576.0);
+  return Status::ok();
+}
+
+}  // namespace
+
+void add_inspect_command(CLI::App& app, Action& run) {
+  auto args = std::make_shared<InspectArgs>();
+  CLI::App* cmd = app.add_subcommand(
+      "inspect", "Show a model's ops, tensors, quantization, multiply-adds and memory");
+  cmd->add_option("model", args->model, "Model .tflite")->required();
+  cmd->add_flag("--tensors", args->tensors, "Also list every tensor");
+  cmd->callback([args, &run] { run = [args] { return run_inspect(*args); }; });
+}
+
+}  // namespace qseg::cli

@@ -1,0 +1,63 @@
+// qseg: segment photos with 8-bit DeepLab models, run and inspect .tflite files, score models on
+// VOC-layout datasets (eval, compare).
+#include <cstdio>
+#include <cstdlib>
+
+#include "common.h"
+
+namespace qseg::cli {
+
+std::filesystem::path shared_dir() {
+  if (const char* env = std::getenv("QSEG_SHARED"); env && *env) return env;
+  return QSEG_DEFAULT_SHARED_DIR;
+}
+
+std::filesystem::path default_model() {
+  return shared_dir() / "models" / "deeplabv3_mnv2_dm05_pascal_quant.tflite";
+}
+
+Status check_threads(int threads) {
+  if (threads < 1 || threads > 256)
+    return Status::error("--threads must be between 1 and 256, got " + std::to_string(threads));
+  return Status::ok();
+}
+
+}  // namespace qseg::cli
+
+int main(int argc, char** argv) {
+  CLI::App app{"qseg: 8-bit DeepLab segmentation, from photo to mask", "qseg"};
+  app.require_subcommand(1);
+  app.set_help_all_flag("--help-all", "Show help for all subcommands");
+  qseg::cli::Action run;
+  qseg::cli::add_segment_command(app, run);
+  qseg::cli::add_run_command(app, run);
+  qseg::cli::add_inspect_command(app, run);
+  if (argc > 1 && argv[1][0] != '-') {
+    try {
+      app.get_subcommand(argv[1]);
+    } catch (const CLI::OptionNotFound&) {
+      std::fprintf(stderr,
+                   "qseg: error: unknown command '%s' (commands: segment, run, inspect; "
+                   "see qseg --help)\n",
+                   argv[1]);
+      return 2;
+    }
+  }
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::fprintf(stderr, "qseg: error: %s (see qseg --help)\n", e.what());
+    return 2;
+  }
+  const qseg::Status status = run ? run() : qseg::Status::error("no command given");
+  if (!status.is_ok()) {
+    std::fflush(stdout);  // what was printed before the error comes before it
+    std::fprintf(stderr, "qseg: error: %s\n", status.message().c_str());
+    return 1;
+  }
+  return 0;
+}

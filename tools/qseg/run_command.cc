@@ -1,0 +1,140 @@
+// `qseg run`: one exact raw input tensor in, the raw output tensor out; optionally every op's
+// output dumped as raw files with an index.json (the layout of the golden layer dumps).
+#include <fmt/format.h>
+
+#include <chrono>
+#include <nlohmann/json.hpp>
+
+#include "common.h"
+#include "imgproc/image_io.h"
+#include "qseg/interpreter.h"
+#include "qseg/tflite.h"
+
+namespace qseg::cli {
+namespace {
+
+struct RunArgs {
+  std::string model, input, output, dump_dir;
+  int threads = 1;
+};
+
+std::string file_extension(DataType type) {
+  switch (type) {
+    case DataType::kUInt8:
+      return "u8";
+    case DataType::kInt8:
+      return "i8";
+    case DataType::kInt16:
+      return "i16";
+    case DataType::kInt32:
+      return "i32";
+    case DataType::kInt64:
+      return "i64";
+    case DataType::kFloat32:
+      return "f32";
+    case DataType::kBool:
+      return "b8";
+  }
+  return "bin";
+}
+
+std::span<const uint8_t> tensor_bytes(const Interpreter& interp, int index) {
+  return {static_cast<const uint8_t*>(interp.tensor_data(index)),
+          static_cast<size_t>(interp.tensor(index).byte_size())};
+}
+
+Status run_model(const RunArgs& args) {
+  QSEG_RETURN_IF_ERROR(check_threads(args.threads));
+  QSEG_ASSIGN_OR_RETURN(Graph graph, read_tflite_file(args.model));
+  InterpreterOptions options;
+  options.num_threads = args.threads;
+  auto created = Interpreter::create(std::move(graph), options);
+  if (!created.is_ok()) return created.status().with_context(args.model);
+  Interpreter& interp = *created.value();
+  if (interp.graph().inputs.size() != 1)
+    return Status::error(args.model + ": qseg run supports models with one input");
+  QSEG_ASSIGN_OR_RETURN(auto input, read_file_bytes(args.input));
+  auto destination = interp.input_bytes(0);
+  if (input.size() != destination.size()) {
+    const Tensor& t = interp.input_tensor(0);
+    std::string shape;
+    for (auto d : t.shape) shape += (shape.empty() ? "" : "x") + std::to_string(d);
+    return Status::error(
+        fmt::format("{}: holds {} bytes, the model input ({} {}) needs {} (raw, uncompressed)",
+                    args.input, input.size(), data_type_name(t.type), shape, destination.size()));
+  }
+  std::copy(input.begin(), input.end(), destination.begin());
+
+  nlohmann::json index = nlohmann::json::array();
+  Status dump_status;
+  const bool dump = !args.dump_dir.empty();
+  if (dump) {
+    std::error_code ec;
+    std::filesystem::create_directories(args.dump_dir, ec);
+    if (ec) return Status::error("cannot create " + args.dump_dir + ": " + ec.message());
+  }
+  const auto start = std::chrono::steady_clock::now();
+  interp.invoke([&](int op_index) {
+    if (!dump || !dump_status.is_ok()) return;
+    for (int32_t t : interp.graph().ops[op_index].outputs) {
+      const Tensor& tensor = interp.tensor(t);
+      const std::string file =
+          fmt::format("op{:02d}_t{:03d}.{}", op_index, t, file_extension(tensor.type));
+      dump_status = write_file_atomically(std::filesystem::path(args.dump_dir) / file,
+                                          tensor_bytes(interp, t));
+      if (!dump_status.is_ok()) return;
+      nlohmann::json entry = {{"op_index", op_index},
+                              {"op", std::string(op_type_name(interp.graph().ops[op_index].type))},
+                              {"tensor_index", t},
+                              {"name", tensor.name},
+                              {"dtype", std::string(data_type_name(tensor.type))},
+                              {"shape", tensor.shape},
+                              {"file", file}};
+      if (!tensor.quant.empty()) {
+        entry["scale"] = tensor.quant.scale[0];
+        entry["zero_point"] = tensor.quant.zero_point[0];
+      }
+      index.push_back(entry);
+    }
+  });
+  const double ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  QSEG_RETURN_IF_ERROR(dump_status);
+  if (dump) {
+    nlohmann::json doc = {{"model", std::filesystem::path(args.model).filename().string()},
+                          {"input", args.input},
+                          {"runtime", "qseg reference kernels"},
+                          {"tensors", index}};
+    const std::string text = doc.dump(1);
+    QSEG_RETURN_IF_ERROR(write_file_atomically(
+        std::filesystem::path(args.dump_dir) / "index.json",
+        std::span(reinterpret_cast<const uint8_t*>(text.data()), text.size())));
+  }
+  for (size_t i = 0; i < interp.graph().outputs.size(); ++i) {
+    const std::string path = i == 0 ? args.output : args.output + "." + std::to_string(i);
+    QSEG_RETURN_IF_ERROR(write_file_atomically(path, interp.output_bytes(static_cast<int>(i))));
+  }
+  fmt::print("{}: ran {} ops in {:.1f} ms ({} threads, arena {} bytes) -> {}\n", args.model,
+             interp.graph().ops.size(), ms, args.threads, interp.arena_bytes(), args.output);
+  return Status::ok();
+}
+
+}  // namespace
+
+void add_run_command(CLI::App& app, Action& run) {
+  auto args = std::make_shared<RunArgs>();
+  CLI::App* cmd = app.add_subcommand(
+      "run", "Run a model on an exact raw input tensor and write the raw output tensor");
+  cmd->add_option("--model", args->model, "Model .tflite")->required();
+  cmd->add_option("--input", args->input, "Raw input tensor bytes (e.g. uint8 NHWC RGB)")
+      ->required();
+  cmd->add_option("--output", args->output,
+                  "Where to write the raw output tensor (the model's own type)")
+      ->required();
+  cmd->add_option("--dump-dir", args->dump_dir,
+                  "Also write every op's output tensor here, with index.json");
+  cmd->add_option("--threads", args->threads, "Threads")->capture_default_str();
+  cmd->callback([args, &run] { run = [args] { return run_model(*args); }; });
+}
+
+}  // namespace qseg::cli
