@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "qseg/graph.h"
+#include "qseg/requantization.h"
 #include "qseg/status.h"
 
 namespace qseg {
@@ -21,6 +22,9 @@ struct InterpreterOptions {
   // memory); otherwise tensors with disjoint lifetimes share space.
   bool preserve_all_tensors = false;
   int64_t max_arena_bytes = int64_t{2} << 30;  // refuse plans larger than this (2 GiB)
+  // TFLite's built-in fixed-point arithmetic (the reference) or its XNNPACK delegate's float
+  // requantization; see qseg/requantization.h.
+  Requantization requantization = Requantization::kFixedPoint;
 };
 
 class Interpreter {

@@ -24,6 +24,7 @@ struct SegmenterOptions {
   float float_mean = 127.5f;
   float float_std = 127.5f;
   ModelLimits model_limits;
+  Requantization requantization = Requantization::kFixedPoint;  // see qseg/requantization.h
 };
 
 struct SegmentTiming {

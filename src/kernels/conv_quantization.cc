@@ -56,11 +56,14 @@ Result<ConvQuantization> prepare_conv_quantization(const Tensor& input, const Te
       }
     }
     q.multipliers.assign(channels, quant::quantize_multiplier(real));
+    q.float_scales.assign(channels, quant::float_convolution_scale(in.scale, w.scale, out.scale));
   } else {
     QSEG_ASSIGN_OR_RETURN(const std::vector<float> scales,
                           per_channel_scales(weights, "weights", channel_dimension, channels));
     q.multipliers.resize(channels);
+    q.float_scales.resize(channels);
     for (int32_t c = 0; c < channels; ++c) {
+      q.float_scales[c] = quant::float_convolution_scale(in.scale, scales[c], out.scale);
       q.multipliers[c] = quant::quantize_multiplier(
           quant::per_channel_convolution_multiplier(in.scale, scales[c], out.scale));
     }

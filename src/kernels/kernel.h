@@ -8,6 +8,7 @@
 #include <string>
 
 #include "qseg/graph.h"
+#include "qseg/requantization.h"
 #include "qseg/status.h"
 
 namespace qseg {
@@ -30,6 +31,10 @@ class Kernel {
 // Checks op `op_index` of `graph` (input/output count, types, shapes against the op's semantics,
 // quantization parameters) and returns its prepared kernel. Errors name the op and its index,
 // e.g. "op 12 (CONV_2D): weights must be uint8 or int8, got int64".
-Result<std::unique_ptr<Kernel>> create_kernel(const Graph& graph, int op_index);
+struct KernelOptions {
+  Requantization requantization = Requantization::kFixedPoint;
+};
+Result<std::unique_ptr<Kernel>> create_kernel(const Graph& graph, int op_index,
+                                              const KernelOptions& options = {});
 
 }  // namespace qseg

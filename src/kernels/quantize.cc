@@ -39,6 +39,11 @@ Result<QuantizeParams> prepare_quantize(const Graph& graph, const Op& op) {
     // As TFLite's quantize.cc: the ratio of the two scales in double.
     params.multiplier =
         quant::quantize_multiplier(static_cast<double>(in.scale) / static_cast<double>(out.scale));
+    params.convert =
+        quant::float_convert_params(in.scale, in.zero_point, out.scale, out.zero_point);
+    // Bound: with 1 <= multiplier < 2^16 and |x| <= 255 the conversion stays far inside int32.
+    params.convert_available = input->type == output->type && params.convert.multiplier >= 1 &&
+                               params.convert.multiplier < (1 << 16);
   }
   return params;
 }

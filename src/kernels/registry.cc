@@ -255,20 +255,33 @@ Result<std::unique_ptr<Kernel>> make(Result<Params> params, const Op& op) {
   return std::unique_ptr<Kernel>(std::make_unique<K>(std::move(params).value(), op));
 }
 
-Result<std::unique_ptr<Kernel>> create_for_op(const Graph& graph, const Op& op) {
+// The chosen arithmetic, set on the params of the ops whose results depend on it.
+template <typename Params>
+Result<Params> with_conv_requantization(Result<Params> params, const KernelOptions& options) {
+  if (params.is_ok()) params.value().quantization.requantization = options.requantization;
+  return params;
+}
+
+Result<std::unique_ptr<Kernel>> create_for_op(const Graph& graph, const Op& op,
+                                              const KernelOptions& options) {
   switch (op.type) {
     case OpType::kConv2d:
-      return make<Conv2dKernel>(kernels::prepare_conv_2d(graph, op), op);
+      return make<Conv2dKernel>(
+          with_conv_requantization(kernels::prepare_conv_2d(graph, op), options), op);
     case OpType::kDepthwiseConv2d:
-      return make<DepthwiseConv2dKernel>(kernels::prepare_depthwise_conv_2d(graph, op), op);
+      return make<DepthwiseConv2dKernel>(
+          with_conv_requantization(kernels::prepare_depthwise_conv_2d(graph, op), options), op);
     case OpType::kAdd:
       return make<AddKernel>(kernels::prepare_add(graph, op), op);
     case OpType::kAveragePool2d:
       return make<AveragePool2dKernel>(kernels::prepare_average_pool_2d(graph, op), op);
     case OpType::kResizeBilinear:
       return make<ResizeBilinearKernel>(kernels::prepare_resize_bilinear(graph, op), op);
-    case OpType::kQuantize:
-      return make<QuantizeKernel>(kernels::prepare_quantize(graph, op), op);
+    case OpType::kQuantize: {
+      auto params = kernels::prepare_quantize(graph, op);
+      if (params.is_ok()) params.value().requantization = options.requantization;
+      return make<QuantizeKernel>(std::move(params), op);
+    }
     case OpType::kDequantize:
       return make<DequantizeKernel>(kernels::prepare_dequantize(graph, op), op);
     case OpType::kConcatenation:
@@ -283,14 +296,15 @@ Result<std::unique_ptr<Kernel>> create_for_op(const Graph& graph, const Op& op) 
 
 }  // namespace
 
-Result<std::unique_ptr<Kernel>> create_kernel(const Graph& graph, int op_index) {
+Result<std::unique_ptr<Kernel>> create_kernel(const Graph& graph, int op_index,
+                                              const KernelOptions& options) {
   if (op_index < 0 || static_cast<size_t>(op_index) >= graph.ops.size()) {
     return Status::error("op index " + std::to_string(op_index) +
                          " is out of range: the graph has " + std::to_string(graph.ops.size()) +
                          " ops");
   }
   const Op& op = graph.ops[op_index];
-  Result<std::unique_ptr<Kernel>> kernel = create_for_op(graph, op);
+  Result<std::unique_ptr<Kernel>> kernel = create_for_op(graph, op, options);
   if (!kernel.is_ok()) {
     return kernel.status().with_context("op " + std::to_string(op_index) + " (" +
                                         std::string(op_type_name(op.type)) + ")");

@@ -159,4 +159,12 @@ FloatRescale float_rescale(float input_scale, int32_t input_zero_point, float ou
   return {scale, static_cast<float>(-input_zero_point) * scale, output_zero_point};
 }
 
+FloatConvert float_convert_params(float input_scale, int32_t input_zero_point, float output_scale,
+                                  int32_t output_zero_point) {
+  FloatConvert c;
+  c.multiplier = static_cast<int32_t>(std::lrintf(256.0f * (input_scale / output_scale)));
+  c.bias = output_zero_point * 256 - c.multiplier * input_zero_point + 128;
+  return c;
+}
+
 }  // namespace qseg::quant

@@ -8,6 +8,7 @@
 #include <limits>
 
 #include "qseg/graph.h"
+#include "qseg/requantization.h"
 
 namespace qseg::quant {
 
@@ -125,6 +126,37 @@ double per_channel_convolution_multiplier(float input_scale, float weight_scale,
 inline int32_t offset_and_clamp(int32_t value, int32_t offset, QuantizedRange range) {
   const int64_t sum = static_cast<int64_t>(value) + offset;
   return static_cast<int32_t>(sum < range.min ? range.min : (sum > range.max ? range.max : sum));
+}
+
+// XNNPACK's convolution scale: (input_scale * weight_scale) / output_scale, all in float32.
+inline float float_convolution_scale(float input_scale, float weight_scale, float output_scale) {
+  return input_scale * weight_scale / output_scale;
+}
+
+// XNNPACK's fp32 requantization: the accumulator converted to float, times scale, clamped to
+// range - output_zero_point in float (so nothing can overflow), rounded half to even, plus
+// output_zero_point.
+inline int32_t requantize_float(int32_t accumulator, float scale, int32_t output_zero_point,
+                                QuantizedRange range) {
+  float v = static_cast<float>(accumulator) * scale;
+  const auto lo = static_cast<float>(range.min - output_zero_point);
+  const auto hi = static_cast<float>(range.max - output_zero_point);
+  v = v < lo ? lo : (v > hi ? hi : v);
+  return static_cast<int32_t>(std::nearbyint(v)) + output_zero_point;
+}
+
+// XNNPACK's 8-bit to 8-bit conversion (what TFLite's XNNPACK delegate runs for QUANTIZE):
+// multiplier m = round(256 * input_scale / output_scale) with 8 fractional bits, and
+// out = clamp(((output_zero_point << 8) - m * input_zero_point + 128 + m * x) >> 8).
+struct FloatConvert {
+  int32_t multiplier = 0;
+  int32_t bias = 0;  // (output_zero_point << 8) - multiplier * input_zero_point + 128
+};
+FloatConvert float_convert_params(float input_scale, int32_t input_zero_point, float output_scale,
+                                  int32_t output_zero_point);
+inline int32_t float_convert(int32_t q, FloatConvert c, QuantizedRange range) {
+  const int32_t v = (c.bias + c.multiplier * q) >> 8;  // arithmetic shift: floor
+  return v < range.min ? range.min : (v > range.max ? range.max : v);
 }
 
 // TFLite's Requantize (QUANTIZE between integer types): (q - input_zero_point) times the

@@ -51,8 +51,10 @@ Result<std::unique_ptr<Interpreter>> Interpreter::create(Graph graph,
       return Status::error("graph input " + std::to_string(t) + " has no shape");
     }
   }
+  KernelOptions kernel_options;
+  kernel_options.requantization = options.requantization;
   for (size_t i = 0; i < g.ops.size(); ++i) {
-    QSEG_ASSIGN_OR_RETURN(auto kernel, create_kernel(g, static_cast<int>(i)));
+    QSEG_ASSIGN_OR_RETURN(auto kernel, create_kernel(g, static_cast<int>(i), kernel_options));
     interp->kernels_.push_back(std::move(kernel));
   }
   const auto lifetimes = tensor_lifetimes(g);

@@ -98,6 +98,23 @@ TEST(Cli, RunWritesRawOutputAndLayerDump) {
   EXPECT_EQ(test::read_file(dir / "layers" / "op71_t185.i64"), out);
 }
 
+TEST(Cli, RunWithFloatRequantizationReproducesTfliteExactly) {
+  const auto dir = test::temp_dir("cli_run_float");
+  const auto input = dir / "bird.rgb";
+  test::write_file(input, test::read_maybe_gzipped(test::shared_path("golden/bird_segmentation_513.rgb.gz")));
+  const auto result = test::run_command(
+      qseg("run --requantization float --model " +
+           quoted(test::shared_path("models/deeplabv3_mnv2_dm05_pascal_quant.tflite")) + " --input " +
+           quoted(input) + " --output " + quoted(dir / "argmax.i64")));
+  ASSERT_EQ(result.exit_code, 0) << result.output;
+  const auto out = test::read_file(dir / "argmax.i64");
+  const auto golden = test::read_file(test::shared_path("golden/dm05_bird_argmax.u8"));
+  ASSERT_EQ(out.size(), golden.size() * 8);
+  const auto* labels = reinterpret_cast<const int64_t*>(out.data());
+  for (size_t i = 0; i < golden.size(); ++i) ASSERT_EQ(labels[i], golden[i]) << "pixel " << i;
+  expect_clean_failure("run --requantization bogus --model x --input y --output z", "bogus not in");
+}
+
 TEST(Cli, InspectShowsMultiplyAddsAndArena) {
   const auto result = test::run_command(qseg(
       "inspect " + quoted(test::shared_path("models/deeplabv3_mnv2_dm05_pascal_quant.tflite"))));

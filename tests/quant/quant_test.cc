@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <algorithm>
 #include <limits>
 
 namespace qseg::quant {
@@ -201,6 +202,43 @@ TEST(ChooseQuantizationTest, CoversTheRange) {
   EXPECT_EQ(q.zero_point, 64);                                       // 63.75 rounded
   EXPECT_EQ(choose_quantization(0.5f, 6.0f, 0, 255).zero_point, 0);  // widened to include 0
   EXPECT_EQ(choose_quantization(-6.0f, -0.5f, 0, 255).zero_point, 255);
+}
+
+}  // namespace
+}  // namespace qseg::quant
+
+namespace qseg::quant {
+namespace {
+
+TEST(FloatRequantization, RoundsHalfToEvenAndClampsBeforeConverting) {
+  const QuantizedRange full{0, 255};
+  EXPECT_EQ(requantize_float(5, 0.5f, 10, full), 12);   // 2.5 -> 2 (even) + 10
+  EXPECT_EQ(requantize_float(7, 0.5f, 10, full), 14);   // 3.5 -> 4 (even) + 10
+  EXPECT_EQ(requantize_float(-5, 0.5f, 10, full), 8);   // -2.5 -> -2
+  EXPECT_EQ(requantize_float(3, 1.0f / 3.0f, 0, full), 1);
+  // Far outside the range: clamped in float, so no integer overflow.
+  EXPECT_EQ(requantize_float(std::numeric_limits<int32_t>::max(), 1000.0f, 128, full), 255);
+  EXPECT_EQ(requantize_float(std::numeric_limits<int32_t>::min(), 1000.0f, 128, full), 0);
+  EXPECT_EQ(requantize_float(100, 1.0f, 0, {0, 6}), 6);  // an activation range
+}
+
+TEST(FloatRequantization, ConvolutionScaleIsTheFloatProductThenQuotient) {
+  const float a = 0.0235294f, b = 0.0173311f, c = 0.0470588f;
+  EXPECT_EQ(float_convolution_scale(a, b, c), (a * b) / c);
+}
+
+TEST(FloatConvert, MatchesXnnpackFormula) {
+  // Identity scales: out = x - in_zp + out_zp.
+  const FloatConvert same = float_convert_params(0.1f, 128, 0.1f, 100);
+  EXPECT_EQ(same.multiplier, 256);
+  for (int x : {0, 1, 127, 128, 200, 255}) EXPECT_EQ(float_convert(x, same, {0, 255}), std::clamp(x - 28, 0, 255));
+  // Halving: out = floor((zp_out * 256 - m * zp_in + 128 + m * x) / 256) with m = 128.
+  const FloatConvert half = float_convert_params(0.1f, 0, 0.2f, 3);
+  EXPECT_EQ(half.multiplier, 128);
+  EXPECT_EQ(float_convert(1, half, {0, 255}), 4);  // 3 + 0.5 + 0.5 -> 4
+  EXPECT_EQ(float_convert(2, half, {0, 255}), 4);  // 3 + 1 + 0.5 -> 4
+  EXPECT_EQ(float_convert(255, half, {0, 255}), 131);
+  EXPECT_EQ(float_convert(255, float_convert_params(1.0f, 0, 0.5f, 0), {0, 255}), 255);  // clamp
 }
 
 }  // namespace

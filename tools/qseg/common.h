@@ -6,6 +6,7 @@
 #include <functional>
 #include <string>
 
+#include "qseg/requantization.h"
 #include "qseg/status.h"
 
 namespace qseg::cli {
@@ -19,6 +20,9 @@ void add_inspect_command(CLI::App& app, Action& run);
 // The shared data folder: $QSEG_SHARED, else the path configured at build time.
 std::filesystem::path shared_dir();
 std::filesystem::path default_model();
+
+// Adds --requantization fixed-point|float (TFLite's built-in kernels or its XNNPACK delegate).
+void add_requantization_option(CLI::App& command, Requantization& value);
 
 // A positive thread count or an error naming the flag.
 Status check_threads(int threads);

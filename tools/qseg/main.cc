@@ -2,6 +2,7 @@
 // VOC-layout datasets (eval, compare).
 #include <cstdio>
 #include <cstdlib>
+#include <string>
 
 #include "common.h"
 
@@ -14,6 +15,18 @@ std::filesystem::path shared_dir() {
 
 std::filesystem::path default_model() {
   return shared_dir() / "models" / "deeplabv3_mnv2_dm05_pascal_quant.tflite";
+}
+
+void add_requantization_option(CLI::App& command, Requantization& value) {
+  command
+      .add_option_function<std::string>(
+          "--requantization",
+          [&value](const std::string& name) {
+            value = name == "float" ? Requantization::kFloat : Requantization::kFixedPoint;
+          },
+          "8-bit arithmetic: fixed-point (TFLite's built-in kernels, the default) or float "
+          "(TFLite's XNNPACK delegate, bit-exact with the golden outputs)")
+      ->check(CLI::IsMember({"fixed-point", "float"}));
 }
 
 Status check_threads(int threads) {

@@ -16,6 +16,7 @@ namespace {
 struct RunArgs {
   std::string model, input, output, dump_dir;
   int threads = 1;
+  Requantization requantization = Requantization::kFixedPoint;
 };
 
 std::string file_extension(DataType type) {
@@ -48,6 +49,7 @@ Status run_model(const RunArgs& args) {
   QSEG_ASSIGN_OR_RETURN(Graph graph, read_tflite_file(args.model));
   InterpreterOptions options;
   options.num_threads = args.threads;
+  options.requantization = args.requantization;
   auto created = Interpreter::create(std::move(graph), options);
   if (!created.is_ok()) return created.status().with_context(args.model);
   Interpreter& interp = *created.value();
@@ -134,6 +136,7 @@ void add_run_command(CLI::App& app, Action& run) {
   cmd->add_option("--dump-dir", args->dump_dir,
                   "Also write every op's output tensor here, with index.json");
   cmd->add_option("--threads", args->threads, "Threads")->capture_default_str();
+  add_requantization_option(*cmd, args->requantization);
   cmd->callback([args, &run] { run = [args] { return run_model(*args); }; });
 }
 

@@ -17,6 +17,7 @@ namespace {
 struct SegmentArgs {
   std::string model;
   int threads = 1;
+  Requantization requantization = Requantization::kFixedPoint;
   std::string out = "qseg-masks";
   std::vector<std::string> images;
 };
@@ -68,6 +69,7 @@ Status run_segment(const SegmentArgs& args) {
       args.model.empty() ? default_model() : std::filesystem::path(args.model);
   SegmenterOptions options;
   options.num_threads = args.threads;
+  options.requantization = args.requantization;
   QSEG_ASSIGN_OR_RETURN(auto segmenter, Segmenter::load(model, options));
   std::error_code ec;
   std::filesystem::create_directories(args.out, ec);
@@ -105,6 +107,7 @@ void add_segment_command(CLI::App& app, Action& run) {
       "--model", args->model,
       "Model .tflite (default: the published dm0.5 uint8 DeepLab in the shared folder)");
   cmd->add_option("--threads", args->threads, "Threads")->capture_default_str();
+  add_requantization_option(*cmd, args->requantization);
   cmd->add_option("--out", args->out, "Output folder")->capture_default_str();
   cmd->add_option("images", args->images, "Photos (JPEG, PNG, BMP)")->required();
   cmd->callback([args, &run] { run = [args] { return run_segment(*args); }; });

@@ -60,10 +60,7 @@ void conv_2d_quantized(const Conv2dParams& p, const T* input, const T* weights, 
           }
         }
         if (bias != nullptr) acc += bias[oc];
-        const int32_t scaled =
-            quant::multiply_by_quantized_multiplier(saturate_to_int32(acc), q.multipliers[oc]);
-        out[oc] =
-            static_cast<T>(quant::offset_and_clamp(scaled, q.output_offset, q.activation_range));
+        out[oc] = static_cast<T>(q.requantize(saturate_to_int32(acc), oc));
       }
     }
   }

@@ -63,9 +63,7 @@ void depthwise_quantized(const DepthwiseConv2dParams& p, const T* input, const T
         if (bias != nullptr) acc += bias[oc];
         const auto saturated = static_cast<int32_t>(std::clamp<int64_t>(
             acc, std::numeric_limits<int32_t>::min(), std::numeric_limits<int32_t>::max()));
-        const int32_t scaled =
-            quant::multiply_by_quantized_multiplier(saturated, q.multipliers[oc]);
-        return static_cast<T>(quant::offset_and_clamp(scaled, q.output_offset, q.activation_range));
+        return static_cast<T>(q.requantize(saturated, oc));
       });
 }
 
