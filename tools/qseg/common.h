@@ -16,6 +16,8 @@ using Action = std::function<Status()>;
 void add_segment_command(CLI::App& app, Action& run);
 void add_run_command(CLI::App& app, Action& run);
 void add_inspect_command(CLI::App& app, Action& run);
+void add_eval_command(CLI::App& app, Action& run);
+void add_compare_command(CLI::App& app, Action& run);
 
 // The shared data folder: $QSEG_SHARED, else the path configured at build time.
 std::filesystem::path shared_dir();

@@ -1,0 +1,63 @@
+// VOC-layout segmentation datasets: split files -> samples, and loading one sample (photo and
+// label map) with validation. Knows nothing about models, so evaluation and training share it.
+//
+// Usage:
+//   QSEG_ASSIGN_OR_RETURN(std::vector<Sample> samples,
+//                         read_samples({{"../shared/voc2012", "val_available.txt"}}));
+//   QSEG_ASSIGN_OR_RETURN(LoadedSample sample, load_sample(samples[0]));
+//
+// A dataset root holds JPEGImages/NAME.jpg, SegmentationClass/NAME.png and usually the split
+// files in ImageSets/Segmentation/. Labels are class ids 0..20 or 255 ("void", not scored).
+#pragma once
+
+#include <filesystem>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "qseg/image.h"
+#include "qseg/status.h"
+
+namespace qseg {
+
+// One (root, split) pair. The split is a text file with one photo name per line; blank lines
+// and surrounding whitespace are ignored. A relative split path that does not exist as given is
+// also looked for in ROOT/ImageSets/Segmentation/, so "val.txt" names the official split.
+struct DatasetSource {
+  std::filesystem::path root;
+  std::filesystem::path split;
+};
+
+struct Sample {
+  std::string name;                  // the name from the split file
+  std::filesystem::path photo_path;  // ROOT/JPEGImages/NAME.jpg
+  std::filesystem::path label_path;  // ROOT/SegmentationClass/NAME.png
+};
+
+struct LoadedSample {
+  Image rgb;     // 3 channels
+  Image labels;  // 1 channel, the photo's size, values 0..20 or 255
+};
+
+// The split file a source refers to: as given if it exists, else ROOT/ImageSets/Segmentation/
+// SPLIT for a relative path; an error naming every path tried when neither exists.
+Result<std::filesystem::path> resolve_split_path(const DatasetSource& source);
+
+// The samples of one split in file order. Errors (naming the split file and line): a missing or
+// unreadable split file, a name containing '/', '\\', whitespace or "..", a name listed twice,
+// no names at all. Files are not opened here: a missing photo is found by load_sample.
+Result<std::vector<Sample>> read_samples(const DatasetSource& source);
+// The samples of several sources, concatenated in order (for training on several datasets).
+Result<std::vector<Sample>> read_samples(std::span<const DatasetSource> sources);
+
+// Reads and checks one sample; errors name the file at fault ("PATH: cannot open ...",
+// "PATH: label is 500x375 but the photo PHOTO is 500x333", "PATH: label value 50 at (x, y) ...").
+Result<LoadedSample> load_sample(const Sample& sample);
+
+// Checks that `labels` is 1 channel of width x height holding only 0..20 and 255; errors start
+// with `label_path`.
+Status check_labels(const Image& labels, int width, int height,
+                    const std::filesystem::path& label_path,
+                    const std::filesystem::path& photo_path);
+
+}  // namespace qseg

@@ -1,0 +1,109 @@
+// Evaluator: runs one or more models (through the same Segmenter as `qseg segment`) over the
+// samples of a VOC-layout dataset and scores each prediction against its label at the photo's
+// own size. With two models it also counts where their predictions agree (`qseg compare`).
+//
+// Usage:
+//   EvalOptions options;
+//   options.num_threads = 2;
+//   QSEG_ASSIGN_OR_RETURN(EvalResult result, evaluate({model_path}, samples, options));
+//   double miou = result.confusion[0].mean_iou();
+//
+// Threads: N workers, each with its own Segmenter per model (one interpreter thread each), take
+// photos from a shared counter; per-photo results are stored by photo index and summed in split
+// order at the end. All scores are integer counts, so they are identical for any N.
+#pragma once
+
+#include <filesystem>
+#include <functional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "eval/confusion.h"
+#include "eval/dataset.h"
+#include "qseg/status.h"
+
+namespace qseg {
+
+struct EvalProgress {
+  int done = 0;  // photos finished (scored or skipped)
+  int total = 0;
+  int bad = 0;  // skipped as bad data so far
+  double seconds = 0;
+};
+
+struct EvalOptions {
+  int num_threads = 1;  // worker threads, each with its own Segmenter per model
+  // Without skip_bad, the first bad sample in split order (missing or unreadable photo or label,
+  // size mismatch, label values outside 0..20 and 255) ends the run with its error. With it, bad
+  // samples are recorded in PhotoResult::error and counted.
+  bool skip_bad = false;
+  // Keep each prediction as label PNG bytes in PhotoModelResult::mask_png (for reports).
+  bool keep_masks = false;
+  // Empty, or one folder per model: each prediction is written there as NAME.png (VOC palette).
+  std::vector<std::filesystem::path> save_masks_dirs;
+  // Called after every photo, from worker threads, one call at a time.
+  std::function<void(const EvalProgress&)> on_progress;
+  // Called for each bad sample skipped (skip_bad), from worker threads, one call at a time.
+  std::function<void(const Sample&, const Status&)> on_bad_sample;
+};
+
+struct PhotoModelResult {
+  ConfusionMatrix confusion;      // this photo alone
+  double model_ms = 0;            // time in Segmenter::segment
+  std::vector<uint8_t> mask_png;  // the prediction as a VOC-palette PNG, when keep_masks
+};
+
+struct PhotoResult {
+  std::string name;
+  bool bad = false;
+  std::string error;  // why a bad sample was skipped
+  int width = 0, height = 0;
+  std::vector<PhotoModelResult> models;  // one per model; empty for a bad sample
+  // With two or more models: pixels (all of the photo, void included) where models 0 and 1
+  // predict the same class.
+  int64_t agreeing_pixels = 0;
+
+  int64_t pixels() const { return static_cast<int64_t>(width) * height; }
+  double agreement() const {
+    return pixels() > 0 ? static_cast<double>(agreeing_pixels) / pixels() : 0.0;
+  }
+};
+
+struct ModelInfo {
+  std::filesystem::path path;
+  int input_width = 0, input_height = 0;
+  std::string input_type;      // "uint8", "float32"
+  bool outputs_labels = true;  // ArgMax in the model (else per-class scores)
+};
+
+struct EvalResult {
+  std::vector<ModelInfo> models;
+  std::vector<Sample> samples;
+  std::vector<PhotoResult> photos;         // one per sample, in split order
+  std::vector<ConfusionMatrix> confusion;  // one per model: all scored photos together
+  int scored_count = 0, bad_count = 0;
+  int64_t agreeing_pixels = 0, compared_pixels = 0;  // models 0 and 1, over scored photos
+  int num_threads = 1;
+  double seconds = 0;  // wall-clock time of the run, models loaded
+
+  double photos_per_second() const { return seconds > 0 ? scored_count / seconds : 0.0; }
+  double agreement() const {
+    return compared_pixels > 0 ? static_cast<double>(agreeing_pixels) / compared_pixels : 0.0;
+  }
+  double mean_model_ms(int model) const;
+};
+
+// Loads every model num_threads times, then runs them all on every sample. Errors: a model that
+// does not load, a bad sample (unless skip_bad), a prediction outside 0..20, a mask not written.
+Result<EvalResult> evaluate(std::span<const std::filesystem::path> models,
+                            std::vector<Sample> samples, const EvalOptions& options);
+
+// Indices of scored photos ordered by their own mIoU (of `model`, or the mean over all models
+// when model < 0), best first or worst first; ties keep split order. At most `count`.
+std::vector<int> best_photos(const EvalResult& result, int model, int count);
+std::vector<int> worst_photos(const EvalResult& result, int model, int count);
+// Scored photos with the lowest agreement between models 0 and 1, lowest first.
+std::vector<int> most_disagreeing_photos(const EvalResult& result, int count);
+
+}  // namespace qseg

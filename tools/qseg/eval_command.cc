@@ -1,0 +1,81 @@
+// `qseg eval`: one model over a VOC-layout split: per-class IoU, mIoU, pixel accuracy, speed.
+#include <fmt/format.h>
+
+#include "common.h"
+#include "eval_shared.h"
+
+namespace qseg::cli {
+namespace {
+
+struct EvalArgs {
+  std::string model;
+  DatasetArgs dataset;
+  std::string save_masks;
+};
+
+Status run_eval(const EvalArgs& args) {
+  DatasetDescription description;
+  QSEG_ASSIGN_OR_RETURN(std::vector<Sample> samples, read_dataset(args.dataset, &description));
+  const std::filesystem::path model =
+      args.model.empty() ? default_model() : std::filesystem::path(args.model);
+  EvalOptions options;
+  options.num_threads = args.dataset.threads;
+  options.skip_bad = args.dataset.skip_bad;
+  options.keep_masks = !args.dataset.report.empty();
+  if (!args.save_masks.empty()) {
+    std::error_code ec;
+    std::filesystem::create_directories(args.save_masks, ec);
+    if (ec || !std::filesystem::is_directory(args.save_masks)) {
+      return Status::error("cannot create mask folder " + args.save_masks +
+                           (ec ? ": " + ec.message() : ""));
+    }
+    options.save_masks_dirs = {args.save_masks};
+  }
+  const auto end_progress = attach_progress("eval", &options);
+  fmt::print("model {}\ndata {} (split {}): {} photos, {} threads\n", model.string(),
+             description.root.string(), description.split.string(), samples.size(),
+             args.dataset.threads);
+  std::fflush(stdout);
+  const std::filesystem::path models[] = {model};
+  auto evaluated = evaluate(models, std::move(samples), options);
+  end_progress();
+  if (!evaluated.is_ok()) return evaluated.status();
+  const EvalResult& result = evaluated.value();
+
+  const ConfusionMatrix& confusion = result.confusion[0];
+  const ModelInfo& info = result.models[0];
+  fmt::print("input {}x{} {}\n\n", info.input_width, info.input_height, info.input_type);
+  fmt::print("{}\n", class_table({confusion}, {"IoU %"}, false));
+  fmt::print(
+      "mIoU            {:.2f}%  (mean over the {} classes present in labels or predictions, of "
+      "{})\n",
+      100.0 * confusion.mean_iou(), confusion.present_class_count(), kVocClassCount);
+  fmt::print("pixel accuracy  {:.2f}%  ({} of {} scored pixels; void 255 not scored)\n",
+             100.0 * confusion.pixel_accuracy(), confusion.correct_pixels(),
+             confusion.total_pixels());
+  fmt::print("photos          {} scored, {} bad (skipped)\n", result.scored_count,
+             result.bad_count);
+  fmt::print(
+      "speed           {:.2f} photos/s ({:.1f} s, {} threads; {:.0f} ms per photo in the model "
+      "path)\n",
+      result.photos_per_second(), result.seconds, result.num_threads, result.mean_model_ms(0));
+  return write_outputs(args.dataset, eval_json(result, description), result,
+                       "qseg eval: " + model.filename().string(), description);
+}
+
+}  // namespace
+
+void add_eval_command(CLI::App& app, Action& run) {
+  auto args = std::make_shared<EvalArgs>();
+  CLI::App* cmd = app.add_subcommand(
+      "eval", "Score a model on a VOC-layout dataset: per-class IoU, mIoU, pixel accuracy");
+  cmd->add_option(
+      "--model", args->model,
+      "Model .tflite (default: the published dm0.5 uint8 DeepLab in the shared folder)");
+  add_dataset_options(cmd, &args->dataset);
+  cmd->add_option("--save-masks", args->save_masks,
+                  "Also write each prediction as DIR/NAME.png (VOC palette)");
+  cmd->callback([args, &run] { run = [args] { return run_eval(*args); }; });
+}
+
+}  // namespace qseg::cli

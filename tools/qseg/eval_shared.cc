@@ -1,0 +1,134 @@
+// Shared pieces of `qseg eval` and `qseg compare`: flags, progress, tables, outputs.
+#include "eval_shared.h"
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <cstdio>
+
+#include "common.h"
+#include "eval/report.h"
+#include "imgproc/image_io.h"
+#include "qseg/voc_classes.h"
+
+namespace qseg::cli {
+
+void add_dataset_options(CLI::App* cmd, DatasetArgs* args) {
+  cmd->add_option("--data", args->data,
+                  "Dataset root in the VOC layout (JPEGImages/, SegmentationClass/)")
+      ->required();
+  cmd->add_option("--split", args->split,
+                  "Split file: one photo name per line (a name like val.txt is also looked for in "
+                  "ROOT/ImageSets/Segmentation/)")
+      ->required();
+  cmd->add_option("--threads", args->threads,
+                  "Worker threads (each runs its own copy of the model)")
+      ->capture_default_str();
+  cmd->add_option("--limit", args->limit, "Only the first K photos of the split (0: all)")
+      ->capture_default_str();
+  cmd->add_flag("--skip-bad", args->skip_bad,
+                "Skip bad samples (missing or unreadable photo or label, size mismatch, bad label "
+                "values) and "
+                "count them, instead of stopping at the first");
+  cmd->add_option("--json", args->json, "Write every number as JSON here");
+  cmd->add_option("--report", args->report, "Write a self-contained HTML report here");
+}
+
+Result<std::vector<Sample>> read_dataset(const DatasetArgs& args, DatasetDescription* description) {
+  QSEG_RETURN_IF_ERROR(check_threads(args.threads));
+  if (args.limit < 0)
+    return Status::error("--limit must be 0 (all) or positive, got " + std::to_string(args.limit));
+  const DatasetSource source{args.data, args.split};
+  QSEG_ASSIGN_OR_RETURN(std::vector<Sample> samples, read_samples(source));
+  QSEG_ASSIGN_OR_RETURN(description->split, resolve_split_path(source));
+  description->root = args.data;
+  if (args.limit > 0 && static_cast<size_t>(args.limit) < samples.size())
+    samples.resize(args.limit);
+  return samples;
+}
+
+std::function<void()> attach_progress(const std::string& command, EvalOptions* options) {
+  struct State {
+    bool terminal = false;
+    bool bar_open = false;  // a bar is drawn and its line not yet ended
+    int last_tenth = 0;
+  };
+  auto state = std::make_shared<State>();
+  state->terminal = isatty(STDERR_FILENO) != 0;
+  options->on_progress = [command, state](const EvalProgress& p) {
+    const double rate = p.seconds > 0 ? p.done / p.seconds : 0.0;
+    const std::string bad = p.bad > 0 ? fmt::format(", {} bad", p.bad) : "";
+    if (state->terminal) {
+      constexpr int kWidth = 30;
+      const int filled = p.total > 0 ? p.done * kWidth / p.total : kWidth;
+      const double eta = rate > 0 ? (p.total - p.done) / rate : 0.0;
+      fmt::print(stderr, "\r{} [{}{}] {}/{} photos, {:.2f} photos/s, ETA {:.0f} s{}\033[K", command,
+                 std::string(filled, '#'), std::string(kWidth - filled, '.'), p.done, p.total, rate,
+                 eta, bad);
+      state->bar_open = p.done < p.total;
+      if (!state->bar_open) fmt::print(stderr, "\n");
+      std::fflush(stderr);
+      return;
+    }
+    const int tenth = p.total > 0 ? p.done * 10 / p.total : 10;
+    if (tenth > state->last_tenth || p.done == p.total) {
+      state->last_tenth = tenth;
+      fmt::print(stderr, "{}: {}/{} photos ({}%), {:.2f} photos/s{}\n", command, p.done, p.total,
+                 p.total > 0 ? p.done * 100 / p.total : 100, rate, bad);
+    }
+  };
+  options->on_bad_sample = [state](const Sample& sample, const Status& status) {
+    // On a terminal the line replaces the bar, which the next photo draws again below it.
+    fmt::print(stderr, "{}qseg: skipping bad sample {}: {}\n", state->terminal ? "\r\033[K" : "",
+               sample.name, status.message());
+  };
+  return [state] {
+    if (state->bar_open) fmt::print(stderr, "\n");
+    state->bar_open = false;
+  };
+}
+
+std::string class_table(const std::vector<ConfusionMatrix>& columns,
+                        const std::vector<std::string>& headers, bool with_difference) {
+  std::string text = fmt::format("{:<13}", "class");
+  for (const auto& header : headers) text += fmt::format(" {:>9}", header);
+  text += with_difference ? fmt::format(" {:>8}", "B-A")
+                          : fmt::format(" {:>13} {:>13}", "label px", "predicted px");
+  text += "\n";
+  for (int c = 0; c < kVocClassCount; ++c) {
+    text += fmt::format("{:<13}", kVocClassNames[c]);
+    for (const ConfusionMatrix& m : columns) {
+      const auto iou = m.iou(c);
+      text += iou ? fmt::format(" {:>9.2f}", 100.0 * *iou) : fmt::format(" {:>9}", "-");
+    }
+    if (with_difference) {
+      const auto a = columns[0].iou(c), b = columns[1].iou(c);
+      text += a && b ? fmt::format(" {:>+8.2f}", 100.0 * (*b - *a)) : fmt::format(" {:>8}", "-");
+    } else {
+      text +=
+          fmt::format(" {:>13} {:>13}", columns[0].label_pixels(c), columns[0].predicted_pixels(c));
+    }
+    text += "\n";
+  }
+  return text;
+}
+
+Status write_outputs(const DatasetArgs& args, const nlohmann::json& json, const EvalResult& result,
+                     const std::string& title, const DatasetDescription& description) {
+  if (!args.json.empty()) {
+    const std::string text = json.dump(2) + "\n";
+    QSEG_RETURN_IF_ERROR(write_file_atomically(
+        args.json, std::span(reinterpret_cast<const uint8_t*>(text.data()), text.size())));
+    fmt::print("JSON: {}\n", args.json);
+  }
+  if (!args.report.empty()) {
+    ReportOptions options;
+    options.title = title;
+    options.data = description;
+    QSEG_RETURN_IF_ERROR(write_html_report(args.report, result, options));
+    fmt::print("report: {}\n", args.report);
+  }
+  return Status::ok();
+}
+
+}  // namespace qseg::cli

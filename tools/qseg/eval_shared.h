@@ -1,0 +1,47 @@
+// What `qseg eval` and `qseg compare` share: dataset flags, the progress display, the per-class
+// table, and writing the JSON and HTML outputs.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "eval/evaluator.h"
+#include "eval/results_json.h"
+#include "qseg/status.h"
+
+namespace qseg::cli {
+
+struct DatasetArgs {
+  std::string data;   // dataset root (VOC layout)
+  std::string split;  // split file, or its name under ROOT/ImageSets/Segmentation
+  int threads = 1;
+  int limit = 0;  // 0: every photo of the split
+  bool skip_bad = false;
+  std::string json;
+  std::string report;
+};
+
+// Adds --data, --split, --threads, --limit, --skip-bad, --json, --report.
+void add_dataset_options(CLI::App* cmd, DatasetArgs* args);
+
+// Checks the flags and reads the split (first `limit` photos).
+Result<std::vector<Sample>> read_dataset(const DatasetArgs& args, DatasetDescription* description);
+
+// Sets on_progress and on_bad_sample: a progress bar on stderr when it is a terminal (redrawn
+// with \r), otherwise a plain line about every 10%; one stderr line per skipped bad sample.
+// Returns what to call when the run fails, so the error line does not land on the bar's line.
+std::function<void()> attach_progress(const std::string& command, EvalOptions* options);
+
+// "  background       91.23  1234567" lines for every class, with a header. `columns` holds the
+// confusion matrices to show side by side (one per model).
+std::string class_table(const std::vector<ConfusionMatrix>& columns,
+                        const std::vector<std::string>& headers, bool with_difference);
+
+// Writes the JSON (atomically) and the HTML report when their flags are set.
+Status write_outputs(const DatasetArgs& args, const nlohmann::json& json, const EvalResult& result,
+                     const std::string& title, const DatasetDescription& description);
+
+}  // namespace qseg::cli
