@@ -127,7 +127,11 @@ TEST(Cli, InspectShowsMultiplyAddsAndArena) {
 
 class CliBadInput : public ::testing::Test {
  protected:
-  void SetUp() override { dir_ = test::temp_dir("cli_bad"); }
+  // One folder per test: ctest runs tests in parallel, and temp_dir empties its folder.
+  void SetUp() override {
+    dir_ = test::temp_dir(std::string("cli_bad_") +
+                          ::testing::UnitTest::GetInstance()->current_test_info()->name());
+  }
   std::filesystem::path write(const std::string& name, const std::vector<uint8_t>& bytes) {
     test::write_file(dir_ / name, bytes);
     return dir_ / name;
