@@ -10,6 +10,7 @@ packages=(
   libjpeg62-turbo-dev libpng-dev zlib1g-dev
   libcli11-dev nlohmann-json3-dev libfmt-dev
   libgtest-dev libgmock-dev googletest libbenchmark-dev
+  libtorch-dev libopenblas0-openmp python3-torch   # training (src/train) and its benchmark
   chromium                            # the eval report test renders the HTML report headless
 )
 # The real TFLite oracle (tools/tflite-oracle) needs Node.js and npm; a machine may already carry a

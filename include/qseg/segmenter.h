@@ -70,4 +70,20 @@ class Segmenter {
 void fit_size(int width, int height, int max_width, int max_height, int* out_width,
               int* out_height);
 
+// Per-class scores [height, width, classes] (float32, uint8 or int8 sharing one scale) that
+// cover a model input of input_width x input_height with corners aligned, as the models upsample.
+struct ScoreGrid {
+  const void* data = nullptr;
+  DataType type = DataType::kFloat32;
+  int height = 0, width = 0, classes = 0;
+};
+
+// Class ids at the photo's size (photo_width x photo_height) from scores whose model input held
+// the photo resized to resized_width x resized_height in its top-left corner: each photo pixel
+// takes the bilinear mix of the four nearest grid scores, then ArgMax. This is how the Segmenter
+// finishes models that output scores; libtorch checkpoints use it too.
+Image labels_from_score_grid(const ScoreGrid& grid, int input_width, int input_height,
+                             int resized_width, int resized_height, int photo_width,
+                             int photo_height);
+
 }  // namespace qseg

@@ -23,7 +23,29 @@ double seconds_since(Clock::time_point start) {
 }
 
 // One worker's models.
-using SegmenterSet = std::vector<std::unique_ptr<Segmenter>>;
+using SegmenterSet = std::vector<std::unique_ptr<PhotoModel>>;
+
+class TfliteModel : public PhotoModel {
+ public:
+  explicit TfliteModel(std::filesystem::path path, std::unique_ptr<Segmenter> segmenter)
+      : path_(std::move(path)), segmenter_(std::move(segmenter)) {}
+
+  ModelInfo info() const override {
+    return {path_, segmenter_->input_width(), segmenter_->input_height(),
+            std::string(data_type_name(segmenter_->interpreter().input_tensor().type)),
+            segmenter_->outputs_labels()};
+  }
+  Result<Image> segment(const Image& rgb, double* model_ms) override {
+    SegmentTiming timing;
+    auto prediction = segmenter_->segment(rgb, &timing);
+    *model_ms = timing.total_ms();
+    return prediction;
+  }
+
+ private:
+  std::filesystem::path path_;
+  std::unique_ptr<Segmenter> segmenter_;
+};
 
 // Why a photo failed: bad data can be skipped, anything else ends the run.
 struct PhotoError {
@@ -42,11 +64,9 @@ PhotoError run_photo(SegmenterSet& segmenters, const Sample& sample, const EvalO
   Image first_prediction;
   for (size_t m = 0; m < segmenters.size(); ++m) {
     PhotoModelResult& model_result = out->models[m];
-    SegmentTiming timing;
-    auto prediction = segmenters[m]->segment(data.rgb, &timing);
+    auto prediction = segmenters[m]->segment(data.rgb, &model_result.model_ms);
     if (!prediction.is_ok())
       return {prediction.status().with_context(sample.photo_path.string()), false};
-    model_result.model_ms = timing.total_ms();
     const Status added = model_result.confusion.add(prediction.value(), data.labels);
     if (!added.is_ok()) return {added.with_context(sample.photo_path.string()), false};
     if (options.keep_masks) {
@@ -130,22 +150,17 @@ class Run {
 };
 
 Result<std::vector<SegmenterSet>> load_models(std::span<const std::filesystem::path> models,
-                                              int workers, std::vector<ModelInfo>* infos) {
+                                              int workers, const ModelOpener& open,
+                                              std::vector<ModelInfo>* infos) {
   std::vector<SegmenterSet> sets(workers);
-  SegmenterOptions segmenter_options;
-  segmenter_options.num_threads = 1;  // parallelism comes from the workers
   for (int w = 0; w < workers; ++w) {
     for (const auto& path : models) {
-      QSEG_ASSIGN_OR_RETURN(auto segmenter, Segmenter::load(path, segmenter_options));
-      sets[w].push_back(std::move(segmenter));
+      QSEG_ASSIGN_OR_RETURN(auto model, open ? open(path) : open_tflite_model(path));
+      if (!model) return Status::error(path.string() + ": the model did not open");
+      sets[w].push_back(std::move(model));
     }
   }
-  for (size_t m = 0; m < models.size(); ++m) {
-    Segmenter& s = *sets[0][m];
-    infos->push_back({models[m], s.input_width(), s.input_height(),
-                      std::string(data_type_name(s.interpreter().input_tensor().type)),
-                      s.outputs_labels()});
-  }
+  for (const auto& model : sets[0]) infos->push_back(model->info());
   return sets;
 }
 
@@ -171,6 +186,13 @@ double photo_miou(const EvalResult& result, int index, int model) {
 
 }  // namespace
 
+Result<std::unique_ptr<PhotoModel>> open_tflite_model(const std::filesystem::path& path) {
+  SegmenterOptions options;
+  options.num_threads = 1;  // parallelism comes from the evaluator's workers
+  QSEG_ASSIGN_OR_RETURN(auto segmenter, Segmenter::load(path, options));
+  return std::unique_ptr<PhotoModel>(new TfliteModel(path, std::move(segmenter)));
+}
+
 double EvalResult::mean_model_ms(int model) const {
   double sum = 0;
   for (const PhotoResult& photo : photos) {
@@ -188,7 +210,7 @@ Result<EvalResult> evaluate(std::span<const std::filesystem::path> models,
   EvalResult result;
   const int workers = std::min(options.num_threads, static_cast<int>(samples.size()));
   QSEG_ASSIGN_OR_RETURN(std::vector<SegmenterSet> segmenters,
-                        load_models(models, workers, &result.models));
+                        load_models(models, workers, options.open_model, &result.models));
   result.samples = std::move(samples);
   result.photos.resize(result.samples.size());
   result.num_threads = options.num_threads;

@@ -1,6 +1,7 @@
-// Evaluator: runs one or more models (through the same Segmenter as `qseg segment`) over the
-// samples of a VOC-layout dataset and scores each prediction against its label at the photo's
-// own size. With two models it also counts where their predictions agree (`qseg compare`).
+// Evaluator: runs one or more models (.tflite files through the same Segmenter as `qseg segment`,
+// or anything else behind PhotoModel, e.g. a training checkpoint) over the samples of a
+// VOC-layout dataset and scores each prediction against its label at the photo's own size. With
+// two models it also counts where their predictions agree (`qseg compare`).
 //
 // Usage:
 //   EvalOptions options;
@@ -8,19 +9,21 @@
 //   QSEG_ASSIGN_OR_RETURN(EvalResult result, evaluate({model_path}, samples, options));
 //   double miou = result.confusion[0].mean_iou();
 //
-// Threads: N workers, each with its own Segmenter per model (one interpreter thread each), take
+// Threads: N workers, each with its own instance of every model (one interpreter thread each), take
 // photos from a shared counter; per-photo results are stored by photo index and summed in split
 // order at the end. All scores are integer counts, so they are identical for any N.
 #pragma once
 
 #include <filesystem>
 #include <functional>
+#include <memory>
 #include <span>
 #include <string>
 #include <vector>
 
 #include "eval/confusion.h"
 #include "eval/dataset.h"
+#include "qseg/image.h"
 #include "qseg/status.h"
 
 namespace qseg {
@@ -32,8 +35,34 @@ struct EvalProgress {
   double seconds = 0;
 };
 
+struct ModelInfo {
+  std::filesystem::path path;
+  int input_width = 0, input_height = 0;
+  std::string input_type;      // "uint8", "float32", "float32 (libtorch)", ...
+  bool outputs_labels = true;  // ArgMax in the model (else per-class scores)
+};
+
+// A model as the evaluator runs it: a photo in, class ids (0..20) at the photo's size out.
+class PhotoModel {
+ public:
+  virtual ~PhotoModel() = default;
+  virtual ModelInfo info() const = 0;
+  // *model_ms: the time spent, pre- and post-processing included.
+  virtual Result<Image> segment(const Image& rgb, double* model_ms) = 0;
+};
+
+// Opens one instance of a model (called once per worker thread, so instances need not be
+// thread-safe).
+using ModelOpener =
+    std::function<Result<std::unique_ptr<PhotoModel>>(const std::filesystem::path& path)>;
+
+// A .tflite through qseg's Segmenter with one interpreter thread (the default opener).
+Result<std::unique_ptr<PhotoModel>> open_tflite_model(const std::filesystem::path& path);
+
 struct EvalOptions {
-  int num_threads = 1;  // worker threads, each with its own Segmenter per model
+  // How model paths are opened; null: open_tflite_model.
+  ModelOpener open_model;
+  int num_threads = 1;  // worker threads, each with its own instance of every model
   // Without skip_bad, the first bad sample in split order (missing or unreadable photo or label,
   // size mismatch, label values outside 0..20 and 255) ends the run with its error. With it, bad
   // samples are recorded in PhotoResult::error and counted.
@@ -68,13 +97,6 @@ struct PhotoResult {
   double agreement() const {
     return pixels() > 0 ? static_cast<double>(agreeing_pixels) / pixels() : 0.0;
   }
-};
-
-struct ModelInfo {
-  std::filesystem::path path;
-  int input_width = 0, input_height = 0;
-  std::string input_type;      // "uint8", "float32"
-  bool outputs_labels = true;  // ArgMax in the model (else per-class scores)
 };
 
 struct EvalResult {

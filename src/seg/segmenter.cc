@@ -161,51 +161,54 @@ Image Segmenter::labels_from_argmax(int resized_width, int resized_height, int w
   return resize_nearest(cropped, width, height, /*align_corners=*/true);
 }
 
-// Bilinear interpolation of the scores straight at each photo pixel, then ArgMax. A photo pixel
-// maps to the resized photo (align corners), which is the top-left part of the model input,
-// which maps to the score grid (align corners, as the models upsample).
 Image Segmenter::labels_from_scores(int resized_width, int resized_height, int width,
                                     int height) const {
   const Tensor& out = interpreter_->output_tensor();
-  const int sh = out.shape[1], sw = out.shape[2], classes = out.shape[3];
-  const void* data = interpreter_->tensor_data(interpreter_->graph().outputs[0]);
-  auto score = [&](int64_t index) -> float {
-    switch (out.type) {
-      case DataType::kFloat32:
-        return static_cast<const float*>(data)[index];
-      case DataType::kUInt8:
-        return static_cast<const uint8_t*>(data)[index];
-      default:
-        return static_cast<const int8_t*>(data)[index];
-    }
-  };
-  // Quantized scores share one scale and zero point, so their order is that of the raw values.
-  auto source_coordinate = [](int d, int photo, int resized, int input, int grid) {
+  const ScoreGrid grid{interpreter_->tensor_data(interpreter_->graph().outputs[0]), out.type,
+                       out.shape[1], out.shape[2], out.shape[3]};
+  return labels_from_score_grid(grid, input_width_, input_height_, resized_width, resized_height,
+                                width, height);
+}
+
+namespace {
+
+// Bilinear interpolation of the scores straight at each photo pixel, then ArgMax. A photo pixel
+// maps to the resized photo (align corners), which is the top-left part of the model input,
+// which maps to the score grid (align corners, as the models upsample). Quantized scores share
+// one scale and zero point, so their order is that of the raw values.
+template <typename T>
+Image argmax_of_bilinear_scores(const T* scores, const ScoreGrid& grid, int input_width,
+                                int input_height, int resized_width, int resized_height,
+                                int width, int height) {
+  const int sh = grid.height, sw = grid.width, classes = grid.classes;
+  auto source_coordinate = [](int d, int photo, int resized, int input, int size) {
     const float r =
         resized == photo ? static_cast<float>(d) : align_corners_coordinate(d, photo, resized);
-    return input > 1 ? r * static_cast<float>(grid - 1) / static_cast<float>(input - 1) : 0.0f;
+    return input > 1 ? r * static_cast<float>(size - 1) / static_cast<float>(input - 1) : 0.0f;
   };
   Image labels(width, height, 1);
   for (int y = 0; y < height; ++y) {
-    const float fy = source_coordinate(y, height, resized_height, input_height_, sh);
+    const float fy = source_coordinate(y, height, resized_height, input_height, sh);
     const int y0 = std::clamp(static_cast<int>(std::floor(fy)), 0, sh - 1);
     const int y1 = std::min(y0 + 1, sh - 1);
     const float wy = fy - static_cast<float>(y0);
     uint8_t* row = labels.row(y);
     for (int x = 0; x < width; ++x) {
-      const float fx = source_coordinate(x, width, resized_width, input_width_, sw);
+      const float fx = source_coordinate(x, width, resized_width, input_width, sw);
       const int x0 = std::clamp(static_cast<int>(std::floor(fx)), 0, sw - 1);
       const int x1 = std::min(x0 + 1, sw - 1);
       const float wx = fx - static_cast<float>(x0);
-      const int64_t i00 = (static_cast<int64_t>(y0) * sw + x0) * classes,
-                    i01 = (static_cast<int64_t>(y0) * sw + x1) * classes;
-      const int64_t i10 = (static_cast<int64_t>(y1) * sw + x0) * classes,
-                    i11 = (static_cast<int64_t>(y1) * sw + x1) * classes;
+      const T* s00 = scores + (static_cast<int64_t>(y0) * sw + x0) * classes;
+      const T* s01 = scores + (static_cast<int64_t>(y0) * sw + x1) * classes;
+      const T* s10 = scores + (static_cast<int64_t>(y1) * sw + x0) * classes;
+      const T* s11 = scores + (static_cast<int64_t>(y1) * sw + x1) * classes;
       int best = 0;
       float best_value = -std::numeric_limits<float>::infinity();
       for (int c = 0; c < classes; ++c) {
-        const float top = score(i00 + c) + (score(i01 + c) - score(i00 + c)) * wx;
-        const float bottom = score(i10 + c) + (score(i11 + c) - score(i10 + c)) * wx;
+        const float a = static_cast<float>(s00[c]), b = static_cast<float>(s01[c]);
+        const float d = static_cast<float>(s10[c]), e = static_cast<float>(s11[c]);
+        const float top = a + (b - a) * wx;
+        const float bottom = d + (e - d) * wx;
         const float v = top + (bottom - top) * wy;
         if (v > best_value) {
           best_value = v;
@@ -216,6 +219,27 @@ Image Segmenter::labels_from_scores(int resized_width, int resized_height, int w
     }
   }
   return labels;
+}
+
+}  // namespace
+
+Image labels_from_score_grid(const ScoreGrid& grid, int input_width, int input_height,
+                             int resized_width, int resized_height, int photo_width,
+                             int photo_height) {
+  switch (grid.type) {
+    case DataType::kFloat32:
+      return argmax_of_bilinear_scores(static_cast<const float*>(grid.data), grid, input_width,
+                                       input_height, resized_width, resized_height, photo_width,
+                                       photo_height);
+    case DataType::kUInt8:
+      return argmax_of_bilinear_scores(static_cast<const uint8_t*>(grid.data), grid, input_width,
+                                       input_height, resized_width, resized_height, photo_width,
+                                       photo_height);
+    default:
+      return argmax_of_bilinear_scores(static_cast<const int8_t*>(grid.data), grid, input_width,
+                                       input_height, resized_width, resized_height, photo_width,
+                                       photo_height);
+  }
 }
 
 Result<Image> Segmenter::segment(const Image& rgb, SegmentTiming* timing) {

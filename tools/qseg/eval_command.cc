@@ -9,6 +9,7 @@ namespace {
 
 struct EvalArgs {
   std::string model;
+  std::string checkpoint;
   DatasetArgs dataset;
   std::string save_masks;
 };
@@ -16,9 +17,15 @@ struct EvalArgs {
 Status run_eval(const EvalArgs& args) {
   DatasetDescription description;
   QSEG_ASSIGN_OR_RETURN(std::vector<Sample> samples, read_dataset(args.dataset, &description));
-  const std::filesystem::path model =
-      args.model.empty() ? default_model() : std::filesystem::path(args.model);
+  const std::filesystem::path model = !args.checkpoint.empty() ? std::filesystem::path(args.checkpoint)
+                                      : args.model.empty()    ? default_model()
+                                                              : std::filesystem::path(args.model);
+  if (!args.checkpoint.empty() && !is_checkpoint_file(model)) {
+    return Status::error(model.string() +
+                         ": not a qseg training checkpoint (qseg import or qseg train writes them)");
+  }
   EvalOptions options;
+  QSEG_ASSIGN_OR_RETURN(options.open_model, model_opener(args.dataset.precision, args.dataset.checkpoint_output));
   options.num_threads = args.dataset.threads;
   options.skip_bad = args.dataset.skip_bad;
   options.keep_masks = !args.dataset.report.empty();
@@ -69,9 +76,14 @@ void add_eval_command(CLI::App& app, Action& run) {
   auto args = std::make_shared<EvalArgs>();
   CLI::App* cmd = app.add_subcommand(
       "eval", "Score a model on a VOC-layout dataset: per-class IoU, mIoU, pixel accuracy");
-  cmd->add_option(
+  auto* model = cmd->add_option(
       "--model", args->model,
-      "Model .tflite (default: the published dm0.5 uint8 DeepLab in the shared folder)");
+      "Model .tflite or training checkpoint (default: the published dm0.5 uint8 DeepLab in the "
+      "shared folder)");
+  cmd->add_option("--checkpoint", args->checkpoint,
+                  "A training checkpoint (qseg import / qseg train), run in libtorch; see "
+                  "--precision")
+      ->excludes(model);
   add_dataset_options(cmd, &args->dataset);
   cmd->add_option("--save-masks", args->save_masks,
                   "Also write each prediction as DIR/NAME.png (VOC palette)");

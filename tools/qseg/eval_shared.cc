@@ -32,6 +32,17 @@ void add_dataset_options(CLI::App* cmd, DatasetArgs* args) {
                 "count them, instead of stopping at the first");
   cmd->add_option("--json", args->json, "Write every number as JSON here");
   cmd->add_option("--report", args->report, "Write a self-contained HTML report here");
+  cmd->add_option("--precision", args->precision,
+                  "How training checkpoints run (libtorch): auto (simulated quantization when the "
+                  "checkpoint is quantized), float, simulated")
+      ->check(CLI::IsMember({"auto", "float", "simulated"}))
+      ->capture_default_str();
+  cmd->add_option("--checkpoint-output", args->checkpoint_output,
+                  "How training checkpoints finish: labels (ArgMax at the input size, then "
+                  "nearest, as converted models) or scores (bilinear at each photo pixel, then "
+                  "ArgMax, as float models with logits output)")
+      ->check(CLI::IsMember({"labels", "scores"}))
+      ->capture_default_str();
 }
 
 Result<std::vector<Sample>> read_dataset(const DatasetArgs& args, DatasetDescription* description) {

@@ -22,13 +22,21 @@ struct DatasetArgs {
   bool skip_bad = false;
   std::string json;
   std::string report;
+  std::string precision = "auto";  // for training checkpoints: auto, float, simulated
+  std::string checkpoint_output = "labels";  // for training checkpoints: labels, scores
 };
 
-// Adds --data, --split, --threads, --limit, --skip-bad, --json, --report.
+// Adds --data, --split, --threads, --limit, --skip-bad, --json, --report, --precision.
 void add_dataset_options(CLI::App* cmd, DatasetArgs* args);
 
 // Checks the flags and reads the split (first `limit` photos).
 Result<std::vector<Sample>> read_dataset(const DatasetArgs& args, DatasetDescription* description);
+
+// The evaluator's opener for model paths: .tflite files, and qseg training checkpoints (run in
+// libtorch: float, or with simulated quantization on the checkpoint's ranges; `precision` auto
+// simulates when the checkpoint is quantized). Checkpoints are told by their first bytes.
+Result<ModelOpener> model_opener(const std::string& precision, const std::string& output);
+bool is_checkpoint_file(const std::filesystem::path& path);
 
 // Sets on_progress and on_bad_sample: a progress bar on stderr when it is a terminal (redrawn
 // with \r), otherwise a plain line about every 10%; one stderr line per skipped bad sample.

@@ -1,0 +1,66 @@
+// A checkpoint as a segmenter: photo in, class ids out, with the Segmenter's pre- and
+// post-processing (support/segment_steps.h), in float or with simulated quantization (fake
+// quantization on the checkpoint's activation ranges, weights on their narrow-range grids,
+// batch norm folded), in libtorch. No libtorch types here: `qseg eval --checkpoint` and
+// `qseg train --eval-data` use it.
+//
+// Usage:
+//   QSEG_ASSIGN_OR_RETURN(auto segmenter, CheckpointSegmenter::load("run/checkpoint.ckpt", {}));
+//   QSEG_ASSIGN_OR_RETURN(Image labels, segmenter->segment(photo));
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <vector>
+
+#include "qseg/image.h"
+#include "qseg/status.h"
+#include "train/support/segment_steps.h"
+
+namespace qseg::train {
+
+enum class CheckpointPrecision {
+  kAuto,       // simulated quantization when the checkpoint is quantized (QAT or uint8 import)
+  kFloat,      // float, whatever the checkpoint
+  kSimulated,  // simulated quantization (the checkpoint must have every activation range)
+};
+
+// How the logits become class ids at the photo's size.
+enum class CheckpointOutput {
+  // As a converted model that ends in ARG_MAX: logits upsampled to the input size (bilinear,
+  // corners aligned), ArgMax, then the labels cropped and resized (nearest) to the photo.
+  kLabels,
+  // As a model that outputs scores: bilinear straight at each photo pixel, then ArgMax.
+  kScores,
+};
+
+struct CheckpointSegmenterOptions {
+  int num_threads = 1;
+  int input_size = 0;  // 0: the checkpoint's (its model config's input size)
+  CheckpointPrecision precision = CheckpointPrecision::kAuto;
+  CheckpointOutput output = CheckpointOutput::kLabels;
+};
+
+class CheckpointSegmenter {
+ public:
+  static Result<std::unique_ptr<CheckpointSegmenter>> load(
+      const std::filesystem::path& path, const CheckpointSegmenterOptions& options = {});
+  ~CheckpointSegmenter();
+
+  Result<Image> segment(const Image& rgb);
+  int input_size() const;
+  bool simulated_quantization() const;
+
+ private:
+  struct State;
+  explicit CheckpointSegmenter(std::unique_ptr<State> state);
+  std::unique_ptr<State> state_;
+};
+
+// Scores a checkpoint on samples (see score_segmenter).
+Result<SegmentationScores> evaluate_checkpoint(const std::filesystem::path& path,
+                                               const std::vector<TrainingSample>& samples,
+                                               const CheckpointSegmenterOptions& options,
+                                               const std::function<void(int, int)>& progress = {});
+
+}  // namespace qseg::train

@@ -1,0 +1,174 @@
+// Reading and writing checkpoint files (see checkpoint_file.h for the layout).
+#include "train/support/checkpoint_file.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <set>
+
+namespace qseg::train {
+namespace {
+
+constexpr char kMagic[8] = {'Q', 'S', 'E', 'G', 'C', 'K', 'P', 'T'};
+constexpr uint32_t kVersion = 1;
+constexpr size_t kPrefixBytes = 24;  // magic, version, reserved, header size
+constexpr size_t kAlignment = 64;
+constexpr int64_t kMaxTensorValues = int64_t{1} << 31;
+
+uint64_t fnv1a(const uint8_t* data, size_t size, uint64_t hash = 14695981039346656037ull) {
+  for (size_t i = 0; i < size; ++i) {
+    hash ^= data[i];
+    hash *= 1099511628211ull;
+  }
+  return hash;
+}
+
+template <typename T>
+void put(std::vector<uint8_t>& out, T value) {
+  uint8_t bytes[sizeof(T)];
+  std::memcpy(bytes, &value, sizeof(T));
+  out.insert(out.end(), bytes, bytes + sizeof(T));
+}
+
+template <typename T>
+T get(const uint8_t* p) {
+  T value;
+  std::memcpy(&value, p, sizeof(T));
+  return value;
+}
+
+size_t align_up(size_t n) { return (n + kAlignment - 1) / kAlignment * kAlignment; }
+
+}  // namespace
+
+const CheckpointTensor* CheckpointFile::find(const std::string& name) const {
+  for (const CheckpointTensor& t : tensors) {
+    if (t.name == name) return &t;
+  }
+  return nullptr;
+}
+
+Status write_checkpoint_file(const std::filesystem::path& path, const CheckpointFile& checkpoint) {
+  nlohmann::json index = nlohmann::json::array();
+  size_t offset = 0;
+  for (const CheckpointTensor& t : checkpoint.tensors) {
+    int64_t count = 1;
+    for (int64_t d : t.shape) count *= d;
+    if (count != static_cast<int64_t>(t.data.size())) {
+      return Status::error(path.string() + ": tensor " + t.name + " has " +
+                           std::to_string(t.data.size()) + " values but its shape holds " +
+                           std::to_string(count));
+    }
+    const size_t bytes = t.data.size() * sizeof(float);
+    index.push_back({{"name", t.name}, {"shape", t.shape}, {"offset", offset}, {"size", bytes}});
+    offset = align_up(offset + bytes);
+  }
+  const std::string header = nlohmann::json{{"meta", checkpoint.meta}, {"tensors", index}}.dump();
+  std::vector<uint8_t> out;
+  out.reserve(kPrefixBytes + header.size() + offset + 8);
+  out.insert(out.end(), kMagic, kMagic + 8);
+  put<uint32_t>(out, kVersion);
+  put<uint32_t>(out, 0);
+  put<uint64_t>(out, header.size());
+  out.insert(out.end(), header.begin(), header.end());
+  const size_t data_start = out.size();
+  out.resize(data_start + offset, 0);
+  size_t position = 0;
+  for (const CheckpointTensor& t : checkpoint.tensors) {
+    const size_t bytes = t.data.size() * sizeof(float);
+    if (bytes > 0) std::memcpy(out.data() + data_start + position, t.data.data(), bytes);
+    position = align_up(position + bytes);
+  }
+  put<uint64_t>(out, fnv1a(out.data(), out.size()));
+
+  const std::filesystem::path temp = path.string() + ".tmp";
+  const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return Status::error("cannot write " + temp.string() + ": " + std::strerror(errno));
+  size_t written = 0;
+  while (written < out.size()) {
+    const ssize_t n = ::write(fd, out.data() + written, out.size() - written);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      const std::string error = std::strerror(errno);
+      ::close(fd);
+      std::filesystem::remove(temp);
+      return Status::error("cannot write " + temp.string() + ": " + error);
+    }
+    written += static_cast<size_t>(n);
+  }
+  if (::fsync(fd) != 0 || ::close(fd) != 0) {
+    std::filesystem::remove(temp);
+    return Status::error("cannot flush " + temp.string() + ": " + std::strerror(errno));
+  }
+  std::error_code ec;
+  std::filesystem::rename(temp, path, ec);
+  if (ec) {
+    std::filesystem::remove(temp);
+    return Status::error("cannot rename " + temp.string() + " to " + path.string() + ": " +
+                         ec.message());
+  }
+  return Status::ok();
+}
+
+Result<CheckpointFile> read_checkpoint_file(const std::filesystem::path& path) {
+  const std::string name = path.string();
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status::error("cannot open checkpoint " + name + ": " + std::strerror(errno));
+  std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)),
+                             std::istreambuf_iterator<char>());
+  if (bytes.size() < kPrefixBytes + 8 || std::memcmp(bytes.data(), kMagic, 8) != 0) {
+    return Status::error(name + ": not a qseg checkpoint (bad magic or too short)");
+  }
+  if (get<uint32_t>(bytes.data() + 8) != kVersion) {
+    return Status::error(name + ": unsupported checkpoint version " +
+                         std::to_string(get<uint32_t>(bytes.data() + 8)));
+  }
+  const size_t body = bytes.size() - 8;
+  if (get<uint64_t>(bytes.data() + body) != fnv1a(bytes.data(), body)) {
+    return Status::error(name + ": checkpoint is corrupt or truncated (hash mismatch)");
+  }
+  const uint64_t header_size = get<uint64_t>(bytes.data() + 16);
+  if (header_size > body - kPrefixBytes)
+    return Status::error(name + ": header size beyond the end of the file");
+  const size_t data_start = kPrefixBytes + header_size;
+  const size_t data_size = body - data_start;
+  CheckpointFile checkpoint;
+  try {
+    const auto header =
+        nlohmann::json::parse(bytes.begin() + kPrefixBytes, bytes.begin() + data_start);
+    checkpoint.meta = header.at("meta");
+    std::set<std::string> names;
+    for (const auto& entry : header.at("tensors")) {
+      CheckpointTensor t;
+      t.name = entry.at("name").get<std::string>();
+      t.shape = entry.at("shape").get<std::vector<int64_t>>();
+      const uint64_t offset = entry.at("offset").get<uint64_t>();
+      const uint64_t size = entry.at("size").get<uint64_t>();
+      if (!names.insert(t.name).second)
+        return Status::error(name + ": tensor " + t.name + " appears twice");
+      int64_t count = 1;
+      for (int64_t d : t.shape) {
+        if (d < 0 || d > kMaxTensorValues || count * d > kMaxTensorValues) {
+          return Status::error(name + ": tensor " + t.name + " has a bad shape");
+        }
+        count *= d;
+      }
+      if (size != static_cast<uint64_t>(count) * sizeof(float) || offset > data_size ||
+          size > data_size - offset) {
+        return Status::error(name + ": tensor " + t.name + " does not fit its shape or the file");
+      }
+      t.data.resize(static_cast<size_t>(count));
+      if (size > 0) std::memcpy(t.data.data(), bytes.data() + data_start + offset, size);
+      checkpoint.tensors.push_back(std::move(t));
+    }
+  } catch (const nlohmann::json::exception& e) {
+    return Status::error(name + ": bad checkpoint header: " + e.what());
+  }
+  return checkpoint;
+}
+
+}  // namespace qseg::train

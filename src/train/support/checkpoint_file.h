@@ -1,0 +1,45 @@
+// The checkpoint file: a JSON header (model config, training state) and named float32 tensors,
+// written atomically and checked on read. No libtorch: the converter and tools read it too.
+//
+// Layout (little-endian): "QSEGCKPT", u32 version (1), u32 0, u64 header size H, H bytes of
+// JSON {"meta": {...}, "tensors": [{"name", "shape", "offset", "size"}, ...]}, the tensor data
+// (each at its offset from the end of the header, 64-byte aligned), then a u64 FNV-1a hash of
+// every byte before it. Tensor names are TensorFlow's ("MobilenetV2/Conv/weights",
+// ".../BatchNorm/moving_mean", "aspp0/act_quant/range"); conv weights are in libtorch's layout
+// [out, in / groups, kh, kw].
+//
+// Header kept C++17 (it is included by libtorch translation units).
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "qseg/status.h"
+
+namespace qseg::train {
+
+struct CheckpointTensor {
+  std::string name;
+  std::vector<int64_t> shape;
+  std::vector<float> data;  // product(shape) values
+};
+
+struct CheckpointFile {
+  nlohmann::json meta = nlohmann::json::object();
+  std::vector<CheckpointTensor> tensors;
+
+  const CheckpointTensor* find(const std::string& name) const;
+};
+
+// Writes to PATH.tmp, flushes it to disk, then renames it over PATH: a crash leaves the old
+// checkpoint or the new one, never a mix.
+Status write_checkpoint_file(const std::filesystem::path& path, const CheckpointFile& checkpoint);
+
+// Errors name the file: missing, not a checkpoint, truncated, hash mismatch (corrupt), bad
+// header, a tensor outside the file or whose size does not match its shape, a name twice.
+Result<CheckpointFile> read_checkpoint_file(const std::filesystem::path& path);
+
+}  // namespace qseg::train

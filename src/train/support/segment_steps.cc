@@ -1,0 +1,67 @@
+// Segmenter-equivalent pre/post-processing and scoring for libtorch checkpoints.
+#include "train/support/segment_steps.h"
+
+#include "eval/confusion.h"
+#include "eval/dataset.h"
+#include "imgproc/image_ops.h"
+#include "qseg/segmenter.h"
+
+namespace qseg::train {
+
+PreparedInput prepare_float_input(const Image& rgb, int size) {
+  PreparedInput p;
+  p.size = size;
+  fit_size(rgb.width, rgb.height, size, size, &p.resized_width, &p.resized_height);
+  Image resized;
+  const Image* source = &rgb;
+  if (p.resized_width != rgb.width || p.resized_height != rgb.height) {
+    resized = resize_bilinear(rgb, p.resized_width, p.resized_height, /*align_corners=*/true);
+    source = &resized;
+  }
+  p.pixels.assign(static_cast<size_t>(size) * size * 3, 0.0f);  // the mean pixel
+  for (int y = 0; y < p.resized_height; ++y) {
+    const uint8_t* row = source->row(y);
+    float* out = p.pixels.data() + static_cast<size_t>(y) * size * 3;
+    for (int i = 0; i < p.resized_width * 3; ++i)
+      out[i] = (static_cast<float>(row[i]) - 127.5f) / 127.5f;
+  }
+  return p;
+}
+
+Image labels_to_photo(const Image& labels, const PreparedInput& input, int photo_width,
+                      int photo_height) {
+  Image cropped = crop(labels, 0, 0, input.resized_width, input.resized_height);
+  if (input.resized_width == photo_width && input.resized_height == photo_height) return cropped;
+  return resize_nearest(cropped, photo_width, photo_height, /*align_corners=*/true);
+}
+
+Image scores_to_photo(const float* scores, int height, int width, int classes,
+                      const PreparedInput& input, int photo_width, int photo_height) {
+  const ScoreGrid grid{scores, DataType::kFloat32, height, width, classes};
+  return labels_from_score_grid(grid, input.size, input.size, input.resized_width,
+                                input.resized_height, photo_width, photo_height);
+}
+
+Result<SegmentationScores> score_segmenter(const std::vector<TrainingSample>& samples,
+                                           const SegmentFunction& segment,
+                                           const std::function<void(int, int)>& progress) {
+  ConfusionMatrix total;
+  SegmentationScores scores;
+  for (size_t i = 0; i < samples.size(); ++i) {
+    const TrainingSample& s = samples[i];
+    QSEG_ASSIGN_OR_RETURN(LoadedSample sample,
+                          load_sample(Sample{s.name, s.photo_path, s.label_path}));
+    QSEG_ASSIGN_OR_RETURN(Image prediction, segment(sample.rgb));
+    Status added = total.add(prediction, sample.labels);
+    if (!added.is_ok()) return added.with_context(s.photo_path.string());
+    ++scores.photos;
+    if (progress) progress(static_cast<int>(i + 1), static_cast<int>(samples.size()));
+  }
+  scores.mean_iou = total.mean_iou();
+  scores.pixel_accuracy = total.pixel_accuracy();
+  for (int c = 0; c < ConfusionMatrix::kClasses; ++c)
+    scores.class_iou.push_back(total.iou(c).value_or(-1.0));
+  return scores;
+}
+
+}  // namespace qseg::train

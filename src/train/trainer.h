@@ -1,0 +1,86 @@
+// Training DeepLab in libtorch: float or quantization-aware (TensorFlow's contrib quantize
+// semantics), from an initial checkpoint or from scratch, with DeepLab's recipe (softmax cross
+// entropy ignoring 255, SGD with momentum 0.9, polynomial learning-rate decay with power 0.9,
+// L2 weight decay), atomic checkpoints and exact resume. No libtorch types in this header: the
+// command line (tools/qseg/train_command.cc) calls it.
+//
+// Usage:
+//   TrainOptions options;
+//   options.init_checkpoint = "imported.ckpt";
+//   options.data = {{"../shared/coco-voc", "train.txt"}};
+//   options.steps = 2000;
+//   options.quantize_delay_step = 0;  // quantization-aware from the first step
+//   options.out_dir = "runs/qat";
+//   QSEG_ASSIGN_OR_RETURN(TrainSummary summary, train(options));
+//
+// Files in out_dir: checkpoint.ckpt (the latest, replaced atomically every checkpoint_every
+// steps and at the end), train_log.csv (one row per step), loss.svg (the loss curve, written at
+// every checkpoint).
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "qseg/status.h"
+#include "train/support/data.h"
+#include "train/support/model_config.h"
+
+namespace qseg::train {
+
+struct TrainOptions {
+  // Where the weights start: a checkpoint (imported or trained), or random (from_scratch, with
+  // scratch_config describing the model).
+  std::filesystem::path init_checkpoint;
+  bool from_scratch = false;
+  DeepLabConfig scratch_config;
+  int output_stride = 0;  // 0: the checkpoint's; else override it (the weights do not depend on it)
+
+  std::vector<DataSource> data;
+  AugmentOptions augment;
+  int batch_size = 8;
+  int loader_threads = 2;
+
+  int64_t steps = 1000;
+  double base_learning_rate = 1e-4;
+  double learning_rate_power = 0.9;
+  double momentum = 0.9;
+  double weight_decay = 4e-5;
+  bool train_batch_norm =
+      true;  // false: moving statistics, frozen (DeepLab's fine_tune_batch_norm)
+  float batch_norm_decay = 0.9997f;
+
+  // Quantization-aware training: -1 off; 0 fake quantization from the first step; N > 0 from
+  // step N (ranges are tracked from the first step either way, as TensorFlow does).
+  int64_t quantize_delay_step = -1;
+  // With batch norm under quantization: from this step on, moving statistics (-1: never).
+  int64_t freeze_batch_norm_step = -1;
+  float ema_decay = 0.999f;
+
+  uint64_t seed = 0;
+  int num_threads = 1;  // libtorch intra-op threads
+  std::filesystem::path out_dir;
+  int64_t checkpoint_every = 500;
+  bool resume = false;        // continue from out_dir/checkpoint.ckpt
+  int64_t stop_at_step = -1;  // stop (with a checkpoint) after this step, as if interrupted
+  bool progress = true;       // a progress line on stderr
+};
+
+struct TrainSummary {
+  int64_t first_step = 0;
+  int64_t last_step = 0;  // steps run are [first_step, last_step)
+  double final_loss = 0;  // mean over the last up-to-20 steps
+  double images_per_second = 0;
+  std::filesystem::path checkpoint;
+  bool interrupted = false;  // stopped by SIGINT/SIGTERM (the checkpoint is still written)
+};
+
+Status validate(const TrainOptions& options);
+Result<TrainSummary> train(const TrainOptions& options);
+
+// The learning rate of DeepLab's polynomial decay at `step` (0-based) of `steps`.
+double polynomial_learning_rate(double base, int64_t step, int64_t steps, double power);
+
+}  // namespace qseg::train

@@ -1,0 +1,265 @@
+// `qseg train`: float or quantization-aware training of DeepLab (libtorch), from a checkpoint or
+// from scratch, with checkpoints, a CSV log, a loss plot, exact resume and evaluation.
+#include <fmt/format.h>
+
+#include <cstdio>
+
+#include "common.h"
+#include "train/checkpoint_segmenter.h"
+#include "train/support/checkpoint_file.h"
+#include "train/trainer.h"
+
+namespace qseg::cli {
+namespace {
+
+struct TrainArgs {
+  train::TrainOptions options;
+  std::string config;
+  std::vector<std::string> data;
+  std::vector<std::string> splits;
+  float depth_multiplier = 0.5f;
+  int num_classes = 21;
+  std::vector<int> aspp_rates;
+  int decoder_output_stride = 0;
+  std::string batch_norm = "train";
+  bool no_flip = false;
+  bool quiet = false;
+  bool eval_only = false;
+  std::string eval_data;
+  std::string eval_split;
+  int eval_size = 0;
+  int eval_limit = 0;
+};
+
+Result<std::vector<train::DataSource>> sources(const std::vector<std::string>& roots,
+                                               const std::vector<std::string>& splits) {
+  if (splits.size() != 1 && splits.size() != roots.size()) {
+    return Status::error("give one --split for all --data roots or one per root (got " +
+                         std::to_string(splits.size()) + " for " + std::to_string(roots.size()) +
+                         ")");
+  }
+  std::vector<train::DataSource> out;
+  for (size_t i = 0; i < roots.size(); ++i)
+    out.push_back({roots[i], splits[splits.size() == 1 ? 0 : i]});
+  return out;
+}
+
+void print_scores(const std::string& what, const train::SegmentationScores& s) {
+  fmt::print("  {:<34} mIoU {:6.2f}%  pixel accuracy {:6.2f}%  ({} photos)\n", what,
+             100 * s.mean_iou, 100 * s.pixel_accuracy, s.photos);
+  std::fflush(stdout);
+}
+
+// Scores a checkpoint in float and, when it is quantized, with simulated quantization.
+Status evaluate(const TrainArgs& args, const std::vector<train::TrainingSample>& samples,
+                const std::filesystem::path& checkpoint, const std::string& label, bool simulated) {
+  train::CheckpointSegmenterOptions options;
+  options.num_threads = args.options.num_threads;
+  options.input_size = args.eval_size;
+  auto progress = [&](int done, int total) {
+    if (!args.quiet)
+      std::fprintf(stderr, "\r  evaluating %s: %d/%d\033[K", label.c_str(), done, total);
+  };
+  options.precision = train::CheckpointPrecision::kFloat;
+  QSEG_ASSIGN_OR_RETURN(train::SegmentationScores f,
+                        train::evaluate_checkpoint(checkpoint, samples, options, progress));
+  if (!args.quiet) std::fprintf(stderr, "\r\033[K");
+  print_scores(label + ", float", f);
+  if (simulated) {
+    options.precision = train::CheckpointPrecision::kSimulated;
+    QSEG_ASSIGN_OR_RETURN(train::SegmentationScores q,
+                          train::evaluate_checkpoint(checkpoint, samples, options, progress));
+    if (!args.quiet) std::fprintf(stderr, "\r\033[K");
+    print_scores(label + ", simulated quantization", q);
+  }
+  return Status::ok();
+}
+
+// Flags from a TOML file ("steps = 2000", "data = [\"a\", \"b\"]", "quiet = true"): each one not
+// given on the command line is set as if it had been (CLI11 2.1 reads config files only for the
+// top-level app, so the train command reads its own).
+Status apply_config_file(CLI::App* cmd, const std::string& path) {
+  if (path.empty()) return Status::ok();
+  std::vector<CLI::ConfigItem> items;
+  try {
+    items = CLI::ConfigTOML().from_file(path);
+  } catch (const CLI::Error& e) {
+    return Status::error("cannot read config " + path + ": " + e.what());
+  }
+  for (const CLI::ConfigItem& item : items) {
+    if (!item.parents.empty())
+      return Status::error(path + ": sections are not supported ([" + item.parents[0] + "])");
+    CLI::Option* option =
+        item.name == "config" ? nullptr : cmd->get_option_no_throw("--" + item.name);
+    if (!option) return Status::error(path + ": unknown flag '" + item.name + "'");
+    if (option->count() > 0) continue;  // the command line wins
+    try {
+      option->add_result(item.inputs);
+      option->run_callback();
+    } catch (const CLI::Error& e) {
+      return Status::error(path + ": " + item.name + ": " + e.what());
+    }
+  }
+  return Status::ok();
+}
+
+// --eval-only: the --init checkpoint on --eval-data, in float and (when it is quantized: QAT or a
+// uint8 import) with simulated quantization.
+Status run_eval_only(const TrainArgs& args) {
+  if (args.options.init_checkpoint.empty() || args.eval_data.empty()) {
+    return Status::error("--eval-only needs --init CHECKPOINT and --eval-data ROOT");
+  }
+  QSEG_ASSIGN_OR_RETURN(train::CheckpointFile file,
+                        train::read_checkpoint_file(args.options.init_checkpoint));
+  QSEG_ASSIGN_OR_RETURN(std::vector<train::TrainingSample> samples,
+                        train::read_training_samples({{args.eval_data, args.eval_split}}));
+  if (args.eval_limit > 0 && static_cast<int>(samples.size()) > args.eval_limit)
+    samples.resize(args.eval_limit);
+  fmt::print("evaluation of {} on {} ({} photos):\n", args.options.init_checkpoint.string(),
+             args.eval_data, samples.size());
+  return evaluate(args, samples, args.options.init_checkpoint, "checkpoint",
+                  file.meta.value("quantized", false));
+}
+
+Status run_train(TrainArgs args) {
+  train::TrainOptions& o = args.options;
+  QSEG_RETURN_IF_ERROR(check_threads(o.num_threads));
+  if (args.eval_only) return run_eval_only(args);
+  QSEG_ASSIGN_OR_RETURN(o.data, sources(args.data, args.splits));
+  o.scratch_config.depth_multiplier = args.depth_multiplier;
+  o.scratch_config.num_classes = args.num_classes;
+  o.scratch_config.aspp_rates = args.aspp_rates;
+  o.scratch_config.decoder_output_stride = args.decoder_output_stride;
+  o.scratch_config.output_stride = o.output_stride > 0 ? o.output_stride : 16;
+  o.scratch_config.input_size = o.augment.crop_size;
+  o.train_batch_norm = args.batch_norm == "train";
+  o.augment.flip = !args.no_flip;
+  o.progress = !args.quiet;
+  QSEG_RETURN_IF_ERROR(train::validate(o));
+  std::vector<train::TrainingSample> eval_samples;
+  if (!args.eval_data.empty()) {
+    QSEG_ASSIGN_OR_RETURN(eval_samples,
+                          train::read_training_samples({{args.eval_data, args.eval_split}}));
+    if (args.eval_limit > 0 && static_cast<int>(eval_samples.size()) > args.eval_limit)
+      eval_samples.resize(args.eval_limit);
+  }
+  if (!eval_samples.empty() && !o.resume && !o.init_checkpoint.empty()) {
+    fmt::print("evaluation on {} ({} photos):\n", args.eval_data, eval_samples.size());
+    QSEG_RETURN_IF_ERROR(
+        evaluate(args, eval_samples, o.init_checkpoint, "initial (--init)", false));
+  }
+  fmt::print("training: {} steps, batch {}, crop {}, base LR {}, {}, {} threads -> {}\n", o.steps,
+             o.batch_size, o.augment.crop_size, o.base_learning_rate,
+             o.quantize_delay_step < 0 ? std::string("float")
+             : o.quantize_delay_step == 0
+                 ? std::string("quantization-aware from the first step")
+                 : fmt::format("quantization-aware from step {}", o.quantize_delay_step),
+             o.num_threads, o.out_dir.string());
+  std::fflush(stdout);
+  QSEG_ASSIGN_OR_RETURN(train::TrainSummary summary, train::train(o));
+  fmt::print("{} steps {}..{}: final loss {:.4f} (mean of the last 20), {:.2f} images/s\n",
+             summary.interrupted ? "interrupted after" : "done,", summary.first_step + 1,
+             summary.last_step, summary.final_loss, summary.images_per_second);
+  fmt::print("checkpoint {}\nlog {}\nplot {}\n", summary.checkpoint.string(),
+             (o.out_dir / "train_log.csv").string(), (o.out_dir / "loss.svg").string());
+  if (!eval_samples.empty() && !summary.interrupted && summary.last_step == o.steps) {
+    fmt::print("evaluation on {} ({} photos):\n", args.eval_data, eval_samples.size());
+    QSEG_RETURN_IF_ERROR(
+        evaluate(args, eval_samples, summary.checkpoint, "trained", o.quantize_delay_step >= 0));
+  }
+  return Status::ok();
+}
+
+}  // namespace
+
+void add_train_command(CLI::App& app, Action& run) {
+  auto args = std::make_shared<TrainArgs>();
+  train::TrainOptions& o = args->options;
+  CLI::App* cmd =
+      app.add_subcommand("train", "Train DeepLab (float or quantization-aware) with libtorch");
+  cmd->add_option("--config", args->config,
+                  "Read flags from a TOML file (\"steps = 2000\", flag names without --)");
+  auto* init = cmd->add_option("--init", o.init_checkpoint,
+                               "Start from this checkpoint (qseg import or train)");
+  auto* scratch = cmd->add_flag("--from-scratch", o.from_scratch, "Start from random weights");
+  init->excludes(scratch);
+  cmd->add_option("--data", args->data, "Dataset root in the VOC layout (repeat for several)");
+  cmd->add_option("--split", args->splits, "Split file (one for all roots, or one per root)");
+  cmd->add_option("--steps", o.steps, "Training steps")->capture_default_str();
+  cmd->add_option("--batch-size", o.batch_size, "Images per step")->capture_default_str();
+  cmd->add_option("--crop-size", o.augment.crop_size, "Square crop size")->capture_default_str();
+  cmd->add_option("--base-lr", o.base_learning_rate,
+                  "Base learning rate (polynomial decay, power 0.9)")
+      ->capture_default_str();
+  cmd->add_option("--lr-power", o.learning_rate_power, "Power of the polynomial decay")
+      ->capture_default_str();
+  cmd->add_option("--momentum", o.momentum, "SGD momentum")->capture_default_str();
+  cmd->add_option("--weight-decay", o.weight_decay, "L2 weight decay of conv weights")
+      ->capture_default_str();
+  cmd->add_option("--min-scale", o.augment.min_scale, "Smallest random scale")
+      ->capture_default_str();
+  cmd->add_option("--max-scale", o.augment.max_scale, "Largest random scale")
+      ->capture_default_str();
+  cmd->add_option("--scale-step", o.augment.scale_step, "Step between scales (0: continuous)")
+      ->capture_default_str();
+  cmd->add_flag("--no-flip", args->no_flip, "No random left-right flips");
+  cmd->add_option("--batch-norm", args->batch_norm,
+                  "Batch norm: train (batch statistics) or frozen (moving)")
+      ->check(CLI::IsMember({"train", "frozen"}))
+      ->capture_default_str();
+  cmd->add_option("--batch-norm-decay", o.batch_norm_decay,
+                  "Decay of the batch-norm moving averages")
+      ->capture_default_str();
+  cmd->add_option(
+         "--quantize-delay-step", o.quantize_delay_step,
+         "Quantization-aware training from this step (0: from the start; -1: float training)")
+      ->capture_default_str();
+  cmd->add_option("--freeze-batch-norm-step", o.freeze_batch_norm_step,
+                  "Under quantization, moving batch-norm statistics from this step (-1: never)")
+      ->capture_default_str();
+  cmd->add_option("--ema-decay", o.ema_decay, "Decay of the activation-range moving averages")
+      ->capture_default_str();
+  cmd->add_option("--depth-multiplier", args->depth_multiplier,
+                  "From scratch: MobileNetV2 depth multiplier")
+      ->capture_default_str();
+  cmd->add_option("--num-classes", args->num_classes, "From scratch: classes")
+      ->capture_default_str();
+  cmd->add_option("--output-stride", o.output_stride,
+                  "Output stride 8, 16, 32 (default: the checkpoint's, or 16)");
+  cmd->add_option("--aspp-rates", args->aspp_rates,
+                  "From scratch: atrous rates of extra ASPP branches, e.g. 6,12,18")
+      ->delimiter(',');
+  cmd->add_option("--decoder-output-stride", args->decoder_output_stride,
+                  "From scratch: DeepLabV3+ decoder at 4 or 8");
+  cmd->add_option("--seed", o.seed,
+                  "Seed of the data order, augmentation, dropout and initialization")
+      ->capture_default_str();
+  cmd->add_option("--threads", o.num_threads, "libtorch threads")->capture_default_str();
+  cmd->add_option("--loader-threads", o.loader_threads, "Threads preparing batches")
+      ->capture_default_str();
+  cmd->add_option("--out", o.out_dir, "Output folder (checkpoint.ckpt, train_log.csv, loss.svg)");
+  cmd->add_option("--checkpoint-every", o.checkpoint_every, "Write a checkpoint every N steps")
+      ->capture_default_str();
+  cmd->add_flag("--resume", o.resume,
+                "Continue from OUT/checkpoint.ckpt (weights, optimizer, step, seed, ranges)");
+  cmd->add_option("--stop-at-step", o.stop_at_step,
+                  "Stop after this step (with a checkpoint), as if interrupted");
+  cmd->add_option("--eval-data", args->eval_data,
+                  "Evaluate the initial and final model on this dataset root");
+  cmd->add_option("--eval-split", args->eval_split, "Split of --eval-data")->capture_default_str();
+  cmd->add_option("--eval-size", args->eval_size, "Evaluation input size (default: the model's)");
+  cmd->add_option("--eval-limit", args->eval_limit, "Evaluate only the first N photos");
+  cmd->add_flag("--quiet", args->quiet, "No progress line");
+  cmd->add_flag(
+      "--eval-only", args->eval_only,
+      "Only evaluate --init on --eval-data (float, and simulated quantization if quantized)");
+  args->eval_split = "val.txt";
+  cmd->callback([args, cmd, &run] {
+    run = [args, cmd] {
+      QSEG_RETURN_IF_ERROR(apply_config_file(cmd, args->config));
+      return run_train(*args);
+    };
+  });
+}
+
+}  // namespace qseg::cli
