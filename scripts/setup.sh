@@ -14,7 +14,8 @@ packages=(
   chromium                            # the eval report test renders the HTML report headless
 )
 # The real TFLite oracle (tools/tflite-oracle) needs Node.js and npm; a machine may already carry a
-# Node.js build that bundles npm (and conflicts with Debian's npm package).
+# Node.js build that bundles npm (and conflicts with Debian's npm package). ctest installs the
+# oracle itself into the build tree with npm (test tflite_oracle_setup).
 if ! command -v npm >/dev/null 2>&1; then packages+=(nodejs npm); fi
 
 sudo_cmd=()

@@ -23,6 +23,10 @@ struct Quantization {
   std::vector<float> scale;
   std::vector<int64_t> zero_point;
   int32_t quantized_dimension = 0;
+  // The real range [min, max] the tensor is known to span, without a scale (TFLite's min/max
+  // fields): how a frozen float graph (qseg export) carries the ranges that quantization-aware
+  // training tracked. Either empty or one value each.
+  std::vector<float> min, max;
 
   bool empty() const { return scale.empty(); }
   bool per_tensor() const { return scale.size() == 1; }

@@ -23,6 +23,15 @@ int64_t total_multiply_adds(const Graph& graph) {
   return total;
 }
 
+int64_t resize_multiply_adds(const Graph& graph) {
+  int64_t total = 0;
+  for (const Op& op : graph.ops) {
+    if (op.type == OpType::kResizeBilinear && !op.outputs.empty())
+      total += 2 * graph.tensors[op.outputs[0]].num_elements();
+  }
+  return total;
+}
+
 int64_t constant_bytes(const Graph& graph) {
   int64_t total = 0;
   for (const Tensor& t : graph.tensors)

@@ -136,6 +136,19 @@ Result<Tensor> read_tensor(int index, const ::tflite::Tensor* t, const ::tflite:
       tensor.quant.zero_point.push_back(zp);
     }
   }
+  // A single [min, max] range, with or without a scale: TFLite ignores it when running, qseg's
+  // frozen float graphs carry the ranges training tracked in it. Ranges per channel are not kept.
+  if (const auto* q = t->quantization();
+      q && q->min() && q->max() && q->min()->size() == 1 && q->max()->size() == 1) {
+    const float lo = q->min()->Get(0);
+    const float hi = q->max()->Get(0);
+    if (!std::isfinite(lo) || !std::isfinite(hi) || lo > hi) {
+      return Status::error("quantization range [" + std::to_string(lo) + ", " + std::to_string(hi) +
+                           "] is not a finite range");
+    }
+    tensor.quant.min = {lo};
+    tensor.quant.max = {hi};
+  }
   // Constant data.
   const uint32_t buffer_index = t->buffer();
   const auto* buffers = model->buffers();

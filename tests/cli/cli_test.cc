@@ -123,6 +123,14 @@ TEST(Cli, InspectShowsMultiplyAddsAndArena) {
   EXPECT_NE(result.output.find("multiply-adds:"), std::string::npos);
   EXPECT_NE(result.output.find("arena bytes:"), std::string::npos);
   EXPECT_NE(result.output.find("ARG_MAX"), std::string::npos);
+  // The published figures: 0.88 B (dm0.5) and 2.75 B (dm1.0) multiply-adds at 513x513.
+  EXPECT_NE(result.output.find("multiply-adds: 867496704 (0.867 G"), std::string::npos)
+      << result.output;
+  EXPECT_NE(result.output.find("as DeepLab counts: 0.88 B"), std::string::npos) << result.output;
+  const auto dm10 = test::run_command(
+      qseg("inspect " + quoted(test::shared_path("models/deeplabv3_mnv2_pascal_quant.tflite"))));
+  ASSERT_EQ(dm10.exit_code, 0) << dm10.output;
+  EXPECT_NE(dm10.output.find("as DeepLab counts: 2.75 B"), std::string::npos) << dm10.output;
 }
 
 class CliBadInput : public ::testing::Test {

@@ -60,16 +60,16 @@ Result<ModelOpener> model_opener(const std::string& precision, const std::string
     return Status::error("--checkpoint-output must be labels or scores, got '" + output + "'");
   const train::CheckpointOutput o =
       output == "labels" ? train::CheckpointOutput::kLabels : train::CheckpointOutput::kScores;
-  return ModelOpener([p, o](const std::filesystem::path& path)
-                         -> Result<std::unique_ptr<PhotoModel>> {
-    if (!is_checkpoint_file(path)) return open_tflite_model(path);
-    train::CheckpointSegmenterOptions options;
-    options.num_threads = 1;  // parallelism comes from the evaluator's workers
-    options.precision = p;
-    options.output = o;
-    QSEG_ASSIGN_OR_RETURN(auto segmenter, train::CheckpointSegmenter::load(path, options));
-    return std::unique_ptr<PhotoModel>(new CheckpointModel(path, std::move(segmenter)));
-  });
+  return ModelOpener(
+      [p, o](const std::filesystem::path& path) -> Result<std::unique_ptr<PhotoModel>> {
+        if (!is_checkpoint_file(path)) return open_tflite_model(path);
+        train::CheckpointSegmenterOptions options;
+        options.num_threads = 1;  // parallelism comes from the evaluator's workers
+        options.precision = p;
+        options.output = o;
+        QSEG_ASSIGN_OR_RETURN(auto segmenter, train::CheckpointSegmenter::load(path, options));
+        return std::unique_ptr<PhotoModel>(new CheckpointModel(path, std::move(segmenter)));
+      });
 }
 
 }  // namespace qseg::cli

@@ -20,6 +20,8 @@ void add_eval_command(CLI::App& app, Action& run);
 void add_compare_command(CLI::App& app, Action& run);
 void add_import_command(CLI::App& app, Action& run);  // issue 4: training (libtorch)
 void add_train_command(CLI::App& app, Action& run);
+void add_export_command(CLI::App& app, Action& run);  // issue 5: export and convert
+void add_convert_command(CLI::App& app, Action& run);
 
 // The shared data folder: $QSEG_SHARED, else the path configured at build time.
 std::filesystem::path shared_dir();

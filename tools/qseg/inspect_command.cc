@@ -111,9 +111,14 @@ Status run_inspect(const InspectArgs& args) {
   }
   const int64_t macs = total_multiply_adds(graph);
   const int64_t weights = constant_bytes(graph);
+  const int64_t resize_macs = resize_multiply_adds(graph);
   auto interp = Interpreter::create(std::move(graph));
   if (!interp.is_ok()) return interp.status().with_context(args.model);
   fmt::print("\nmultiply-adds: {} ({:.3f} G; CONV_2D and DEPTHWISE_CONV_2D)\n", macs, macs / 1e9);
+  fmt::print(
+      "as DeepLab counts: {:.2f} B (the convolutions plus {:.3f} G for bilinear resizes at 2 per "
+      "output value)\n",
+      (macs + resize_macs) / 1e9, resize_macs / 1e9);
   fmt::print("constant bytes: {} ({:.1f} KiB)\n", weights, weights / 1024.0);
   fmt::print("arena bytes: {} ({:.2f} MiB, activations with shared memory)\n",
              interp.value()->arena_bytes(), interp.value()->arena_bytes() / 1048576.0);

@@ -1,0 +1,441 @@
+// Graph -> .tflite FlatBuffer, laid out as TensorFlow Lite's converter lays it out (schema version
+// 3, one subgraph named "main", buffer 0 empty, one 16-byte aligned buffer per constant tensor),
+// and the atomic file write. The Graph is checked first so that a bad Graph gives one clear error
+// instead of a file that TFLite or the reader would reject.
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <cstring>
+#include <map>
+#include <span>
+#include <string>
+#include <utility>
+
+#include "qseg/tflite.h"
+#include "tflite/schema_generated.h"
+
+namespace qseg {
+namespace {
+
+namespace fb = ::flatbuffers;
+using ::tflite::BuiltinOperator;
+using ::tflite::BuiltinOptions;
+
+// ---------------------------------------------------------------- IR -> schema enums
+
+::tflite::TensorType tflite_type(DataType type) {
+  switch (type) {
+    case DataType::kFloat32:
+      return ::tflite::TensorType::FLOAT32;
+    case DataType::kInt32:
+      return ::tflite::TensorType::INT32;
+    case DataType::kUInt8:
+      return ::tflite::TensorType::UINT8;
+    case DataType::kInt64:
+      return ::tflite::TensorType::INT64;
+    case DataType::kInt8:
+      return ::tflite::TensorType::INT8;
+    case DataType::kInt16:
+      return ::tflite::TensorType::INT16;
+    case DataType::kBool:
+      return ::tflite::TensorType::BOOL;
+  }
+  return ::tflite::TensorType::FLOAT32;  // unreachable: check_tensor rejects other values
+}
+
+::tflite::ActivationFunctionType tflite_activation(Activation activation) {
+  switch (activation) {
+    case Activation::kNone:
+      return ::tflite::ActivationFunctionType::NONE;
+    case Activation::kRelu:
+      return ::tflite::ActivationFunctionType::RELU;
+    case Activation::kReluN1To1:
+      return ::tflite::ActivationFunctionType::RELU_N1_TO_1;
+    case Activation::kRelu6:
+      return ::tflite::ActivationFunctionType::RELU6;
+  }
+  return ::tflite::ActivationFunctionType::NONE;
+}
+
+::tflite::Padding tflite_padding(Padding padding) {
+  return padding == Padding::kValid ? ::tflite::Padding::VALID : ::tflite::Padding::SAME;
+}
+
+BuiltinOperator tflite_operator(OpType type) {
+  switch (type) {
+    case OpType::kAdd:
+      return BuiltinOperator::ADD;
+    case OpType::kAveragePool2d:
+      return BuiltinOperator::AVERAGE_POOL_2D;
+    case OpType::kConcatenation:
+      return BuiltinOperator::CONCATENATION;
+    case OpType::kConv2d:
+      return BuiltinOperator::CONV_2D;
+    case OpType::kDepthwiseConv2d:
+      return BuiltinOperator::DEPTHWISE_CONV_2D;
+    case OpType::kDequantize:
+      return BuiltinOperator::DEQUANTIZE;
+    case OpType::kQuantize:
+      return BuiltinOperator::QUANTIZE;
+    case OpType::kResizeBilinear:
+      return BuiltinOperator::RESIZE_BILINEAR;
+    case OpType::kReshape:
+      return BuiltinOperator::RESHAPE;
+    case OpType::kArgMax:
+      return BuiltinOperator::ARG_MAX;
+  }
+  return BuiltinOperator::CUSTOM;  // unreachable: check_op rejects other values
+}
+
+// Codes above 126 do not fit the old byte field; converters then store 127
+// (PLACEHOLDER_FOR_GREATER_OP_CODES) there and the real code in builtin_code.
+int8_t deprecated_code(BuiltinOperator code) {
+  return static_cast<int8_t>(std::min<int32_t>(static_cast<int32_t>(code), 127));
+}
+
+// ---------------------------------------------------------------- checks on the Graph
+
+bool valid_type(DataType type) {
+  switch (type) {
+    case DataType::kFloat32:
+    case DataType::kInt32:
+    case DataType::kUInt8:
+    case DataType::kInt64:
+    case DataType::kInt8:
+    case DataType::kInt16:
+    case DataType::kBool:
+      return true;
+  }
+  return false;
+}
+
+constexpr int64_t kMaxElements = int64_t{1} << 40;
+constexpr int64_t kMaxFlatBufferBytes = FLATBUFFERS_MAX_BUFFER_SIZE;
+
+// What read_tflite requires of a tensor, so that every written file reads back.
+Status check_tensor(const Tensor& t) {
+  if (!valid_type(t.type))
+    return Status::error("type " + std::to_string(static_cast<int>(t.type)) + " is not valid");
+  int64_t elements = 1;
+  for (int32_t d : t.shape) {
+    if (d < 0) return Status::error("negative dimension " + std::to_string(d) + " in shape");
+    if (d > 0 && elements > kMaxElements / d)
+      return Status::error("shape holds more than 2^40 elements");
+    elements *= d;
+  }
+  if (!t.data.empty() && static_cast<int64_t>(t.data.size()) != t.byte_size()) {
+    return Status::error("holds " + std::to_string(t.data.size()) + " bytes of data, the shape " +
+                         "needs " + std::to_string(t.byte_size()));
+  }
+  if (t.is_constant && t.data.empty() && t.num_elements() > 0)
+    return Status::error("is marked constant but holds no data");
+  const Quantization& q = t.quant;
+  if (q.scale.size() != q.zero_point.size()) {
+    return Status::error("quantization has " + std::to_string(q.scale.size()) + " scales but " +
+                         std::to_string(q.zero_point.size()) + " zero points");
+  }
+  if (q.scale.size() > 1) {
+    const int32_t dim = q.quantized_dimension;
+    if (dim < 0 || dim >= static_cast<int32_t>(t.shape.size()) ||
+        static_cast<int64_t>(q.scale.size()) != t.shape[dim]) {
+      return Status::error("per-channel quantization with " + std::to_string(q.scale.size()) +
+                           " scales does not match dimension " + std::to_string(dim) +
+                           " of the shape");
+    }
+  }
+  if (q.min.size() != q.max.size() || q.min.size() > 1) {
+    return Status::error("quantization range has " + std::to_string(q.min.size()) + " min and " +
+                         std::to_string(q.max.size()) + " max values (0 or 1 of each)");
+  }
+  if (!q.min.empty() &&
+      !(std::isfinite(q.min[0]) && std::isfinite(q.max[0]) && q.min[0] <= q.max[0])) {
+    return Status::error("quantization range [" + std::to_string(q.min[0]) + ", " +
+                         std::to_string(q.max[0]) + "] is not a finite range");
+  }
+  for (size_t i = 0; i < q.scale.size(); ++i) {
+    if (!(q.scale[i] > 0.0f) || !std::isfinite(q.scale[i])) {
+      return Status::error("quantization scale " + std::to_string(q.scale[i]) +
+                           " is not a finite positive number");
+    }
+    if (q.zero_point[i] < -32768 || q.zero_point[i] > 65535)
+      return Status::error("zero point " + std::to_string(q.zero_point[i]) + " is out of range");
+  }
+  return Status::ok();
+}
+
+Status check_indices(const std::vector<int32_t>& indices, size_t tensor_count, bool allow_absent,
+                     const char* what) {
+  for (int32_t index : indices) {
+    if (allow_absent && index == kNoTensor) continue;
+    if (index < 0 || static_cast<size_t>(index) >= tensor_count) {
+      return Status::error(std::string(what) + " tensor index " + std::to_string(index) +
+                           " is out of range (" + std::to_string(tensor_count) + " tensors)");
+    }
+  }
+  return Status::ok();
+}
+
+// Each op type carries one options alternative (none for QUANTIZE and DEQUANTIZE).
+bool options_match(const Op& op) {
+  switch (op.type) {
+    case OpType::kAdd:
+      return std::holds_alternative<AddOptions>(op.options);
+    case OpType::kAveragePool2d:
+      return std::holds_alternative<Pool2dOptions>(op.options);
+    case OpType::kConcatenation:
+      return std::holds_alternative<ConcatenationOptions>(op.options);
+    case OpType::kConv2d:
+      return std::holds_alternative<Conv2dOptions>(op.options);
+    case OpType::kDepthwiseConv2d:
+      return std::holds_alternative<DepthwiseConv2dOptions>(op.options);
+    case OpType::kDequantize:
+    case OpType::kQuantize:
+      return std::holds_alternative<std::monostate>(op.options);
+    case OpType::kResizeBilinear:
+      return std::holds_alternative<ResizeBilinearOptions>(op.options);
+    case OpType::kReshape:
+      return std::holds_alternative<ReshapeOptions>(op.options);
+    case OpType::kArgMax:
+      return std::holds_alternative<ArgMaxOptions>(op.options);
+  }
+  return false;
+}
+
+Status check_op(const Op& op, size_t tensor_count) {
+  if (tflite_operator(op.type) == BuiltinOperator::CUSTOM)
+    return Status::error("op type " + std::to_string(static_cast<int>(op.type)) + " is not valid");
+  if (op.version < 1)
+    return Status::error("version " + std::to_string(op.version) + " must be >= 1");
+  if (op.outputs.empty()) return Status::error("has no outputs");
+  QSEG_RETURN_IF_ERROR(check_indices(op.inputs, tensor_count, true, "input"));
+  QSEG_RETURN_IF_ERROR(check_indices(op.outputs, tensor_count, false, "output"));
+  if (!options_match(op)) return Status::error("its options do not match the op type");
+  if (const auto* arg_max = std::get_if<ArgMaxOptions>(&op.options)) {
+    if (arg_max->output_type != DataType::kInt32 && arg_max->output_type != DataType::kInt64)
+      return Status::error("output_type must be int32 or int64");
+  }
+  return Status::ok();
+}
+
+// An upper bound of the FlatBuffer's size: every vector may need 16 bytes of alignment padding
+// plus its length, every table its vtable. FlatBuffers cannot address more than 2 GiB, and its
+// builder only asserts on overflow, so larger graphs are refused here.
+int64_t size_bound(const Graph& graph) {
+  int64_t bytes = 4096 + static_cast<int64_t>(graph.description.size());
+  for (const Tensor& t : graph.tensors) {
+    bytes += 512 + static_cast<int64_t>(t.name.size() + t.data.size() + 4 * t.shape.size() +
+                                        12 * t.quant.scale.size());
+  }
+  for (const Op& op : graph.ops) {
+    bytes += 512 + 4 * static_cast<int64_t>(op.inputs.size() + op.outputs.size());
+    if (const auto* reshape = std::get_if<ReshapeOptions>(&op.options))
+      bytes += 4 * static_cast<int64_t>(reshape->new_shape.size());
+  }
+  return bytes + 8 * static_cast<int64_t>(graph.inputs.size() + graph.outputs.size());
+}
+
+Status check_graph(const Graph& graph) {
+  const size_t count = graph.tensors.size();
+  for (size_t i = 0; i < count; ++i) {
+    const Tensor& t = graph.tensors[i];
+    if (Status s = check_tensor(t); !s.is_ok())
+      return s.with_context("tensor " + std::to_string(i) + " '" + t.name + "'");
+  }
+  for (size_t i = 0; i < graph.ops.size(); ++i) {
+    if (Status s = check_op(graph.ops[i], count); !s.is_ok()) {
+      return s.with_context("op " + std::to_string(i) + " (" +
+                            std::string(op_type_name(graph.ops[i].type)) + ")");
+    }
+  }
+  QSEG_RETURN_IF_ERROR(check_indices(graph.inputs, count, false, "graph input"));
+  QSEG_RETURN_IF_ERROR(check_indices(graph.outputs, count, false, "graph output"));
+  if (graph.inputs.empty() || graph.outputs.empty())
+    return Status::error("the graph has no inputs or no outputs");
+  if (const int64_t bound = size_bound(graph); bound > kMaxFlatBufferBytes) {
+    return Status::error("the graph needs up to " + std::to_string(bound) +
+                         " bytes, more than a FlatBuffer holds (2 GiB)");
+  }
+  return Status::ok();
+}
+
+// ---------------------------------------------------------------- FlatBuffer construction
+
+std::pair<BuiltinOptions, fb::Offset<void>> write_options(fb::FlatBufferBuilder& b, const Op& op) {
+  switch (op.type) {
+    case OpType::kConv2d: {
+      const auto& o = op.options_as<Conv2dOptions>();
+      return {
+          BuiltinOptions::Conv2DOptions,
+          ::tflite::CreateConv2DOptions(b, tflite_padding(o.padding), o.stride_w, o.stride_h,
+                                        tflite_activation(o.activation), o.dilation_w, o.dilation_h)
+              .Union()};
+    }
+    case OpType::kDepthwiseConv2d: {
+      const auto& o = op.options_as<DepthwiseConv2dOptions>();
+      return {BuiltinOptions::DepthwiseConv2DOptions,
+              ::tflite::CreateDepthwiseConv2DOptions(
+                  b, tflite_padding(o.padding), o.stride_w, o.stride_h, o.depth_multiplier,
+                  tflite_activation(o.activation), o.dilation_w, o.dilation_h)
+                  .Union()};
+    }
+    case OpType::kAveragePool2d: {
+      const auto& o = op.options_as<Pool2dOptions>();
+      return {BuiltinOptions::Pool2DOptions,
+              ::tflite::CreatePool2DOptions(b, tflite_padding(o.padding), o.stride_w, o.stride_h,
+                                            o.filter_w, o.filter_h, tflite_activation(o.activation))
+                  .Union()};
+    }
+    case OpType::kAdd: {
+      const auto& o = op.options_as<AddOptions>();
+      return {BuiltinOptions::AddOptions,
+              ::tflite::CreateAddOptions(b, tflite_activation(o.activation)).Union()};
+    }
+    case OpType::kConcatenation: {
+      const auto& o = op.options_as<ConcatenationOptions>();
+      return {
+          BuiltinOptions::ConcatenationOptions,
+          ::tflite::CreateConcatenationOptions(b, o.axis, tflite_activation(o.activation)).Union()};
+    }
+    case OpType::kResizeBilinear: {
+      const auto& o = op.options_as<ResizeBilinearOptions>();
+      return {
+          BuiltinOptions::ResizeBilinearOptions,
+          ::tflite::CreateResizeBilinearOptions(b, o.align_corners, o.half_pixel_centers).Union()};
+    }
+    case OpType::kReshape: {
+      // An empty new_shape is left out: the shape then comes from input 1 or the output.
+      const auto& o = op.options_as<ReshapeOptions>();
+      const auto new_shape = o.new_shape.empty() ? 0 : b.CreateVector(o.new_shape);
+      return {BuiltinOptions::ReshapeOptions, ::tflite::CreateReshapeOptions(b, new_shape).Union()};
+    }
+    case OpType::kArgMax: {
+      const auto& o = op.options_as<ArgMaxOptions>();
+      return {BuiltinOptions::ArgMaxOptions,
+              ::tflite::CreateArgMaxOptions(b, tflite_type(o.output_type)).Union()};
+    }
+    case OpType::kQuantize:
+    case OpType::kDequantize:
+      break;  // no options, as TFLite's converter writes them
+  }
+  return {BuiltinOptions::NONE, 0};
+}
+
+fb::Offset<::tflite::Tensor> write_tensor(fb::FlatBufferBuilder& b, const Tensor& t,
+                                          uint32_t buffer) {
+  const auto name = b.CreateString(t.name);
+  const auto shape = b.CreateVector(t.shape);
+  // Vectors only for what the tensor has: a scale (and zero point), a [min, max] range, or both.
+  const Quantization& q = t.quant;
+  fb::Offset<::tflite::QuantizationParameters> quantization = 0;
+  if (!q.scale.empty() || !q.min.empty()) {
+    const auto min = q.min.empty() ? 0 : b.CreateVector(q.min);
+    const auto max = q.max.empty() ? 0 : b.CreateVector(q.max);
+    const auto scale = q.scale.empty() ? 0 : b.CreateVector(q.scale);
+    const auto zero_point = q.scale.empty() ? 0 : b.CreateVector(q.zero_point);
+    quantization = ::tflite::CreateQuantizationParameters(b, min, max, scale, zero_point,
+                                                          ::tflite::QuantizationDetails::NONE, 0,
+                                                          q.quantized_dimension);
+  }
+  return ::tflite::CreateTensor(b, shape, tflite_type(t.type), buffer, name, quantization);
+}
+
+std::vector<uint8_t> build_model(const Graph& graph, int64_t size_hint) {
+  fb::FlatBufferBuilder b(static_cast<size_t>(std::min<int64_t>(size_hint, 1 << 30)));
+
+  // Buffers first: the builder fills its memory from the end, so the bulk data lands at the end
+  // of the file, after the small tables. Buffer 0 is TFLite's empty sentinel, used by every
+  // tensor without data.
+  std::vector<fb::Offset<::tflite::Buffer>> buffers{::tflite::CreateBuffer(b)};
+  std::vector<uint32_t> tensor_buffer(graph.tensors.size(), 0);
+  for (size_t i = 0; i < graph.tensors.size(); ++i) {
+    const Tensor& t = graph.tensors[i];
+    if (t.data.empty()) continue;
+    tensor_buffer[i] = static_cast<uint32_t>(buffers.size());
+    buffers.push_back(::tflite::CreateBufferDirect(b, &t.data));  // 16-byte aligned data
+  }
+
+  std::vector<fb::Offset<::tflite::Tensor>> tensors;
+  tensors.reserve(graph.tensors.size());
+  for (size_t i = 0; i < graph.tensors.size(); ++i)
+    tensors.push_back(write_tensor(b, graph.tensors[i], tensor_buffer[i]));
+
+  // One operator code per (op type, version), numbered in order of first use.
+  std::map<std::pair<OpType, int32_t>, uint32_t> code_index;
+  std::vector<fb::Offset<::tflite::OperatorCode>> codes;
+  std::vector<fb::Offset<::tflite::Operator>> operators;
+  operators.reserve(graph.ops.size());
+  for (const Op& op : graph.ops) {
+    const auto [it, added] =
+        code_index.try_emplace({op.type, op.version}, static_cast<uint32_t>(codes.size()));
+    if (added) {
+      const BuiltinOperator code = tflite_operator(op.type);
+      codes.push_back(::tflite::CreateOperatorCode(b, deprecated_code(code), 0, op.version, code));
+    }
+    const auto inputs = b.CreateVector(op.inputs);
+    const auto outputs = b.CreateVector(op.outputs);
+    const auto [options_type, options] = write_options(b, op);
+    operators.push_back(
+        ::tflite::CreateOperator(b, it->second, inputs, outputs, options_type, options));
+  }
+
+  const auto subgraph = ::tflite::CreateSubGraph(
+      b, b.CreateVector(tensors), b.CreateVector(graph.inputs), b.CreateVector(graph.outputs),
+      b.CreateVector(operators), b.CreateString("main"));
+  const auto description = graph.description.empty() ? 0 : b.CreateString(graph.description);
+  const auto model =
+      ::tflite::CreateModel(b, 3, b.CreateVector(codes), b.CreateVector(std::vector{subgraph}),
+                            description, b.CreateVector(buffers));
+  ::tflite::FinishModelBuffer(b, model);
+  return {b.GetBufferPointer(), b.GetBufferPointer() + b.GetSize()};
+}
+
+// ---------------------------------------------------------------- files
+
+// Writes all bytes to a new file and flushes them to the disk. Returns 0 or the errno.
+int write_and_sync(const std::string& name, std::span<const uint8_t> bytes) {
+  const int fd = ::open(name.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return errno;
+  size_t written = 0;
+  while (written < bytes.size()) {
+    const ssize_t n = ::write(fd, bytes.data() + written, bytes.size() - written);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      const int error = errno;
+      ::close(fd);
+      return error;
+    }
+    written += static_cast<size_t>(n);
+  }
+  if (::fsync(fd) != 0) {
+    const int error = errno;
+    ::close(fd);
+    return error;
+  }
+  return ::close(fd) != 0 ? errno : 0;
+}
+
+}  // namespace
+
+Result<std::vector<uint8_t>> write_tflite(const Graph& graph) {
+  QSEG_RETURN_IF_ERROR(check_graph(graph).with_context("cannot write TFLite model"));
+  return build_model(graph, size_bound(graph));
+}
+
+Status write_tflite_file(const Graph& graph, const std::filesystem::path& path) {
+  const std::string name = path.string();
+  QSEG_RETURN_IF_ERROR(check_graph(graph).with_context("cannot write " + name));
+  const std::vector<uint8_t> bytes = build_model(graph, size_bound(graph));
+  const std::string temp = name + ".tmp";
+  int error = write_and_sync(temp, bytes);
+  if (error == 0 && ::rename(temp.c_str(), name.c_str()) != 0) error = errno;
+  if (error != 0) {
+    ::unlink(temp.c_str());
+    return Status::error("cannot write " + name + ": " + std::strerror(error));
+  }
+  return Status::ok();
+}
+
+}  // namespace qseg

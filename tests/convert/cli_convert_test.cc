@@ -1,0 +1,180 @@
+// `qseg export` and `qseg convert` from the command line: the written files load in qseg's
+// runtime and compute what they should (the round trip, int8 per channel, post-training
+// quantization, the exported frozen graph), and every bad input is one error line.
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <fstream>
+
+#include "qseg/interpreter.h"
+#include "qseg/tflite.h"
+#include "test_util.h"
+
+namespace qseg {
+namespace {
+
+std::string qseg() { return test::qseg_binary().string(); }
+
+test::CommandResult qseg_ok(const std::string& args) {
+  test::CommandResult r = test::run_command(qseg() + " " + args);
+  EXPECT_EQ(r.exit_code, 0) << args << "\n" << r.output;
+  return r;
+}
+
+void expect_one_error_line(const std::string& args, const std::string& fragment) {
+  const test::CommandResult r = test::run_command(qseg() + " " + args);
+  EXPECT_NE(r.exit_code, 0) << args;
+  const size_t at = r.output.find("qseg: error: ");
+  ASSERT_NE(at, std::string::npos) << args << "\n" << r.output;
+  EXPECT_EQ(std::count(r.output.begin() + at, r.output.end(), '\n'), 1) << r.output;
+  EXPECT_NE(r.output.find(fragment), std::string::npos) << args << "\n" << r.output;
+}
+
+// Runs a model file on raw input bytes; the output bytes.
+std::vector<uint8_t> run_file(const std::filesystem::path& model, const std::vector<uint8_t>& in) {
+  auto graph = read_tflite_file(model);
+  EXPECT_TRUE(graph.is_ok()) << graph.status().message();
+  if (!graph.is_ok()) return {};
+  auto interpreter = Interpreter::create(std::move(graph).value());
+  EXPECT_TRUE(interpreter.is_ok()) << interpreter.status().message();
+  if (!interpreter.is_ok()) return {};
+  Interpreter& it = *interpreter.value();
+  EXPECT_EQ(it.input_bytes().size(), in.size());
+  std::memcpy(it.input_bytes().data(), in.data(), std::min(in.size(), it.input_bytes().size()));
+  it.invoke();
+  return {it.output_bytes().begin(), it.output_bytes().end()};
+}
+
+double label_agreement(const std::vector<uint8_t>& a, const std::vector<uint8_t>& b) {
+  if (a.size() != b.size() || a.empty()) return 0.0;
+  size_t same = 0;
+  for (size_t i = 0; i < a.size(); i += 8) same += std::memcmp(&a[i], &b[i], 8) == 0;
+  return static_cast<double>(same) / static_cast<double>(a.size() / 8);
+}
+
+const std::vector<uint8_t>& bird_513() {
+  static const std::vector<uint8_t> bytes =
+      test::read_maybe_gzipped(test::shared_path("golden/bird_segmentation_513.rgb.gz"));
+  return bytes;
+}
+
+TEST(ConvertCliTest, PublishedUint8ModelConvertsBackToItself) {
+  const auto dir = test::temp_dir("cli_convert_roundtrip");
+  const auto published = test::shared_path("models/deeplabv3_mnv2_dm05_pascal_quant.tflite");
+  qseg_ok("import --no-check --tflite " + published.string() + " --out " +
+          (dir / "dm05.ckpt").string());
+  const test::CommandResult r =
+      qseg_ok("convert --checkpoint " + (dir / "dm05.ckpt").string() + " --output " +
+              (dir / "dm05.tflite").string() + " --input-shape 1,513,513,3 --mean 128 --std 128");
+  EXPECT_NE(r.output.find("0.867 G multiply-adds"), std::string::npos) << r.output;
+  const auto original = run_file(published, bird_513());
+  const double same = label_agreement(run_file(dir / "dm05.tflite", bird_513()), original);
+  std::printf("round trip through the files: ArgMax agreement %.5f\n", same);
+  EXPECT_GE(same, 0.999);
+
+  // int8 per channel from the same weights: TFLite's other scheme, close to uint8's labels.
+  qseg_ok("convert --per-channel-int8 --checkpoint " + (dir / "dm05.ckpt").string() + " --output " +
+          (dir / "dm05_int8.tflite").string());
+  auto int8 = read_tflite_file(dir / "dm05_int8.tflite");
+  ASSERT_TRUE(int8.is_ok()) << int8.status().message();
+  int per_channel = 0;
+  for (const Tensor& t : int8.value().tensors)
+    per_channel += t.type == DataType::kInt8 && t.quant.scale.size() > 1;
+  EXPECT_EQ(per_channel, 55);
+  const double int8_same =
+      label_agreement(run_file(dir / "dm05_int8.tflite", bird_513()), original);
+  std::printf("int8 per channel: ArgMax agreement with the uint8 file %.5f\n", int8_same);
+  EXPECT_GE(int8_same, 0.98);
+}
+
+TEST(ConvertCliTest, ExportedGraphConvertsLikeTheCheckpoint) {
+  const auto dir = test::temp_dir("cli_convert_export");
+  const auto published = test::shared_path("models/deeplabv3_mnv2_dm05_pascal_quant.tflite");
+  qseg_ok("import --no-check --tflite " + published.string() + " --out " +
+          (dir / "dm05.ckpt").string() + " --input-size 129");
+  // Two quantization-aware steps: trained weights (on their min/max grids) and moved ranges.
+  qseg_ok("train --init " + (dir / "dm05.ckpt").string() + " --data " +
+          test::shared_path("coco-voc").string() +
+          " --split train.txt --steps 2 --batch-size 1 --crop-size 65 --base-lr 1e-5 "
+          "--quantize-delay-step 0 --quiet --threads 2 --out " +
+          (dir / "run").string());
+  const std::string checkpoint = (dir / "run" / "checkpoint.ckpt").string();
+  const test::CommandResult e =
+      qseg_ok("export --checkpoint " + checkpoint + " --out " + (dir / "frozen.tflite").string());
+  EXPECT_NE(e.output.find("batch norm folded"), std::string::npos) << e.output;
+  auto frozen = read_tflite_file(dir / "frozen.tflite");
+  ASSERT_TRUE(frozen.is_ok()) << frozen.status().message();
+  EXPECT_EQ(frozen.value().tensors[frozen.value().inputs[0]].type, DataType::kFloat32);
+  qseg_ok("convert --graph " + (dir / "frozen.tflite").string() + " --output " +
+          (dir / "from_graph.tflite").string());
+  qseg_ok("convert --checkpoint " + checkpoint + " --output " +
+          (dir / "from_checkpoint.tflite").string());
+  std::ifstream a(dir / "from_graph.tflite", std::ios::binary);
+  std::ifstream b(dir / "from_checkpoint.tflite", std::ios::binary);
+  const std::string bytes_a((std::istreambuf_iterator<char>(a)), {});
+  const std::string bytes_b((std::istreambuf_iterator<char>(b)), {});
+  EXPECT_GT(bytes_a.size(), 600000u);
+  EXPECT_EQ(bytes_a.size(), bytes_b.size());
+  // The same model but for the description string.
+  auto ga = read_tflite_file(dir / "from_graph.tflite");
+  auto gb = read_tflite_file(dir / "from_checkpoint.tflite");
+  ASSERT_TRUE(ga.is_ok() && gb.is_ok());
+  ASSERT_EQ(ga.value().tensors.size(), gb.value().tensors.size());
+  for (size_t i = 0; i < ga.value().tensors.size(); ++i) {
+    EXPECT_EQ(ga.value().tensors[i].data, gb.value().tensors[i].data) << i;
+    EXPECT_EQ(ga.value().tensors[i].quant.scale, gb.value().tensors[i].quant.scale) << i;
+    EXPECT_EQ(ga.value().tensors[i].quant.zero_point, gb.value().tensors[i].quant.zero_point) << i;
+  }
+}
+
+TEST(ConvertCliTest, PostTrainingQuantizationFromAFloatTflite) {
+  const auto dir = test::temp_dir("cli_convert_ptq");
+  const auto float_model = test::shared_path("models/deeplabv3_257_mv_gpu.tflite");
+  const test::CommandResult r = qseg_ok(
+      "convert --tflite " + float_model.string() + " --input-shape 1,129,129,3 --output " +
+      (dir / "ptq.tflite").string() + " --calibrate " + test::shared_path("coco-voc").string() +
+      " --calibration-split train.txt --calibration-images 4");
+  EXPECT_NE(r.output.find("calibrated on 4 photos"), std::string::npos) << r.output;
+  auto graph = read_tflite_file(dir / "ptq.tflite");
+  ASSERT_TRUE(graph.is_ok()) << graph.status().message();
+  EXPECT_EQ(graph.value().tensors[graph.value().inputs[0]].type, DataType::kUInt8);
+  // The percentile method writes a model too, with narrower ranges on the widest tensors.
+  qseg_ok("convert --tflite " + float_model.string() + " --input-shape 1,129,129,3 --output " +
+          (dir / "ptq_p.tflite").string() + " --calibrate " +
+          test::shared_path("coco-voc").string() +
+          " --calibration-split train.txt --calibration-images 2 --calibration-method percentile "
+          "--percentile 99.9");
+  auto p = read_tflite_file(dir / "ptq_p.tflite");
+  ASSERT_TRUE(p.is_ok()) << p.status().message();
+  const Tensor& logits_minmax = graph.value().tensors[graph.value().ops.back().inputs[0]];
+  const Tensor& logits_percentile = p.value().tensors[p.value().ops.back().inputs[0]];
+  EXPECT_LT(logits_percentile.quant.scale[0], logits_minmax.quant.scale[0]);
+}
+
+TEST(ConvertCliTest, BadInputsAreOneErrorLine) {
+  const auto dir = test::temp_dir("cli_convert_errors");
+  std::ofstream(dir / "corrupt.ckpt") << "QSEGCKPT but nothing else";
+  const auto float_model = test::shared_path("models/deeplabv3_257_mv_gpu.tflite").string();
+  const std::string out = " --output " + (dir / "out.tflite").string();
+  expect_one_error_line("convert --checkpoint " + (dir / "missing.ckpt").string() + out,
+                        "missing.ckpt");
+  expect_one_error_line("convert --checkpoint " + (dir / "corrupt.ckpt").string() + out,
+                        "corrupt.ckpt");
+  expect_one_error_line("convert" + out, "exactly one of");
+  expect_one_error_line("convert --checkpoint a --graph b" + out, "exactly one of");
+  expect_one_error_line("convert --tflite " + float_model + " --input-shape 1,2,3" + out,
+                        "--input-shape");
+  expect_one_error_line("convert --tflite " + float_model + " --inference-type INT4" + out,
+                        "--inference-type");
+  // A float model has no ranges: uint8 needs quantization-aware training or calibration.
+  expect_one_error_line("convert --tflite " + float_model + " --input-shape 1,65,65,3" + out,
+                        "has no activation range");
+  expect_one_error_line("convert --graph " + float_model + out, "has no activation range");
+  expect_one_error_line("export --checkpoint " + (dir / "missing.ckpt").string() + " --out " +
+                            (dir / "g.tflite").string(),
+                        "missing.ckpt");
+  EXPECT_FALSE(std::filesystem::exists(dir / "out.tflite"));
+}
+
+}  // namespace
+}  // namespace qseg

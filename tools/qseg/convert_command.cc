@@ -1,0 +1,234 @@
+// `qseg export` (checkpoint -> frozen float graph with its activation ranges, as a .tflite) and
+// `qseg convert` (checkpoint, frozen graph or float .tflite -> deployable .tflite: uint8 like
+// tflite_convert, int8 per channel, or float; post-training quantization by calibration).
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <cstdio>
+
+#include "common.h"
+#include "convert/calibrate.h"
+#include "convert/convert.h"
+#include "qseg/analysis.h"
+#include "qseg/tflite.h"
+#include "train/import_tflite.h"
+#include "train/support/checkpoint_file.h"
+
+namespace qseg::cli {
+namespace {
+
+struct ConvertArgs {
+  std::string checkpoint;
+  std::string graph;   // a frozen graph written by qseg export
+  std::string tflite;  // a float DeepLab .tflite (imported first)
+  std::string output;
+  std::vector<int> input_shape;
+  int output_stride = 0;
+  std::string inference_type = "QUANTIZED_UINT8";
+  std::string inference_input_type;
+  float mean = 128.0f;
+  float std = 128.0f;
+  bool change_concat_input_ranges = false;
+  std::string output_arrays = "ArgMax";
+  bool per_channel_int8 = false;
+  std::string calibrate;
+  std::string calibration_split = "train.txt";
+  int calibration_images = 100;
+  std::string calibration_method = "minmax";
+  double percentile = 99.99;
+  int threads = 1;
+};
+
+Status check_input_shape(const std::vector<int>& shape, int* size) {
+  if (shape.empty()) return Status::ok();
+  if (shape.size() != 4 || shape[0] != 1 || shape[3] != 3 || shape[1] != shape[2] ||
+      shape[1] < 17 || shape[1] > 4097) {
+    return Status::error(
+        "--input-shape must be 1,S,S,3 with S in [17, 4097] (DeepLab's square "
+        "RGB input)");
+  }
+  *size = shape[1];
+  return Status::ok();
+}
+
+// The frozen graph of a checkpoint, or of a float .tflite imported on the way.
+Result<convert::FrozenGraph> frozen_graph(const ConvertArgs& args, int input_size) {
+  std::filesystem::path checkpoint = args.checkpoint;
+  std::filesystem::path temporary;
+  if (!args.tflite.empty()) {
+    temporary = std::filesystem::temp_directory_path() /
+                fmt::format("qseg-convert-{}.ckpt", static_cast<long>(::getpid()));
+    train::ImportOptions import;
+    import.tflite = args.tflite;
+    import.out = temporary;
+    import.input_size = input_size > 0 ? input_size : 513;
+    import.output_stride = args.output_stride > 0 ? args.output_stride : 16;
+    import.check = false;
+    auto imported = train::import_tflite(import);
+    if (!imported.is_ok()) return imported.status();
+    checkpoint = temporary;
+  }
+  auto file = train::read_checkpoint_file(checkpoint);
+  if (!temporary.empty()) std::filesystem::remove(temporary);
+  if (!file.is_ok()) return file.status();
+  convert::ExportOptions options;
+  options.input_size = input_size;
+  options.output_stride = args.output_stride;
+  return convert::export_checkpoint(
+      file.value(), args.tflite.empty() ? checkpoint.string() : args.tflite, options);
+}
+
+Status run_export(const ConvertArgs& args) {
+  int size = 0;
+  QSEG_RETURN_IF_ERROR(check_input_shape(args.input_shape, &size));
+  if (args.checkpoint.empty()) return Status::error("give --checkpoint CKPT");
+  QSEG_ASSIGN_OR_RETURN(convert::FrozenGraph frozen, frozen_graph(args, size));
+  QSEG_ASSIGN_OR_RETURN(Graph graph, convert::frozen_to_graph(frozen));
+  QSEG_RETURN_IF_ERROR(write_tflite_file(graph, args.output));
+  int with_range = 0, activations = 0;
+  for (size_t i = 0; i < frozen.graph.tensors.size(); ++i) {
+    if (frozen.graph.tensors[i].is_constant) continue;
+    ++activations;
+    with_range += frozen.ranges[i].has_value();
+  }
+  fmt::print(
+      "wrote {}: frozen float graph, {} ops, input {}x{}, batch norm folded, activations "
+      "fused; {} of {} activation ranges{}\n",
+      args.output, frozen.graph.ops.size(), frozen.input_size, frozen.input_size, with_range,
+      activations, frozen.has_all_ranges() ? "" : " (convert needs them all: QAT or --calibrate)");
+  return Status::ok();
+}
+
+Status run_convert(const ConvertArgs& args) {
+  const int sources = !args.checkpoint.empty() + !args.graph.empty() + !args.tflite.empty();
+  if (sources != 1) return Status::error("give exactly one of --checkpoint, --graph, --tflite");
+  int size = 0;
+  QSEG_RETURN_IF_ERROR(check_input_shape(args.input_shape, &size));
+  QSEG_RETURN_IF_ERROR(check_threads(args.threads));
+  convert::ConvertOptions options;
+  if (args.per_channel_int8) {
+    options.inference_type = convert::InferenceType::kInt8PerChannel;
+  } else if (args.inference_type == "FLOAT") {
+    options.inference_type = convert::InferenceType::kFloat;
+  } else {
+    options.inference_type = convert::InferenceType::kUint8;
+  }
+  const std::string input_type =
+      args.inference_input_type.empty()
+          ? (args.inference_type == "FLOAT" ? std::string("FLOAT") : "QUANTIZED_UINT8")
+          : args.inference_input_type;
+  options.uint8_input = input_type == "QUANTIZED_UINT8";
+  options.mean = args.mean;
+  options.std = args.std;
+  options.change_concat_input_ranges = args.change_concat_input_ranges;
+  options.output = args.output_arrays == "ArgMax" ? convert::OutputArray::kArgMax
+                                                  : convert::OutputArray::kLogits;
+
+  convert::FrozenGraph frozen;
+  if (!args.graph.empty()) {
+    QSEG_ASSIGN_OR_RETURN(Graph graph, read_tflite_file(args.graph));
+    QSEG_ASSIGN_OR_RETURN(frozen, convert::graph_to_frozen(std::move(graph), args.graph));
+    if (size > 0 && size != frozen.input_size) {
+      return Status::error(fmt::format("{} has input {}x{}; export it again with --input-shape",
+                                       args.graph, frozen.input_size, frozen.input_size));
+    }
+  } else {
+    QSEG_ASSIGN_OR_RETURN(frozen, frozen_graph(args, size));
+  }
+  if (!args.calibrate.empty()) {
+    convert::CalibrationOptions c;
+    c.data = {args.calibrate, args.calibration_split};
+    c.images = args.calibration_images;
+    c.method = args.calibration_method == "percentile" ? convert::CalibrationMethod::kPercentile
+                                                       : convert::CalibrationMethod::kMinMax;
+    c.percentile = args.percentile;
+    c.num_threads = args.threads;
+    const bool tty = ::isatty(STDERR_FILENO);
+    c.progress = [tty](int done, int total) {
+      if (tty) std::fprintf(stderr, "\rcalibrating: %d/%d photos\033[K", done, total);
+    };
+    Status calibrated = convert::calibrate(&frozen, c);
+    if (tty) std::fprintf(stderr, "\r\033[K");
+    QSEG_RETURN_IF_ERROR(calibrated);
+  }
+  QSEG_ASSIGN_OR_RETURN(Graph model, convert::convert_graph(frozen, options));
+  QSEG_RETURN_IF_ERROR(write_tflite_file(model, args.output));
+  std::error_code ec;
+  const auto bytes = std::filesystem::file_size(args.output, ec);
+  const int64_t macs = total_multiply_adds(model);
+  fmt::print(
+      "wrote {}: {} bytes, {} ops, {} {}x{} -> {}, {:.3f} G multiply-adds{}\n", args.output,
+      ec ? 0 : bytes, model.ops.size(), data_type_name(model.tensors[model.inputs[0]].type),
+      frozen.input_size, frozen.input_size, args.output_arrays, static_cast<double>(macs) / 1e9,
+      args.calibrate.empty() ? ""
+                             : fmt::format(" (ranges calibrated on {} photos, {})",
+                                           args.calibration_images, args.calibration_method));
+  return Status::ok();
+}
+
+void add_source_options(CLI::App* cmd, ConvertArgs* args) {
+  cmd->add_option("--input-shape", args->input_shape, "Input shape 1,S,S,3 (default: the model's)")
+      ->delimiter(',');
+  cmd->add_option("--output-stride", args->output_stride,
+                  "Output stride 8, 16, 32 (default: the checkpoint's)");
+}
+
+}  // namespace
+
+void add_export_command(CLI::App& app, Action& run) {
+  auto args = std::make_shared<ConvertArgs>();
+  CLI::App* cmd = app.add_subcommand(
+      "export", "Freeze a checkpoint: float graph, batch norm folded, activation ranges kept");
+  cmd->add_option("--checkpoint", args->checkpoint, "Training checkpoint (qseg import/train)")
+      ->required();
+  cmd->add_option("--out", args->output, "Frozen graph to write (.tflite, float, with ranges)")
+      ->required();
+  add_source_options(cmd, args.get());
+  cmd->callback([args, &run] { run = [args] { return run_export(*args); }; });
+}
+
+void add_convert_command(CLI::App& app, Action& run) {
+  auto args = std::make_shared<ConvertArgs>();
+  CLI::App* cmd = app.add_subcommand(
+      "convert", "Convert a checkpoint or frozen graph to a TFLite model (uint8, int8 or float)");
+  cmd->add_option("--checkpoint", args->checkpoint, "Training checkpoint (qseg import/train)");
+  cmd->add_option("--graph", args->graph, "Frozen graph written by qseg export");
+  cmd->add_option("--tflite", args->tflite,
+                  "A float DeepLab .tflite (imported on the way; for post-training quantization)");
+  cmd->add_option("--output", args->output, "The .tflite to write")->required();
+  add_source_options(cmd, args.get());
+  cmd->add_option("--inference-type", args->inference_type, "QUANTIZED_UINT8 or FLOAT")
+      ->check(CLI::IsMember({"QUANTIZED_UINT8", "FLOAT"}))
+      ->capture_default_str();
+  cmd->add_option("--inference-input-type", args->inference_input_type,
+                  "QUANTIZED_UINT8 or FLOAT (default: as --inference-type)")
+      ->check(CLI::IsMember({"QUANTIZED_UINT8", "FLOAT"}));
+  cmd->add_option("--mean", args->mean, "uint8 input: real = (q - mean) / std")
+      ->capture_default_str();
+  cmd->add_option("--std", args->std, "uint8 input: real = (q - mean) / std")
+      ->capture_default_str();
+  cmd->add_flag("--change-concat-input-ranges", args->change_concat_input_ranges,
+                "Concat inputs share the concat's range (no QUANTIZE ops)");
+  cmd->add_option("--output-arrays", args->output_arrays,
+                  "ArgMax (labels, int64) or logits (scores at the input size)")
+      ->check(CLI::IsMember({"ArgMax", "logits"}))
+      ->capture_default_str();
+  cmd->add_flag("--per-channel-int8", args->per_channel_int8,
+                "TFLite's int8 scheme: int8 activations, per-channel symmetric int8 weights");
+  cmd->add_option("--calibrate", args->calibrate,
+                  "Post-training quantization: measure activation ranges on this dataset root");
+  cmd->add_option("--calibration-split", args->calibration_split, "Split of --calibrate")
+      ->capture_default_str();
+  cmd->add_option("--calibration-images", args->calibration_images, "Photos to calibrate on")
+      ->capture_default_str();
+  cmd->add_option("--calibration-method", args->calibration_method, "minmax or percentile")
+      ->check(CLI::IsMember({"minmax", "percentile"}))
+      ->capture_default_str();
+  cmd->add_option("--percentile", args->percentile,
+                  "With --calibration-method percentile: the upper percentile (lower: 100 - p)")
+      ->capture_default_str();
+  cmd->add_option("--threads", args->threads, "Threads for calibration")->capture_default_str();
+  cmd->callback([args, &run] { run = [args] { return run_convert(*args); }; });
+}
+
+}  // namespace qseg::cli
