@@ -22,6 +22,7 @@ void add_import_command(CLI::App& app, Action& run);  // issue 4: training (libt
 void add_train_command(CLI::App& app, Action& run);
 void add_export_command(CLI::App& app, Action& run);  // issue 5: export and convert
 void add_convert_command(CLI::App& app, Action& run);
+void add_bench_command(CLI::App& app, Action& run);  // issue 6: speed
 
 // The shared data folder: $QSEG_SHARED, else the path configured at build time.
 std::filesystem::path shared_dir();

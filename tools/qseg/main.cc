@@ -51,13 +51,14 @@ int main(int argc, char** argv) {
   qseg::cli::add_train_command(app, run);
   qseg::cli::add_export_command(app, run);
   qseg::cli::add_convert_command(app, run);
+  qseg::cli::add_bench_command(app, run);
   if (argc > 1 && argv[1][0] != '-') {
     try {
       app.get_subcommand(argv[1]);
     } catch (const CLI::OptionNotFound&) {
       std::fprintf(stderr,
                    "qseg: error: unknown command '%s' (commands: segment, run, inspect, eval, "
-                   "compare, import, train, export, convert; see qseg --help)\n",
+                   "compare, import, train, export, convert, bench; see qseg --help)\n",
                    argv[1]);
       return 2;
     }

@@ -1,0 +1,60 @@
+// `qseg bench`: the figures it writes are those of the model (multiply-adds, arena, size) and a
+// positive time; bad flags are one error line.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "test_util.h"
+
+namespace qseg {
+namespace {
+
+std::string qseg() { return test::qseg_binary().string(); }
+std::string dm05() {
+  return test::shared_path("models/deeplabv3_mnv2_dm05_pascal_quant.tflite").string();
+}
+
+TEST(BenchCli, WritesTheModelsFigures) {
+  const auto dir = test::temp_dir("cli_bench");
+  const test::CommandResult r =
+      test::run_command(qseg() + " bench --runs 2 --warmup 0 --threads 2 --model " + dm05() +
+                        " --json " + (dir / "bench.json").string());
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("CONV_2D"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("GMAC/s"), std::string::npos) << r.output;
+  std::ifstream in(dir / "bench.json");
+  const nlohmann::json j = nlohmann::json::parse(in);
+  EXPECT_GT(j["median_ms"].get<double>(), 0.0);
+  EXPECT_LE(j["min_ms"].get<double>(), j["median_ms"].get<double>());
+  EXPECT_LE(j["median_ms"].get<double>(), j["max_ms"].get<double>());
+  EXPECT_EQ(j["multiply_adds"].get<int64_t>(), 867496704);
+  EXPECT_EQ(j["arena_bytes"].get<int64_t>(), 7632000);
+  EXPECT_EQ(j["model_bytes"].get<int64_t>(), 760904);
+  EXPECT_EQ(j["threads"].get<int>(), 2);
+  EXPECT_FALSE(j.contains("tflite_median_ms"));
+}
+
+TEST(BenchCli, BadInputsAreOneErrorLine) {
+  const auto dir = test::temp_dir("cli_bench_errors");
+  std::ofstream(dir / "short.raw") << "abc";
+  for (const auto& [args, fragment] : std::vector<std::pair<std::string, std::string>>{
+           {"bench --runs 0 --model " + dm05(), "--runs"},
+           {"bench --model " + (dir / "missing.tflite").string(), "missing.tflite"},
+           {"bench --model " + dm05() + " --input " + (dir / "short.raw").string(),
+            "exactly 789507 bytes"},
+           {"bench --model " + dm05() + " --against pytorch", "--against"},
+           {"bench --model " + dm05() + " --runs 1 --against tflite --oracle " +
+                (dir / "nowhere").string(),
+            "no TFLite oracle"}}) {
+    const test::CommandResult r = test::run_command(qseg() + " " + args);
+    EXPECT_NE(r.exit_code, 0) << args;
+    const size_t at = r.output.find("qseg: error: ");
+    ASSERT_NE(at, std::string::npos) << args << "\n" << r.output;
+    EXPECT_EQ(std::count(r.output.begin() + at, r.output.end(), '\n'), 1) << r.output;
+    EXPECT_NE(r.output.find(fragment), std::string::npos) << args << "\n" << r.output;
+  }
+}
+
+}  // namespace
+}  // namespace qseg

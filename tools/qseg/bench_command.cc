@@ -1,0 +1,235 @@
+// `qseg bench`: how fast a model runs in qseg's runtime (median/min/max over runs, time per op
+// and per op type with GMAC/s and the fraction of a given peak, arena, peak RSS, model size),
+// optionally beside the real TensorFlow Lite (the oracle, run by Node) in the same run.
+#include <fmt/format.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <random>
+
+#include "common.h"
+#include "qseg/analysis.h"
+#include "qseg/interpreter.h"
+#include "qseg/tflite.h"
+
+namespace qseg::cli {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+struct BenchArgs {
+  std::string model;
+  int threads = 1;
+  int runs = 10;
+  int warmup = 1;
+  std::string input;  // raw bytes of input 0; default: a fixed pseudo-random input
+  std::string against;
+  std::string oracle;  // the oracle folder (default: tflite-oracle beside the qseg binary)
+  std::string json;
+  double peak_gmacs = 166.0;  // one core's int8 multiply-add limit (64 per cycle at 2.6 GHz)
+  Requantization requantization = Requantization::kFixedPoint;
+};
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  const size_t n = v.size();
+  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+std::filesystem::path default_oracle_dir() {
+  std::error_code ec;
+  const auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
+  return ec ? std::filesystem::path("tflite-oracle") : self.parent_path() / "tflite-oracle";
+}
+
+// Median of the real TFLite's timed runs (the oracle's own clock around each invoke).
+Result<double> run_oracle(const BenchArgs& args, const std::vector<uint8_t>& input) {
+  const std::filesystem::path dir =
+      args.oracle.empty() ? default_oracle_dir() : std::filesystem::path(args.oracle);
+  if (!std::filesystem::exists(dir / "tflite_run.js")) {
+    return Status::error("no TFLite oracle in " + dir.string() +
+                         " (install it: ../shared/tools/tflite-oracle/setup.sh DIR, then --oracle "
+                         "DIR)");
+  }
+  const auto tmp = std::filesystem::temp_directory_path() /
+                   fmt::format("qseg-bench-{}", static_cast<long>(::getpid()));
+  std::filesystem::create_directories(tmp);
+  {
+    std::ofstream out(tmp / "input.raw", std::ios::binary);
+    out.write(reinterpret_cast<const char*>(input.data()),
+              static_cast<std::streamsize>(input.size()));
+  }
+  const std::string command =
+      fmt::format("node '{}' '{}' '{}' '{}' --threads {} --runs {} > '{}' 2>&1",
+                  (dir / "tflite_run.js").string(), args.model, (tmp / "input.raw").string(),
+                  (tmp / "out.bin").string(), args.threads, args.runs, (tmp / "log.txt").string());
+  const int status = std::system(command.c_str());
+  nlohmann::json result;
+  std::ifstream in(tmp / "out.bin.json");
+  if (status == 0 && in) result = nlohmann::json::parse(in, nullptr, false);
+  std::filesystem::remove_all(tmp);
+  if (status != 0 || result.is_discarded() || !result.contains("runsMs"))
+    return Status::error("the real TFLite (oracle) failed on " + args.model);
+  return median(result["runsMs"].get<std::vector<double>>());
+}
+
+Status run_bench(const BenchArgs& args) {
+  QSEG_RETURN_IF_ERROR(check_threads(args.threads));
+  if (args.runs < 1 || args.runs > 100000) return Status::error("--runs must be in [1, 100000]");
+  if (args.warmup < 0) return Status::error("--warmup must be >= 0");
+  if (!(args.peak_gmacs > 0)) return Status::error("--peak-gmacs must be positive");
+  QSEG_ASSIGN_OR_RETURN(Graph graph, read_tflite_file(args.model));
+  const Graph info = graph;
+  InterpreterOptions options;
+  options.num_threads = args.threads;
+  options.requantization = args.requantization;
+  QSEG_ASSIGN_OR_RETURN(auto interpreter, Interpreter::create(std::move(graph), options));
+  const auto bytes = interpreter->input_bytes();
+  std::vector<uint8_t> input(bytes.size());
+  if (!args.input.empty()) {
+    std::ifstream in(args.input, std::ios::binary);
+    if (!in) return Status::error("cannot open " + args.input);
+    in.read(reinterpret_cast<char*>(input.data()), static_cast<std::streamsize>(input.size()));
+    if (in.gcount() != static_cast<std::streamsize>(input.size()) || in.peek() != EOF) {
+      return Status::error(
+          fmt::format("{}: the model's input takes exactly {} bytes", args.input, input.size()));
+    }
+  } else if (interpreter->input_tensor().type == DataType::kFloat32) {
+    std::mt19937 random(1);
+    std::uniform_real_distribution<float> value(-1.0f, 1.0f);
+    for (size_t i = 0; i + 4 <= input.size(); i += 4) {
+      const float v = value(random);
+      std::memcpy(&input[i], &v, 4);
+    }
+  } else {
+    std::mt19937 random(1);
+    for (uint8_t& b : input) b = static_cast<uint8_t>(random());
+  }
+  std::copy(input.begin(), input.end(), bytes.begin());
+
+  const size_t ops = info.ops.size();
+  std::vector<std::vector<double>> op_ms(ops);
+  std::vector<double> total_ms;
+  for (int r = 0; r < args.warmup + args.runs; ++r) {
+    const auto start = Clock::now();
+    auto last = start;
+    std::vector<double> this_run(ops);
+    interpreter->invoke([&](int op) {
+      const auto now = Clock::now();
+      this_run[op] = std::chrono::duration<double, std::milli>(now - last).count();
+      last = now;
+    });
+    if (r < args.warmup) continue;
+    total_ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - start).count());
+    for (size_t i = 0; i < ops; ++i) op_ms[i].push_back(this_run[i]);
+  }
+
+  // Per op type: median time of each op summed, multiply-adds, GMAC/s.
+  struct TypeRow {
+    int count = 0;
+    double ms = 0;
+    int64_t macs = 0;
+  };
+  std::map<std::string, TypeRow> by_type;
+  for (size_t i = 0; i < ops; ++i) {
+    TypeRow& row = by_type[std::string(op_type_name(info.ops[i].type))];
+    ++row.count;
+    row.ms += median(op_ms[i]);
+    row.macs += op_multiply_adds(info, static_cast<int>(i));
+  }
+  const double med = median(total_ms);
+  const double lo = *std::min_element(total_ms.begin(), total_ms.end());
+  const double hi = *std::max_element(total_ms.begin(), total_ms.end());
+  const int64_t macs = total_multiply_adds(info);
+  std::error_code ec;
+  const auto model_bytes = std::filesystem::file_size(args.model, ec);
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  const double peak = args.peak_gmacs * args.threads;
+
+  fmt::print("model {} ({} bytes, {} ops, {:.3f} G multiply-adds)\n", args.model,
+             ec ? 0 : model_bytes, ops, macs / 1e9);
+  fmt::print(
+      "qseg, {} thread(s), {} runs after {} warm-up: median {:.2f} ms, min {:.2f}, max "
+      "{:.2f}; {:.1f} GMAC/s ({:.1f}% of {:.0f})\n",
+      args.threads, args.runs, args.warmup, med, lo, hi, macs / med / 1e6,
+      100.0 * macs / med / 1e6 / peak, peak);
+  fmt::print("arena {} bytes, peak RSS {} KiB\n\n", interpreter->arena_bytes(), usage.ru_maxrss);
+  fmt::print("{:<20} {:>5} {:>10} {:>7} {:>10} {:>8}\n", "op type", "ops", "ms", "share", "GMAC/s",
+             "of peak");
+  for (const auto& [type, row] : by_type) {
+    const double gmacs = row.ms > 0 ? row.macs / row.ms / 1e6 : 0.0;
+    fmt::print("{:<20} {:>5} {:>10.2f} {:>6.1f}% {:>10} {:>8}\n", type, row.count, row.ms,
+               100.0 * row.ms / med, row.macs ? fmt::format("{:.1f}", gmacs) : "-",
+               row.macs ? fmt::format("{:.1f}%", 100.0 * gmacs / peak) : "-");
+  }
+  fmt::print("\n{:>4} {:<18} {:>9} {:>10}\n", "op", "type", "ms", "GMAC/s");
+  for (size_t i = 0; i < ops; ++i) {
+    const double ms = median(op_ms[i]);
+    const int64_t m = op_multiply_adds(info, static_cast<int>(i));
+    fmt::print("{:>4} {:<18} {:>9.3f} {:>10}\n", i, op_type_name(info.ops[i].type), ms,
+               m && ms > 0 ? fmt::format("{:.1f}", m / ms / 1e6) : "-");
+  }
+
+  nlohmann::json out = {{"model", args.model},
+                        {"threads", args.threads},
+                        {"runs", args.runs},
+                        {"median_ms", med},
+                        {"min_ms", lo},
+                        {"max_ms", hi},
+                        {"multiply_adds", macs},
+                        {"arena_bytes", interpreter->arena_bytes()},
+                        {"peak_rss_kib", usage.ru_maxrss},
+                        {"model_bytes", ec ? 0 : model_bytes}};
+  if (args.against == "tflite") {
+    QSEG_ASSIGN_OR_RETURN(const double tflite_ms, run_oracle(args, input));
+    fmt::print(
+        "\nreal TFLite (WebAssembly + XNNPACK), {} thread(s), median {:.2f} ms: qseg is "
+        "{:.2f}x {}\n",
+        args.threads, tflite_ms, med < tflite_ms ? tflite_ms / med : med / tflite_ms,
+        med < tflite_ms ? "faster" : "slower");
+    out["tflite_median_ms"] = tflite_ms;
+  }
+  if (!args.json.empty()) {
+    const std::string tmp = args.json + ".tmp";
+    {
+      std::ofstream f(tmp);
+      f << out.dump(2) << "\n";
+      if (!f) return Status::error("cannot write " + args.json);
+    }
+    std::filesystem::rename(tmp, args.json, ec);
+    if (ec) return Status::error("cannot write " + args.json + ": " + ec.message());
+  }
+  return Status::ok();
+}
+
+}  // namespace
+
+void add_bench_command(CLI::App& app, Action& run) {
+  auto args = std::make_shared<BenchArgs>();
+  CLI::App* cmd = app.add_subcommand("bench", "Time a model: per op, per op type, against TFLite");
+  cmd->add_option("--model", args->model, "Model .tflite")->required();
+  cmd->add_option("--threads", args->threads, "Threads")->capture_default_str();
+  cmd->add_option("--runs", args->runs, "Timed runs")->capture_default_str();
+  cmd->add_option("--warmup", args->warmup, "Untimed runs first")->capture_default_str();
+  cmd->add_option("--input", args->input, "Raw input bytes (default: fixed pseudo-random)");
+  cmd->add_option("--against", args->against, "Also time the real TFLite (oracle): tflite")
+      ->check(CLI::IsMember({"tflite"}));
+  cmd->add_option("--oracle", args->oracle,
+                  "The TFLite oracle folder (default: tflite-oracle beside the qseg binary)");
+  cmd->add_option("--json", args->json, "Write the figures as JSON here");
+  cmd->add_option("--peak-gmacs", args->peak_gmacs,
+                  "One core's multiply-add peak for the 'of peak' column (x threads)")
+      ->capture_default_str();
+  add_requantization_option(*cmd, args->requantization);
+  cmd->callback([args, &run] { run = [args] { return run_bench(*args); }; });
+}
+
+}  // namespace qseg::cli
