@@ -1,13 +1,18 @@
 // Implementation of the shared test helpers.
 #include "test_util.h"
 
+#include <gtest/gtest.h>
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <stdexcept>
+
+#include "qseg/interpreter.h"
+#include "qseg/tflite.h"
 
 namespace qseg::test {
 
@@ -68,6 +73,43 @@ CommandResult run_command(const std::string& command_line) {
   const int status = pclose(pipe);
   result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   return result;
+}
+
+void expect_one_error_line(const std::string& args, const std::string& fragment) {
+  const CommandResult r = run_command(qseg_binary().string() + " " + args);
+  EXPECT_NE(r.exit_code, 0) << args;
+  const size_t at = r.output.find("qseg: error: ");
+  ASSERT_NE(at, std::string::npos) << args << "\n" << r.output;
+  EXPECT_EQ(std::count(r.output.begin() + static_cast<std::ptrdiff_t>(at), r.output.end(), '\n'), 1)
+      << r.output;
+  EXPECT_NE(r.output.find(fragment), std::string::npos) << args << "\n" << r.output;
+}
+
+std::vector<uint8_t> run_graph(Graph graph, const std::vector<uint8_t>& input) {
+  auto interpreter = Interpreter::create(std::move(graph));
+  EXPECT_TRUE(interpreter.is_ok()) << interpreter.status().message();
+  if (!interpreter.is_ok()) return {};
+  Interpreter& it = *interpreter.value();
+  EXPECT_EQ(it.input_bytes().size(), input.size());
+  if (it.input_bytes().size() != input.size()) return {};
+  std::copy(input.begin(), input.end(), it.input_bytes().begin());
+  it.invoke();
+  return {it.output_bytes().begin(), it.output_bytes().end()};
+}
+
+std::vector<uint8_t> run_model_file(const std::filesystem::path& model,
+                                    const std::vector<uint8_t>& input) {
+  auto graph = read_tflite_file(model);
+  EXPECT_TRUE(graph.is_ok()) << graph.status().message();
+  if (!graph.is_ok()) return {};
+  return run_graph(std::move(graph).value(), input);
+}
+
+double int64_label_agreement(const std::vector<uint8_t>& a, const std::vector<uint8_t>& b) {
+  if (a.size() != b.size() || a.size() < 8) return 0.0;
+  size_t same = 0;
+  for (size_t i = 0; i + 8 <= a.size(); i += 8) same += std::equal(&a[i], &a[i] + 8, &b[i]);
+  return static_cast<double>(same) / static_cast<double>(a.size() / 8);
 }
 
 }  // namespace qseg::test

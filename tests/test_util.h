@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "qseg/graph.h"
+
 namespace qseg::test {
 
 // The shared data folder: $QSEG_SHARED if set, else the CMake cache value QSEG_SHARED_DIR.
@@ -29,5 +31,19 @@ struct CommandResult {
 };
 // Runs a shell command line and captures its output.
 CommandResult run_command(const std::string& command_line);
+
+// Runs `qseg ARGS` and expects a non-zero exit with exactly one "qseg: error: ..." line (the last
+// line of the output) that contains `fragment` (gtest expectations).
+void expect_one_error_line(const std::string& args, const std::string& fragment);
+
+// Runs a graph (or a .tflite file) once in qseg's runtime on the exact bytes of input 0 and
+// returns the bytes of output 0; empty, with a gtest failure, when it does not load or the input
+// size differs.
+std::vector<uint8_t> run_graph(Graph graph, const std::vector<uint8_t>& input);
+std::vector<uint8_t> run_model_file(const std::filesystem::path& model,
+                                    const std::vector<uint8_t>& input);
+
+// The fraction of equal int64 values (ArgMax labels) in two outputs; 0 when their sizes differ.
+double int64_label_agreement(const std::vector<uint8_t>& a, const std::vector<uint8_t>& b);
 
 }  // namespace qseg::test

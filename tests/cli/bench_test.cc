@@ -47,12 +47,7 @@ TEST(BenchCli, BadInputsAreOneErrorLine) {
            {"bench --model " + dm05() + " --runs 1 --against tflite --oracle " +
                 (dir / "nowhere").string(),
             "no TFLite oracle"}}) {
-    const test::CommandResult r = test::run_command(qseg() + " " + args);
-    EXPECT_NE(r.exit_code, 0) << args;
-    const size_t at = r.output.find("qseg: error: ");
-    ASSERT_NE(at, std::string::npos) << args << "\n" << r.output;
-    EXPECT_EQ(std::count(r.output.begin() + at, r.output.end(), '\n'), 1) << r.output;
-    EXPECT_NE(r.output.find(fragment), std::string::npos) << args << "\n" << r.output;
+    test::expect_one_error_line(args, fragment);
   }
 }
 

@@ -21,37 +21,6 @@ test::CommandResult qseg_ok(const std::string& args) {
   return r;
 }
 
-void expect_one_error_line(const std::string& args, const std::string& fragment) {
-  const test::CommandResult r = test::run_command(qseg() + " " + args);
-  EXPECT_NE(r.exit_code, 0) << args;
-  const size_t at = r.output.find("qseg: error: ");
-  ASSERT_NE(at, std::string::npos) << args << "\n" << r.output;
-  EXPECT_EQ(std::count(r.output.begin() + at, r.output.end(), '\n'), 1) << r.output;
-  EXPECT_NE(r.output.find(fragment), std::string::npos) << args << "\n" << r.output;
-}
-
-// Runs a model file on raw input bytes; the output bytes.
-std::vector<uint8_t> run_file(const std::filesystem::path& model, const std::vector<uint8_t>& in) {
-  auto graph = read_tflite_file(model);
-  EXPECT_TRUE(graph.is_ok()) << graph.status().message();
-  if (!graph.is_ok()) return {};
-  auto interpreter = Interpreter::create(std::move(graph).value());
-  EXPECT_TRUE(interpreter.is_ok()) << interpreter.status().message();
-  if (!interpreter.is_ok()) return {};
-  Interpreter& it = *interpreter.value();
-  EXPECT_EQ(it.input_bytes().size(), in.size());
-  std::memcpy(it.input_bytes().data(), in.data(), std::min(in.size(), it.input_bytes().size()));
-  it.invoke();
-  return {it.output_bytes().begin(), it.output_bytes().end()};
-}
-
-double label_agreement(const std::vector<uint8_t>& a, const std::vector<uint8_t>& b) {
-  if (a.size() != b.size() || a.empty()) return 0.0;
-  size_t same = 0;
-  for (size_t i = 0; i < a.size(); i += 8) same += std::memcmp(&a[i], &b[i], 8) == 0;
-  return static_cast<double>(same) / static_cast<double>(a.size() / 8);
-}
-
 const std::vector<uint8_t>& bird_513() {
   static const std::vector<uint8_t> bytes =
       test::read_maybe_gzipped(test::shared_path("golden/bird_segmentation_513.rgb.gz"));
@@ -67,8 +36,9 @@ TEST(ConvertCliTest, PublishedUint8ModelConvertsBackToItself) {
       qseg_ok("convert --checkpoint " + (dir / "dm05.ckpt").string() + " --output " +
               (dir / "dm05.tflite").string() + " --input-shape 1,513,513,3 --mean 128 --std 128");
   EXPECT_NE(r.output.find("0.867 G multiply-adds"), std::string::npos) << r.output;
-  const auto original = run_file(published, bird_513());
-  const double same = label_agreement(run_file(dir / "dm05.tflite", bird_513()), original);
+  const auto original = test::run_model_file(published, bird_513());
+  const double same =
+      test::int64_label_agreement(test::run_model_file(dir / "dm05.tflite", bird_513()), original);
   std::printf("round trip through the files: ArgMax agreement %.5f\n", same);
   EXPECT_GE(same, 0.999);
 
@@ -81,8 +51,8 @@ TEST(ConvertCliTest, PublishedUint8ModelConvertsBackToItself) {
   for (const Tensor& t : int8.value().tensors)
     per_channel += t.type == DataType::kInt8 && t.quant.scale.size() > 1;
   EXPECT_EQ(per_channel, 55);
-  const double int8_same =
-      label_agreement(run_file(dir / "dm05_int8.tflite", bird_513()), original);
+  const double int8_same = test::int64_label_agreement(
+      test::run_model_file(dir / "dm05_int8.tflite", bird_513()), original);
   std::printf("int8 per channel: ArgMax agreement with the uint8 file %.5f\n", int8_same);
   EXPECT_GE(int8_same, 0.98);
 }
@@ -156,23 +126,23 @@ TEST(ConvertCliTest, BadInputsAreOneErrorLine) {
   std::ofstream(dir / "corrupt.ckpt") << "QSEGCKPT but nothing else";
   const auto float_model = test::shared_path("models/deeplabv3_257_mv_gpu.tflite").string();
   const std::string out = " --output " + (dir / "out.tflite").string();
-  expect_one_error_line("convert --checkpoint " + (dir / "missing.ckpt").string() + out,
-                        "missing.ckpt");
-  expect_one_error_line("convert --checkpoint " + (dir / "corrupt.ckpt").string() + out,
-                        "corrupt.ckpt");
-  expect_one_error_line("convert" + out, "exactly one of");
-  expect_one_error_line("convert --checkpoint a --graph b" + out, "exactly one of");
-  expect_one_error_line("convert --tflite " + float_model + " --input-shape 1,2,3" + out,
-                        "--input-shape");
-  expect_one_error_line("convert --tflite " + float_model + " --inference-type INT4" + out,
-                        "--inference-type");
+  test::expect_one_error_line("convert --checkpoint " + (dir / "missing.ckpt").string() + out,
+                              "missing.ckpt");
+  test::expect_one_error_line("convert --checkpoint " + (dir / "corrupt.ckpt").string() + out,
+                              "corrupt.ckpt");
+  test::expect_one_error_line("convert" + out, "exactly one of");
+  test::expect_one_error_line("convert --checkpoint a --graph b" + out, "exactly one of");
+  test::expect_one_error_line("convert --tflite " + float_model + " --input-shape 1,2,3" + out,
+                              "--input-shape");
+  test::expect_one_error_line("convert --tflite " + float_model + " --inference-type INT4" + out,
+                              "--inference-type");
   // A float model has no ranges: uint8 needs quantization-aware training or calibration.
-  expect_one_error_line("convert --tflite " + float_model + " --input-shape 1,65,65,3" + out,
-                        "has no activation range");
-  expect_one_error_line("convert --graph " + float_model + out, "has no activation range");
-  expect_one_error_line("export --checkpoint " + (dir / "missing.ckpt").string() + " --out " +
-                            (dir / "g.tflite").string(),
-                        "missing.ckpt");
+  test::expect_one_error_line("convert --tflite " + float_model + " --input-shape 1,65,65,3" + out,
+                              "has no activation range");
+  test::expect_one_error_line("convert --graph " + float_model + out, "has no activation range");
+  test::expect_one_error_line("export --checkpoint " + (dir / "missing.ckpt").string() + " --out " +
+                                  (dir / "g.tflite").string(),
+                              "missing.ckpt");
   EXPECT_FALSE(std::filesystem::exists(dir / "out.tflite"));
 }
 

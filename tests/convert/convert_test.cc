@@ -49,28 +49,6 @@ std::vector<const Op*> ops_of(const Graph& g, OpType type) {
   return ops;
 }
 
-// Runs a graph on raw input bytes; returns the output bytes.
-std::vector<uint8_t> run(const Graph& graph, const std::vector<uint8_t>& input) {
-  auto interpreter = Interpreter::create(graph);
-  EXPECT_TRUE(interpreter.is_ok()) << interpreter.status().message();
-  if (!interpreter.is_ok()) return {};
-  auto& in = *interpreter.value();
-  EXPECT_EQ(in.input_bytes().size(), input.size());
-  std::memcpy(in.input_bytes().data(), input.data(),
-              std::min(input.size(), in.input_bytes().size()));
-  in.invoke();
-  const auto out = in.output_bytes();
-  return {out.begin(), out.end()};
-}
-
-double int64_agreement(const std::vector<uint8_t>& a, const std::vector<uint8_t>& b) {
-  if (a.size() != b.size() || a.empty()) return 0.0;
-  const size_t n = a.size() / 8;
-  size_t same = 0;
-  for (size_t i = 0; i < n; ++i) same += std::memcmp(&a[i * 8], &b[i * 8], 8) == 0;
-  return static_cast<double>(same) / n;
-}
-
 TEST(ConvertTest, Uint8Dm05RoundTripKeepsOpsScalesAndCodes) {
   const Imported m = import_and_export("deeplabv3_mnv2_dm05_pascal_quant.tflite", 513, 16, "rt");
   ASSERT_TRUE(m.frozen.has_all_ranges());
@@ -148,7 +126,8 @@ TEST(ConvertTest, Uint8Dm05RoundTripKeepsOpsScalesAndCodes) {
   // The same labels in qseg's runtime on the bird photo at 513.
   const std::vector<uint8_t> input =
       test::read_maybe_gzipped(test::shared_path("golden/bird_segmentation_513.rgb.gz"));
-  const double agreement = int64_agreement(run(g, input), run(o, input));
+  const double agreement =
+      test::int64_label_agreement(test::run_graph(g, input), test::run_graph(o, input));
   std::printf("round trip: ArgMax agreement with the original in qseg's runtime %.5f\n", agreement);
   EXPECT_GE(agreement, 0.999);
 }
@@ -166,8 +145,8 @@ TEST(ConvertTest, FloatExportComputesTheImportedFunction) {
   for (size_t i = 0; i < pixels.size(); ++i) pixels[i] = std::sin(0.01f * i);
   std::vector<uint8_t> input(pixels.size() * 4);
   std::memcpy(input.data(), pixels.data(), input.size());
-  const auto a = run(converted.value(), input);
-  const auto b = run(m.original, input);
+  const auto a = test::run_graph(converted.value(), input);
+  const auto b = test::run_graph(m.original, input);
   ASSERT_EQ(a.size(), b.size());
   double diff = 0, norm = 0;
   for (size_t i = 0; i < a.size() / 4; ++i) {

@@ -15,27 +15,6 @@
 namespace qseg {
 namespace {
 
-std::vector<uint8_t> run_qseg(const std::filesystem::path& model, const std::vector<uint8_t>& in) {
-  auto graph = read_tflite_file(model);
-  EXPECT_TRUE(graph.is_ok()) << graph.status().message();
-  if (!graph.is_ok()) return {};
-  auto interpreter = Interpreter::create(std::move(graph).value());
-  EXPECT_TRUE(interpreter.is_ok()) << interpreter.status().message();
-  if (!interpreter.is_ok()) return {};
-  Interpreter& it = *interpreter.value();
-  EXPECT_EQ(it.input_bytes().size(), in.size());
-  std::memcpy(it.input_bytes().data(), in.data(), std::min(in.size(), it.input_bytes().size()));
-  it.invoke();
-  return {it.output_bytes().begin(), it.output_bytes().end()};
-}
-
-double label_agreement(const std::vector<uint8_t>& a, const std::vector<uint8_t>& b) {
-  if (a.size() != b.size() || a.empty()) return 0.0;
-  size_t same = 0;
-  for (size_t i = 0; i < a.size(); i += 8) same += std::memcmp(&a[i], &b[i], 8) == 0;
-  return static_cast<double>(same) / static_cast<double>(a.size() / 8);
-}
-
 void run_qseg_command(const std::string& args) {
   const test::CommandResult r = test::run_command(test::qseg_binary().string() + " " + args);
   ASSERT_EQ(r.exit_code, 0) << args << "\n" << r.output;
@@ -76,7 +55,8 @@ TEST(RealTflite, ConvertedModelsAgreeWithQseg) {
     run_qseg_command("convert " + v.args + " --output " + model.string());
     auto real = test::run_real_tflite(model, input);
     ASSERT_TRUE(real.is_ok()) << real.status().message();
-    const double agreement = label_agreement(run_qseg(model, input), real.value());
+    const double agreement =
+        test::int64_label_agreement(test::run_model_file(model, input), real.value());
     std::printf("%-26s ArgMax agreement qseg vs real TFLite %.5f\n", v.name.c_str(), agreement);
     EXPECT_GE(agreement, 0.99);
     if (v.name == "roundtrip_uint8") {
@@ -84,7 +64,7 @@ TEST(RealTflite, ConvertedModelsAgreeWithQseg) {
       auto original = test::run_real_tflite(
           test::shared_path("models/deeplabv3_mnv2_dm05_pascal_quant.tflite"), input);
       ASSERT_TRUE(original.is_ok()) << original.status().message();
-      const double same = label_agreement(real.value(), original.value());
+      const double same = test::int64_label_agreement(real.value(), original.value());
       std::printf("%-26s ArgMax agreement with the original file, both in real TFLite %.5f\n",
                   v.name.c_str(), same);
       EXPECT_GE(same, 0.999);

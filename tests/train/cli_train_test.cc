@@ -12,21 +12,6 @@ namespace {
 
 std::string qseg() { return test::qseg_binary().string(); }
 
-int count_lines(const std::string& text) {
-  int lines = 0;
-  for (char c : text) lines += c == '\n';
-  return lines;
-}
-
-void expect_one_error_line(const std::string& args, const std::string& fragment) {
-  const test::CommandResult r = test::run_command(qseg() + " " + args);
-  EXPECT_NE(r.exit_code, 0) << args;
-  const size_t at = r.output.find("qseg: error: ");
-  ASSERT_NE(at, std::string::npos) << args << "\n" << r.output;
-  EXPECT_EQ(count_lines(r.output.substr(at)), 1) << r.output;
-  EXPECT_NE(r.output.find(fragment), std::string::npos) << args << "\n" << r.output;
-}
-
 TEST(TrainCliTest, ImportTrainResumeEndToEnd) {
   const auto dir = test::temp_dir("cli_train");
   test::write_synthetic_segmentation_set(dir / "data", 6, 2, 48, 1);
@@ -114,11 +99,12 @@ TEST(TrainCliTest, CheckpointsAreEvaluatedLikeTheirTfliteFiles) {
   EXPECT_NE(r.output.find("mIoU "), std::string::npos) << r.output;
   EXPECT_TRUE(std::filesystem::exists(dir / "eval.json"));
 
-  expect_one_error_line("eval --checkpoint " + float_model + data, "not a qseg training checkpoint");
-  expect_one_error_line("eval --precision simulated --checkpoint " + float_ckpt + data,
-                        "no activation range");
-  expect_one_error_line("eval --precision halfway --checkpoint " + float_ckpt + data,
-                        "--precision");
+  test::expect_one_error_line("eval --checkpoint " + float_model + data,
+                              "not a qseg training checkpoint");
+  test::expect_one_error_line("eval --precision simulated --checkpoint " + float_ckpt + data,
+                              "no activation range");
+  test::expect_one_error_line("eval --precision halfway --checkpoint " + float_ckpt + data,
+                              "--precision");
 }
 
 TEST(TrainCliTest, BadInputsAreOneErrorLine) {
@@ -127,26 +113,29 @@ TEST(TrainCliTest, BadInputsAreOneErrorLine) {
   std::ofstream(dir / "corrupt.ckpt") << "QSEGCKPT and then nothing useful";
   const std::string data =
       " --data " + (dir / "data").string() + " --split train.txt --out " + (dir / "run").string();
-  expect_one_error_line("import --tflite " + (dir / "missing.tflite").string() + " --out x.ckpt",
-                        "missing.tflite");
-  expect_one_error_line("import --tflite " + (dir / "corrupt.ckpt").string() + " --out x.ckpt",
-                        "corrupt.ckpt");
-  expect_one_error_line("import --tflite x --out y --output-stride 12", "--output-stride");
-  expect_one_error_line("train --init " + (dir / "corrupt.ckpt").string() + data, "corrupt.ckpt");
-  expect_one_error_line("train --init " + (dir / "missing.ckpt").string() + data, "missing.ckpt");
-  expect_one_error_line("train --from-scratch --steps 0" + data, "--steps");
-  expect_one_error_line("train --from-scratch --batch-norm sometimes" + data, "--batch-norm");
-  expect_one_error_line("train --from-scratch --init a.ckpt" + data, "excludes");
-  expect_one_error_line("train" + data, "--init");
-  expect_one_error_line("train --from-scratch --depth-multiplier 0" + data, "depth multiplier");
-  expect_one_error_line("train --from-scratch --threads 0" + data, "--threads");
-  expect_one_error_line("train --from-scratch --data " + (dir / "nowhere").string() +
-                            " --split train.txt --out " + (dir / "run").string(),
-                        "nowhere");
-  expect_one_error_line("train --resume" + data, "checkpoint.ckpt");
+  test::expect_one_error_line(
+      "import --tflite " + (dir / "missing.tflite").string() + " --out x.ckpt", "missing.tflite");
+  test::expect_one_error_line(
+      "import --tflite " + (dir / "corrupt.ckpt").string() + " --out x.ckpt", "corrupt.ckpt");
+  test::expect_one_error_line("import --tflite x --out y --output-stride 12", "--output-stride");
+  test::expect_one_error_line("train --init " + (dir / "corrupt.ckpt").string() + data,
+                              "corrupt.ckpt");
+  test::expect_one_error_line("train --init " + (dir / "missing.ckpt").string() + data,
+                              "missing.ckpt");
+  test::expect_one_error_line("train --from-scratch --steps 0" + data, "--steps");
+  test::expect_one_error_line("train --from-scratch --batch-norm sometimes" + data, "--batch-norm");
+  test::expect_one_error_line("train --from-scratch --init a.ckpt" + data, "excludes");
+  test::expect_one_error_line("train" + data, "--init");
+  test::expect_one_error_line("train --from-scratch --depth-multiplier 0" + data,
+                              "depth multiplier");
+  test::expect_one_error_line("train --from-scratch --threads 0" + data, "--threads");
+  test::expect_one_error_line("train --from-scratch --data " + (dir / "nowhere").string() +
+                                  " --split train.txt --out " + (dir / "run").string(),
+                              "nowhere");
+  test::expect_one_error_line("train --resume" + data, "checkpoint.ckpt");
   std::ofstream(dir / "bad.toml") << "stepz = 3\n";
-  expect_one_error_line("train --from-scratch --config " + (dir / "bad.toml").string() + data,
-                        "stepz");
+  test::expect_one_error_line("train --from-scratch --config " + (dir / "bad.toml").string() + data,
+                              "stepz");
 }
 
 }  // namespace
