@@ -5,9 +5,11 @@
 #include <cstdint>
 #include <memory>
 #include <span>
+#include <string_view>
 #include <vector>
 
 #include "qseg/graph.h"
+#include "qseg/kernel_isa.h"
 #include "qseg/requantization.h"
 #include "qseg/status.h"
 
@@ -25,6 +27,12 @@ struct InterpreterOptions {
   // TFLite's built-in fixed-point arithmetic (the reference) or its XNNPACK delegate's float
   // requantization; see qseg/requantization.h.
   Requantization requantization = Requantization::kFixedPoint;
+  // The kernels: kAuto runs the optimized ones for the best instruction set the CPU reports
+  // (bit-exact with the reference), kReference the reference kernels; a named instruction set
+  // the CPU or build lacks is an error. With optimized kernels and without
+  // preserve_all_tensors, a RESIZE_BILINEAR read only by the next op's ARG_MAX over channels
+  // runs fused with it: the resized tensor then has no memory (tensor_data gives null).
+  KernelIsa kernel_isa = KernelIsa::kAuto;
 };
 
 class Interpreter {
@@ -62,6 +70,10 @@ class Interpreter {
   std::span<const uint8_t> output_bytes(int i = 0) const;
 
   int64_t arena_bytes() const { return arena_bytes_; }
+  // The implementation op `index` runs: "reference", "avx512-vnni", ..., or "fused" for an op
+  // whose work the previous op's kernel does.
+  std::string_view kernel_variant(int index) const;
+  KernelIsa kernel_isa() const { return kernel_isa_; }
   int num_threads() const;
 
  private:
@@ -74,6 +86,7 @@ class Interpreter {
   std::vector<uint8_t> arena_storage_;  // arena_bytes_ plus room to align its start
   uint8_t* arena_ = nullptr;
   int64_t arena_bytes_ = 0;
+  KernelIsa kernel_isa_ = KernelIsa::kReference;
   std::unique_ptr<ThreadPool> pool_;
 };
 

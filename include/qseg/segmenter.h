@@ -25,6 +25,7 @@ struct SegmenterOptions {
   float float_std = 127.5f;
   ModelLimits model_limits;
   Requantization requantization = Requantization::kFixedPoint;  // see qseg/requantization.h
+  KernelIsa kernel_isa = KernelIsa::kAuto;                       // see qseg/interpreter.h
 };
 
 struct SegmentTiming {

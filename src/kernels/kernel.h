@@ -6,8 +6,10 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <string_view>
 
 #include "qseg/graph.h"
+#include "qseg/kernel_isa.h"
 #include "qseg/requantization.h"
 #include "qseg/status.h"
 
@@ -26,6 +28,8 @@ class Kernel {
  public:
   virtual ~Kernel() = default;
   virtual void run(const KernelContext& context) const = 0;
+  // Which implementation runs: "reference", or an instruction set ("avx512-vnni", ...).
+  virtual std::string_view variant() const { return "reference"; }
 };
 
 // Checks op `op_index` of `graph` (input/output count, types, shapes against the op's semantics,
@@ -33,6 +37,9 @@ class Kernel {
 // e.g. "op 12 (CONV_2D): weights must be uint8 or int8, got int64".
 struct KernelOptions {
   Requantization requantization = Requantization::kFixedPoint;
+  // An instruction set the CPU supports (kAuto resolved), or kReference. Ops and
+  // configurations its kernels do not cover get the reference kernel.
+  KernelIsa isa = KernelIsa::kReference;
 };
 Result<std::unique_ptr<Kernel>> create_kernel(const Graph& graph, int op_index,
                                               const KernelOptions& options = {});

@@ -12,6 +12,7 @@
 #include "kernels/conv_2d.h"
 #include "kernels/depthwise_conv_2d.h"
 #include "kernels/kernel.h"
+#include "kernels/opt/optimized.h"
 #include "kernels/quantize.h"
 #include "kernels/reshape.h"
 #include "kernels/resize_bilinear.h"
@@ -304,6 +305,11 @@ Result<std::unique_ptr<Kernel>> create_kernel(const Graph& graph, int op_index,
                          " ops");
   }
   const Op& op = graph.ops[op_index];
+  if (options.isa != KernelIsa::kReference && options.isa != KernelIsa::kAuto) {
+    std::unique_ptr<Kernel> optimized =
+        kernels::opt::create_optimized_kernel(graph, op_index, options.isa, options);
+    if (optimized != nullptr) return optimized;
+  }
   Result<std::unique_ptr<Kernel>> kernel = create_for_op(graph, op, options);
   if (!kernel.is_ok()) {
     return kernel.status().with_context("op " + std::to_string(op_index) + " (" +

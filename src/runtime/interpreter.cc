@@ -2,8 +2,10 @@
 #include "qseg/interpreter.h"
 
 #include <algorithm>
+#include <string>
 
 #include "kernels/kernel.h"
+#include "kernels/opt/optimized.h"
 #include "runtime/memory_planner.h"
 #include "runtime/thread_pool.h"
 
@@ -11,6 +13,13 @@ namespace qseg {
 
 namespace {
 constexpr int64_t kArenaAlignment = 64;  // a cache line; also enough for any SIMD load
+
+// The second op of a fused pair: its work is done by the previous op's kernel.
+class FusedIntoPrevious final : public Kernel {
+ public:
+  void run(const KernelContext&) const override {}
+  std::string_view variant() const override { return "fused"; }
+};
 
 std::vector<TensorLifetime> tensor_lifetimes(const Graph& graph) {
   const auto op_count = static_cast<int32_t>(graph.ops.size());
@@ -53,11 +62,48 @@ Result<std::unique_ptr<Interpreter>> Interpreter::create(Graph graph,
   }
   KernelOptions kernel_options;
   kernel_options.requantization = options.requantization;
+  KernelIsa isa = options.kernel_isa;
+  if (isa == KernelIsa::kAuto) isa = best_kernel_isa();
+  if (!kernel_isa_available(isa)) {
+    return Status::error("kernels '" + std::string(kernel_isa_name(isa)) +
+                         "' are not available: this CPU or this build lacks them (best here: " +
+                         std::string(kernel_isa_name(best_kernel_isa())) + ")");
+  }
+  kernel_options.isa = isa;
+  interp->kernel_isa_ = isa;
+  std::vector<int32_t> unmaterialized;  // tensors fused kernels never write
+  std::vector<size_t> fused_pairs;      // first op of each pair run by one kernel
   for (size_t i = 0; i < g.ops.size(); ++i) {
+    if (isa != KernelIsa::kReference && !options.preserve_all_tensors) {
+      std::unique_ptr<Kernel> fused =
+          kernels::opt::create_fused_resize_arg_max(g, static_cast<int>(i), isa);
+      if (fused != nullptr) {
+        // Both ops must still pass their own checks.
+        for (size_t j : {i, i + 1}) {
+          const auto checked = create_kernel(g, static_cast<int>(j), kernel_options);
+          if (!checked.is_ok()) return checked.status();
+        }
+        unmaterialized.push_back(g.ops[i].outputs[0]);
+        fused_pairs.push_back(i);
+        interp->kernels_.push_back(std::move(fused));
+        interp->kernels_.push_back(std::make_unique<FusedIntoPrevious>());
+        ++i;
+        continue;
+      }
+    }
     QSEG_ASSIGN_OR_RETURN(auto kernel, create_kernel(g, static_cast<int>(i), kernel_options));
     interp->kernels_.push_back(std::move(kernel));
   }
-  const auto lifetimes = tensor_lifetimes(g);
+  auto lifetimes = tensor_lifetimes(g);
+  for (int32_t t : unmaterialized) lifetimes[t].bytes = 0;
+  // A fused kernel reads the first op's inputs while it writes the second op's outputs.
+  for (size_t i : fused_pairs) {
+    for (int32_t t : g.ops[i].inputs) {
+      if (t != kNoTensor && !g.tensors[t].is_constant) {
+        lifetimes[t].last_op = std::max(lifetimes[t].last_op, static_cast<int32_t>(i + 1));
+      }
+    }
+  }
   const ArenaPlan plan = plan_arena(lifetimes, kArenaAlignment, !options.preserve_all_tensors);
   if (plan.arena_bytes > options.max_arena_bytes) {
     return Status::error("the model needs an arena of " + std::to_string(plan.arena_bytes) +
@@ -98,5 +144,7 @@ std::span<const uint8_t> Interpreter::output_bytes(int i) const {
 }
 
 int Interpreter::num_threads() const { return pool_->num_threads(); }
+
+std::string_view Interpreter::kernel_variant(int index) const { return kernels_[index]->variant(); }
 
 }  // namespace qseg

@@ -1,6 +1,9 @@
-// A fixed pool of worker threads with a blocking parallel_for; no allocation per call.
+// A fixed pool of worker threads with a blocking parallel_for; no allocation per call. Workers
+// spin briefly between jobs (a model runs dozens of short ops back to back, and waking a
+// sleeping thread costs more than most of them) and then sleep on a condition variable.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <mutex>
@@ -22,6 +25,7 @@ class ThreadPool {
   // Splits [0, n) into at most num_threads() contiguous chunks and calls fn(begin, end) on each,
   // the caller taking the first; returns when all are done. Chunk boundaries depend only on n
   // and the thread count, so results are deterministic when chunks write disjoint outputs.
+  // Not reentrant: one parallel_for at a time per pool.
   template <typename Fn>
   void parallel_for(int64_t n, const Fn& fn) {
     if (n <= 0) return;
@@ -44,11 +48,11 @@ class ThreadPool {
   std::vector<std::thread> workers_;
   std::mutex mutex_;
   std::condition_variable work_ready_;
-  std::condition_variable work_done_;
-  uint64_t generation_ = 0;
-  int pending_ = 0;
-  bool stopping_ = false;
-  // The current job, valid while pending_ > 0.
+  std::atomic<uint64_t> generation_{0};  // incremented once per job
+  std::atomic<int> pending_{0};          // workers still to finish the current job
+  std::atomic<int> sleepers_{0};         // workers waiting on work_ready_
+  std::atomic<bool> stopping_{false};
+  // The current job, written before generation_ is incremented.
   ChunkFn job_fn_ = nullptr;
   const void* job_ctx_ = nullptr;
   int64_t job_n_ = 0;

@@ -98,6 +98,7 @@ Result<std::unique_ptr<Segmenter>> Segmenter::create(Graph graph, const Segmente
   InterpreterOptions interpreter_options;
   interpreter_options.num_threads = options.num_threads;
   interpreter_options.requantization = options.requantization;
+  interpreter_options.kernel_isa = options.kernel_isa;
   QSEG_ASSIGN_OR_RETURN(s->interpreter_,
                         Interpreter::create(std::move(graph), interpreter_options));
   return s;

@@ -5,6 +5,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "qseg/kernel_isa.h"
 #include "test_util.h"
 
 namespace qseg {
@@ -17,9 +18,9 @@ std::string dm05() {
 
 TEST(BenchCli, WritesTheModelsFigures) {
   const auto dir = test::temp_dir("cli_bench");
-  const test::CommandResult r =
-      test::run_command(qseg() + " bench --runs 2 --warmup 0 --threads 2 --model " + dm05() +
-                        " --json " + (dir / "bench.json").string());
+  const test::CommandResult r = test::run_command(
+      qseg() + " bench --runs 2 --warmup 0 --threads 2 --kernels reference --model " + dm05() +
+      " --json " + (dir / "bench.json").string());
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_NE(r.output.find("CONV_2D"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("GMAC/s"), std::string::npos) << r.output;
@@ -32,7 +33,26 @@ TEST(BenchCli, WritesTheModelsFigures) {
   EXPECT_EQ(j["arena_bytes"].get<int64_t>(), 7632000);
   EXPECT_EQ(j["model_bytes"].get<int64_t>(), 760904);
   EXPECT_EQ(j["threads"].get<int>(), 2);
+  EXPECT_EQ(j["kernels"].get<std::string>(), "reference");
   EXPECT_FALSE(j.contains("tflite_median_ms"));
+}
+
+// With optimized kernels the final RESIZE_BILINEAR + ARG_MAX run fused, so the 513x513x21
+// tensor gets no memory: the arena is then the largest set of tensors live at once (op 4's
+// input, 257x257x48, and output, 129x129x48, with alignment).
+TEST(BenchCli, OptimizedKernelsNeedOnlyTheLargestLiveSet) {
+  if (best_kernel_isa() == KernelIsa::kReference) GTEST_SKIP() << "no optimized kernels here";
+  const auto dir = test::temp_dir("cli_bench_auto");
+  const test::CommandResult r =
+      test::run_command(qseg() + " bench --runs 1 --warmup 0 --model " + dm05() + " --json " +
+                        (dir / "bench.json").string());
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  std::ifstream in(dir / "bench.json");
+  const nlohmann::json j = nlohmann::json::parse(in);
+  EXPECT_EQ(j["kernels"].get<std::string>(), std::string(kernel_isa_name(best_kernel_isa())));
+  const auto aligned = [](int64_t bytes) { return (bytes + 63) / 64 * 64; };
+  EXPECT_EQ(j["arena_bytes"].get<int64_t>(), aligned(257 * 257 * 48) + aligned(129 * 129 * 48));
+  EXPECT_NE(r.output.find("fused"), std::string::npos) << r.output;
 }
 
 TEST(BenchCli, BadInputsAreOneErrorLine) {

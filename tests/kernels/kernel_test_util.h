@@ -90,7 +90,12 @@ class OpGraph {
   Tensor& tensor(int index) { return graph_.tensors[index]; }
   Op& op() { return graph_.ops[0]; }
 
-  Result<std::unique_ptr<Kernel>> create() const { return create_kernel(graph_, 0); }
+  // The kernel variant create() asks for (the reference kernels unless set).
+  void set_kernel_options(KernelOptions options) { kernel_options_ = options; }
+
+  Result<std::unique_ptr<Kernel>> create() const {
+    return create_kernel(graph_, 0, kernel_options_);
+  }
 
   // The error message of create(), or "" if it succeeded.
   std::string create_error() const {
@@ -142,6 +147,7 @@ class OpGraph {
 
  private:
   Graph graph_;
+  KernelOptions kernel_options_;
 };
 
 // Uniform random integers in [lo, hi] as T.

@@ -35,6 +35,7 @@ struct BenchArgs {
   std::string json;
   double peak_gmacs = 166.0;  // one core's int8 multiply-add limit (64 per cycle at 2.6 GHz)
   Requantization requantization = Requantization::kFixedPoint;
+  KernelIsa kernels = KernelIsa::kAuto;
 };
 
 double median(std::vector<double> v) {
@@ -90,6 +91,7 @@ Status run_bench(const BenchArgs& args) {
   InterpreterOptions options;
   options.num_threads = args.threads;
   options.requantization = args.requantization;
+  options.kernel_isa = args.kernels;
   QSEG_ASSIGN_OR_RETURN(auto interpreter, Interpreter::create(std::move(graph), options));
   const auto bytes = interpreter->input_bytes();
   std::vector<uint8_t> input(bytes.size());
@@ -157,10 +159,10 @@ Status run_bench(const BenchArgs& args) {
   fmt::print("model {} ({} bytes, {} ops, {:.3f} G multiply-adds)\n", args.model,
              ec ? 0 : model_bytes, ops, macs / 1e9);
   fmt::print(
-      "qseg, {} thread(s), {} runs after {} warm-up: median {:.2f} ms, min {:.2f}, max "
-      "{:.2f}; {:.1f} GMAC/s ({:.1f}% of {:.0f})\n",
-      args.threads, args.runs, args.warmup, med, lo, hi, macs / med / 1e6,
-      100.0 * macs / med / 1e6 / peak, peak);
+      "qseg ({} kernels), {} thread(s), {} runs after {} warm-up: median {:.2f} ms, min {:.2f}, "
+      "max {:.2f}; {:.1f} GMAC/s ({:.1f}% of {:.0f})\n",
+      kernel_isa_name(interpreter->kernel_isa()), args.threads, args.runs, args.warmup, med, lo, hi,
+      macs / med / 1e6, 100.0 * macs / med / 1e6 / peak, peak);
   fmt::print("arena {} bytes, peak RSS {} KiB\n\n", interpreter->arena_bytes(), usage.ru_maxrss);
   fmt::print("{:<20} {:>5} {:>10} {:>7} {:>10} {:>8}\n", "op type", "ops", "ms", "share", "GMAC/s",
              "of peak");
@@ -170,16 +172,18 @@ Status run_bench(const BenchArgs& args) {
                100.0 * row.ms / med, row.macs ? fmt::format("{:.1f}", gmacs) : "-",
                row.macs ? fmt::format("{:.1f}%", 100.0 * gmacs / peak) : "-");
   }
-  fmt::print("\n{:>4} {:<18} {:>9} {:>10}\n", "op", "type", "ms", "GMAC/s");
+  fmt::print("\n{:>4} {:<18} {:>9} {:>10}  {}\n", "op", "type", "ms", "GMAC/s", "kernel");
   for (size_t i = 0; i < ops; ++i) {
     const double ms = median(op_ms[i]);
     const int64_t m = op_multiply_adds(info, static_cast<int>(i));
-    fmt::print("{:>4} {:<18} {:>9.3f} {:>10}\n", i, op_type_name(info.ops[i].type), ms,
-               m && ms > 0 ? fmt::format("{:.1f}", m / ms / 1e6) : "-");
+    fmt::print("{:>4} {:<18} {:>9.3f} {:>10}  {}\n", i, op_type_name(info.ops[i].type), ms,
+               m && ms > 0 ? fmt::format("{:.1f}", m / ms / 1e6) : "-",
+               interpreter->kernel_variant(static_cast<int>(i)));
   }
 
   nlohmann::json out = {{"model", args.model},
                         {"threads", args.threads},
+                        {"kernels", std::string(kernel_isa_name(interpreter->kernel_isa()))},
                         {"runs", args.runs},
                         {"median_ms", med},
                         {"min_ms", lo},
@@ -229,6 +233,7 @@ void add_bench_command(CLI::App& app, Action& run) {
                   "One core's multiply-add peak for the 'of peak' column (x threads)")
       ->capture_default_str();
   add_requantization_option(*cmd, args->requantization);
+  add_kernels_option(*cmd, args->kernels);
   cmd->callback([args, &run] { run = [args] { return run_bench(*args); }; });
 }
 

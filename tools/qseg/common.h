@@ -6,6 +6,7 @@
 #include <functional>
 #include <string>
 
+#include "qseg/kernel_isa.h"
 #include "qseg/requantization.h"
 #include "qseg/status.h"
 
@@ -30,6 +31,8 @@ std::filesystem::path default_model();
 
 // Adds --requantization fixed-point|float (TFLite's built-in kernels or its XNNPACK delegate).
 void add_requantization_option(CLI::App& command, Requantization& value);
+// --kernels auto|reference|avx2|avx512-vnni.
+void add_kernels_option(CLI::App& command, KernelIsa& value);
 
 // A positive thread count or an error naming the flag.
 Status check_threads(int threads);

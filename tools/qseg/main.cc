@@ -29,6 +29,16 @@ void add_requantization_option(CLI::App& command, Requantization& value) {
       ->check(CLI::IsMember({"fixed-point", "float"}));
 }
 
+void add_kernels_option(CLI::App& command, KernelIsa& value) {
+  command
+      .add_option_function<std::string>(
+          "--kernels",
+          [&value](const std::string& name) { parse_kernel_isa(name, &value); },
+          "Kernels: auto (the fastest this CPU supports, bit-exact with the reference), "
+          "reference, avx2 or avx512-vnni")
+      ->check(CLI::IsMember({"auto", "reference", "avx2", "avx512-vnni"}));
+}
+
 Status check_threads(int threads) {
   if (threads < 1 || threads > 256)
     return Status::error("--threads must be between 1 and 256, got " + std::to_string(threads));

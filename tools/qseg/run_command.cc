@@ -17,6 +17,7 @@ struct RunArgs {
   std::string model, input, output, dump_dir;
   int threads = 1;
   Requantization requantization = Requantization::kFixedPoint;
+  KernelIsa kernels = KernelIsa::kAuto;
 };
 
 std::string file_extension(DataType type) {
@@ -50,6 +51,9 @@ Status run_model(const RunArgs& args) {
   InterpreterOptions options;
   options.num_threads = args.threads;
   options.requantization = args.requantization;
+  options.kernel_isa = args.kernels;
+  // Dumping reads every op's outputs: keep them all (and so no fused op skips a tensor).
+  options.preserve_all_tensors = !args.dump_dir.empty();
   auto created = Interpreter::create(std::move(graph), options);
   if (!created.is_ok()) return created.status().with_context(args.model);
   Interpreter& interp = *created.value();
@@ -103,10 +107,11 @@ Status run_model(const RunArgs& args) {
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
   QSEG_RETURN_IF_ERROR(dump_status);
   if (dump) {
-    nlohmann::json doc = {{"model", std::filesystem::path(args.model).filename().string()},
-                          {"input", args.input},
-                          {"runtime", "qseg reference kernels"},
-                          {"tensors", index}};
+    nlohmann::json doc = {
+        {"model", std::filesystem::path(args.model).filename().string()},
+        {"input", args.input},
+        {"runtime", fmt::format("qseg {} kernels", kernel_isa_name(interp.kernel_isa()))},
+        {"tensors", index}};
     const std::string text = doc.dump(1);
     QSEG_RETURN_IF_ERROR(write_file_atomically(
         std::filesystem::path(args.dump_dir) / "index.json",
@@ -137,6 +142,7 @@ void add_run_command(CLI::App& app, Action& run) {
                   "Also write every op's output tensor here, with index.json");
   cmd->add_option("--threads", args->threads, "Threads")->capture_default_str();
   add_requantization_option(*cmd, args->requantization);
+  add_kernels_option(*cmd, args->kernels);
   cmd->callback([args, &run] { run = [args] { return run_model(*args); }; });
 }
 

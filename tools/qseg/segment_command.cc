@@ -18,6 +18,7 @@ struct SegmentArgs {
   std::string model;
   int threads = 1;
   Requantization requantization = Requantization::kFixedPoint;
+  KernelIsa kernels = KernelIsa::kAuto;
   std::string out = "qseg-masks";
   std::vector<std::string> images;
 };
@@ -70,6 +71,7 @@ Status run_segment(const SegmentArgs& args) {
   SegmenterOptions options;
   options.num_threads = args.threads;
   options.requantization = args.requantization;
+  options.kernel_isa = args.kernels;
   QSEG_ASSIGN_OR_RETURN(auto segmenter, Segmenter::load(model, options));
   std::error_code ec;
   std::filesystem::create_directories(args.out, ec);
@@ -108,6 +110,7 @@ void add_segment_command(CLI::App& app, Action& run) {
       "Model .tflite (default: the published dm0.5 uint8 DeepLab in the shared folder)");
   cmd->add_option("--threads", args->threads, "Threads")->capture_default_str();
   add_requantization_option(*cmd, args->requantization);
+  add_kernels_option(*cmd, args->kernels);
   cmd->add_option("--out", args->out, "Output folder")->capture_default_str();
   cmd->add_option("images", args->images, "Photos (JPEG, PNG, BMP)")->required();
   cmd->callback([args, &run] { run = [args] { return run_segment(*args); }; });

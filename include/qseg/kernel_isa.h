@@ -1,0 +1,25 @@
+// Which kernel variants the interpreter runs: the reference kernels, or optimized ones for an
+// instruction set the CPU reports.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+
+namespace qseg {
+
+// kAuto picks the best variant the CPU supports and the build contains (AVX-512 VNNI, then
+// AVX2, then the reference kernels); the others force one variant (an error when the CPU or the
+// build lacks it). Ops or configurations an optimized variant does not cover run the reference
+// kernel in any case.
+enum class KernelIsa : uint8_t { kAuto, kReference, kAvx2, kAvx512Vnni };
+
+std::string_view kernel_isa_name(KernelIsa isa);  // "auto", "reference", "avx2", "avx512-vnni"
+// Parses a name given by kernel_isa_name; false for anything else.
+bool parse_kernel_isa(std::string_view name, KernelIsa* isa);
+
+// Whether this CPU and this build can run `isa` (kAuto and kReference always can).
+bool kernel_isa_available(KernelIsa isa);
+// What kAuto resolves to here.
+KernelIsa best_kernel_isa();
+
+}  // namespace qseg

@@ -1,0 +1,37 @@
+// The table of micro-kernels of each instruction set the build contains.
+#include "kernels/opt/optimized.h"
+
+#if defined(QSEG_HAVE_AVX512_KERNELS)
+#include "kernels/opt/avx512/avx512_kernels.h"
+#endif
+
+namespace qseg::kernels::opt {
+
+#if defined(QSEG_HAVE_AVX512_KERNELS)
+bool avx512_built() { return true; }
+const IsaKernels* avx512_kernels() {
+  static const IsaKernels table{&avx512::conv_2d,  &avx512::depthwise_conv_2d,
+                                &avx512::add,      &avx512::resize_bilinear,
+                                &avx512::quantize, &avx512::resize_arg_max};
+  return &table;
+}
+#else
+bool avx512_built() { return false; }
+const IsaKernels* avx512_kernels() { return nullptr; }
+#endif
+
+bool avx2_built() { return false; }
+const IsaKernels* avx2_kernels() { return nullptr; }
+
+const IsaKernels* kernels_for(KernelIsa isa) {
+  switch (isa) {
+    case KernelIsa::kAvx512Vnni:
+      return avx512_kernels();
+    case KernelIsa::kAvx2:
+      return avx2_kernels();
+    default:
+      return nullptr;
+  }
+}
+
+}  // namespace qseg::kernels::opt

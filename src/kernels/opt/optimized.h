@@ -1,0 +1,162 @@
+// The optimized kernels: weights and quantization parameters packed once at prepare time in the
+// layouts the SIMD micro-kernels read, the table of micro-kernels of each instruction set, and
+// the entry points the kernel registry and the interpreter call.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "kernels/add.h"
+#include "kernels/arg_max.h"
+#include "kernels/conv_2d.h"
+#include "kernels/depthwise_conv_2d.h"
+#include "kernels/kernel.h"
+#include "kernels/quantize.h"
+#include "kernels/resize_bilinear.h"
+#include "qseg/graph.h"
+#include "qseg/kernel_isa.h"
+#include "qseg/status.h"
+
+namespace qseg::kernels::opt {
+
+bool cpu_has_avx2();
+bool cpu_has_avx512_vnni();
+bool avx2_built();
+bool avx512_built();
+
+// Channels are processed in blocks of this many (one 512-bit vector of int32).
+inline constexpr int32_t kChannelBlock = 16;
+inline int32_t round_up(int32_t v, int32_t multiple) {
+  return (v + multiple - 1) / multiple * multiple;
+}
+
+// Requantization of int32 accumulators, per output channel, padded to whole channel blocks
+// (padding lanes hold harmless values). Vector kernels use it only when every shift is a right
+// shift (shift <= 0, the case of every convolution whose multiplier is below 1); otherwise the
+// op runs the reference kernel.
+//
+// TFLite's fixed-point path rounds twice: y = round_half_up(x * m / 2^31) (gemmlowp's
+// SaturatingRoundingDoublingHighMul; m > 0 never saturates), then y / 2^e rounded half away from
+// zero. Both floors nest into one: with p = x * m exact in 64 bits,
+//   result = (p + 2^30 + (2^(e-1) - [p < -2^30]) * 2^31) >> (31 + e)     (e >= 1)
+//   result = (p + 2^30) >> 31                                            (e == 0)
+// where [p < -2^30] is y < 0 (the half-away-from-zero correction). Per 64-bit lane the kernels
+// need the multiplier, the nudge 2^30 + 2^(e+30), the shift 31 + e and the correction 2^31 (0
+// when e == 0), stored per block of 16 channels as 8 even channels then 8 odd ones.
+struct ChannelRequantization {
+  bool fixed_point = true;           // Requantization::kFixedPoint, else kFloat
+  std::vector<int32_t> multiplier;   // quantized multiplier, [2^30, 2^31) or 0
+  std::vector<int32_t> right_shift;  // >= 0
+  std::vector<float> scale;          // kFloat
+  int32_t output_offset = 0;         // output zero point
+  int32_t min = 0, max = 0;          // activation range, in output units
+  // The 64-bit lane constants above, [block][even 8, odd 8] each.
+  std::vector<int64_t> lane_multiplier, lane_nudge, lane_shift, lane_correction;
+  // min - output_offset >= 0: every negative y ends clamped to min, so the correction for
+  // negative values cannot change the output and is skipped.
+  bool clamps_negatives = false;
+};
+// From the reference kernels' ConvQuantization; false when a multiplier needs a left shift.
+bool make_channel_requantization(const ConvQuantization& q, int32_t channels,
+                                 ChannelRequantization* out);
+
+// CONV_2D as a GEMM: rows are output pixels, the depth is k = KH * KW * I in the order
+// (fy, fx, ic) of an im2col row, the columns are the output channels.
+//   uint8:  sum (a - za)(w - zw) = sum a (w - 128) + (128 - zw) sum a - za sum (w - zw)
+//   int8:   sum (a - za) w       = sum (a ^ 0x80) w - (128 + za) sum w
+// so the micro-kernel multiplies unsigned input bytes by signed weight bytes (VNNI's
+// VPDPBUSD) and the terms that do not depend on the input are folded into the bias. The
+// arithmetic is int32 and wraps; prepare accepts only shapes whose exact sum fits in int32
+// whatever the data, so the wrapped result is the exact one and equals the reference.
+struct PackedConv {
+  int32_t k = 0;
+  int32_t k_padded = 0;            // multiple of 4
+  int32_t n = 0;                   // output channels
+  int32_t n_blocks = 0;            // ceil(n / 16)
+  bool direct = false;             // 1x1, stride 1, no padding, k % 4 == 0: an input pixel is a row
+  std::vector<int8_t> weights;     // [n_blocks][k_padded / 4][16][4], zero beyond n and k
+  std::vector<int32_t> bias;       // [n_blocks * 16], the folded terms included
+  int32_t rowsum_coefficient = 0;  // uint8: 128 - zw (times sum a of the row); int8: 0
+  uint32_t input_xor = 0;          // int8: 0x80808080 turns signed bytes into a + 128
+  uint8_t pad_byte = 0;            // the input zero point: an out-of-image tap
+  bool is_signed = false;
+  ChannelRequantization requant;
+};
+// Packs an 8-bit convolution; false (the reference kernel runs) when it is not covered.
+bool pack_conv(const Conv2dParams& params, const Tensor& weights, const Tensor* bias,
+               PackedConv* out);
+// The largest im2col row the micro-kernels keep on the stack.
+inline constexpr int32_t kMaxIm2colDepth = 4096;
+
+// DEPTHWISE_CONV_2D with depth multiplier 1: per tap, one int32 vector of weights with the
+// weight offset applied; the input offset is applied to the input in the kernel.
+struct PackedDepthwise {
+  int32_t channels_padded = 0;
+  int32_t taps = 0;
+  std::vector<int32_t> weights;  // [taps][channels_padded], w + weights_offset
+  std::vector<int32_t> bias;     // [channels_padded]
+  // bias + input_offset * sum over taps of the weights: for outputs whose taps are all inside
+  // the image, the kernel then multiplies the raw input (no offset per tap).
+  std::vector<int32_t> interior_bias;
+  // The same weights as int16 pairs of consecutive taps (t, t + 1) per channel, the last pair
+  // of an odd tap count padded with 0: [pairs][channels_padded][2], for VPDPWSSD.
+  std::vector<int16_t> pair_weights;
+  int32_t input_offset = 0;
+  bool is_signed = false;
+  ChannelRequantization requant;
+};
+bool pack_depthwise(const DepthwiseConv2dParams& params, const Tensor& weights, const Tensor* bias,
+                    PackedDepthwise* out);
+
+// RESIZE_BILINEAR followed by ARG_MAX over the channels, without the resized tensor: blocks of
+// 16 output columns read their input columns from a window of 16 starting at `base`.
+struct ResizeArgMaxPlan {
+  std::vector<int32_t> block_base;   // per block of 16 output columns
+  std::vector<int32_t> lower_index;  // [out_w padded], lower - base of the column's block
+  std::vector<int32_t> upper_index;
+  std::vector<float> one_minus_fraction;  // 1 - dx
+  std::vector<float> fraction;            // dx
+  int32_t row_length = 0;                 // input width + 16: planar row stride in floats
+};
+// The fused kernel keeps its two planar rows on the stack, at most this many floats in all.
+inline constexpr int64_t kResizeArgMaxPlaneFloats = 16384;
+bool plan_resize_arg_max(const ResizeBilinearParams& resize, const ArgMaxParams& arg_max,
+                         ResizeArgMaxPlan* out);
+
+// One instruction set's micro-kernels; null entries fall back to the reference kernels. All
+// 8-bit data pass as bytes; PackedConv/PackedDepthwise know whether they are signed.
+struct IsaKernels {
+  void (*conv_2d)(const Conv2dParams& params, const PackedConv& packed, const uint8_t* input,
+                  uint8_t* output, int64_t pixel_begin, int64_t pixel_end) = nullptr;
+  void (*depthwise_conv_2d)(const DepthwiseConv2dParams& params, const PackedDepthwise& packed,
+                            const uint8_t* input, uint8_t* output, int64_t row_begin,
+                            int64_t row_end) = nullptr;
+  // ADD without broadcasting, every multiplier a right shift.
+  void (*add)(const AddParams& params, const uint8_t* input1, const uint8_t* input2,
+              uint8_t* output, int64_t begin, int64_t end) = nullptr;
+  void (*resize_bilinear)(const ResizeBilinearParams& params, const uint8_t* input, uint8_t* output,
+                          int64_t row_begin, int64_t row_end) = nullptr;
+  // QUANTIZE between 8-bit types whose left shift is at most 23 bits.
+  void (*quantize)(const QuantizeParams& params, const uint8_t* input, uint8_t* output,
+                   int64_t begin, int64_t end) = nullptr;
+  void (*resize_arg_max)(const ResizeBilinearParams& resize, const ArgMaxParams& arg_max,
+                         const ResizeArgMaxPlan& plan, const uint8_t* input, void* output,
+                         int64_t row_begin, int64_t row_end) = nullptr;
+};
+const IsaKernels* avx512_kernels();            // null when the build has no AVX-512 files
+const IsaKernels* avx2_kernels();              // null when the build has no AVX2 files
+const IsaKernels* kernels_for(KernelIsa isa);  // kAuto must be resolved first
+
+// The optimized kernel of op `op_index` for `isa`, or null when the op (type, data type,
+// configuration) is not covered and the reference kernel should run.
+std::unique_ptr<Kernel> create_optimized_kernel(const Graph& graph, int op_index, KernelIsa isa,
+                                                const KernelOptions& options);
+
+// Whether ops `resize_index` (RESIZE_BILINEAR) and `resize_index + 1` (ARG_MAX over the last
+// axis of the resized tensor, its only reader) can run as one kernel, and that kernel; null
+// when they cannot. The resized tensor is then never written.
+std::unique_ptr<Kernel> create_fused_resize_arg_max(const Graph& graph, int resize_index,
+                                                    KernelIsa isa);
+
+}  // namespace qseg::kernels::opt
