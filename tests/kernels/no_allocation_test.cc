@@ -7,6 +7,10 @@
 #include <new>
 
 #include "kernel_test_util.h"
+#include "qseg/interpreter.h"
+#include "qseg/kernel_isa.h"
+#include "qseg/tflite.h"
+#include "test_util.h"
 
 namespace {
 std::atomic<bool> g_counting{false};
@@ -136,6 +140,29 @@ TEST(NoAllocationTest, EveryOpType) {
     const int out = g.add_tensor(DataType::kUInt8, {36, 4}, q);
     g.set_op(OpType::kReshape, {in}, {out});
     EXPECT_EQ(allocations_during_run(g, {{in, image}}), 0) << "RESHAPE";
+  }
+}
+
+// A whole model, each variant of kernels (optimized ones include the fused resize + arg max),
+// two threads: after the first invoke, invoke allocates nothing.
+TEST(NoAllocationTest, InterpreterInvoke) {
+  for (KernelIsa isa : {KernelIsa::kReference, KernelIsa::kAvx2, KernelIsa::kAvx512Vnni}) {
+    if (!kernel_isa_available(isa)) continue;
+    auto graph = read_tflite_file(shared_path("models/deeplabv3_mnv2_dm05_pascal_quant.tflite"));
+    ASSERT_TRUE(graph.is_ok()) << graph.status().message();
+    InterpreterOptions options;
+    options.kernel_isa = isa;
+    options.num_threads = 2;
+    auto interpreter = Interpreter::create(std::move(graph).value(), options);
+    ASSERT_TRUE(interpreter.is_ok()) << interpreter.status().message();
+    auto input = interpreter.value()->input_bytes();
+    std::fill(input.begin(), input.end(), uint8_t{90});
+    interpreter.value()->invoke();
+    g_allocations = 0;
+    g_counting = true;
+    interpreter.value()->invoke();
+    g_counting = false;
+    EXPECT_EQ(g_allocations.load(), 0) << kernel_isa_name(isa);
   }
 }
 

@@ -10,6 +10,7 @@
 #include "imgproc/image_io.h"
 #include "kernels/kernel.h"
 #include "qseg/interpreter.h"
+#include "qseg/kernel_isa.h"
 #include "qseg/segmenter.h"
 #include "qseg/tflite.h"
 #include "runtime/thread_pool.h"
@@ -59,7 +60,7 @@ double agreement(const std::vector<int64_t>& labels, const std::vector<uint8_t>&
 
 // Feeds every op of dm0.5 the golden values of its inputs and compares its output with the golden
 // output. Returns the fraction of ops whose output is bit-identical.
-double check_every_op(Requantization requantization) {
+double check_every_op(Requantization requantization, KernelIsa isa = KernelIsa::kReference) {
   const Graph graph = load(kDm05);
   const auto dir = test::shared_path("golden/dm05_bird_layers");
   const auto index = nlohmann::json::parse(test::read_file(dir / "index.json"));
@@ -76,6 +77,7 @@ double check_every_op(Requantization requantization) {
     const Op& op = graph.ops[op_index];
     KernelOptions options;
     options.requantization = requantization;
+    options.isa = isa;
     auto kernel = create_kernel(graph, static_cast<int>(op_index), options);
     EXPECT_TRUE(kernel.is_ok()) << kernel.status().message();
     if (!kernel.is_ok()) return 0;
@@ -129,6 +131,17 @@ TEST(Golden, Dm05EveryOpWithinOneStepOfTflite) {
 // With the XNNPACK delegate's float requantization every op reproduces TFLite's output exactly.
 TEST(Golden, Dm05EveryOpBitExactWithFloatRequantization) {
   EXPECT_EQ(check_every_op(Requantization::kFloat), 1.0);
+}
+
+// The same, op by op, with each instruction set's optimized kernels.
+TEST(Golden, Dm05EveryOpBitExactWithFloatRequantizationOptimized) {
+  int checked = 0;
+  for (KernelIsa isa : {KernelIsa::kAvx2, KernelIsa::kAvx512Vnni}) {
+    if (!kernel_isa_available(isa)) continue;
+    EXPECT_EQ(check_every_op(Requantization::kFloat, isa), 1.0) << kernel_isa_name(isa);
+    ++checked;
+  }
+  if (checked == 0) GTEST_SKIP() << "no optimized kernels on this CPU";
 }
 
 TEST(Golden, Dm05ArgMaxAgreesWithTflite) {

@@ -1,0 +1,112 @@
+// Whole models with the optimized kernels against the reference kernels: the published dm0.5
+// and dm1.0 files on the shared photos give the same ArgMax bytes (the optimized kernels are
+// bit-exact, so agreement must be 100%, in both arithmetics and with several threads), and the
+// golden per-op check of the real TFLite holds for the optimized kernels too.
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "imgproc/image_io.h"
+#include "qseg/interpreter.h"
+#include "qseg/kernel_isa.h"
+#include "qseg/segmenter.h"
+#include "qseg/tflite.h"
+#include "test_util.h"
+
+namespace qseg {
+namespace {
+
+const char* const kModels[] = {"models/deeplabv3_mnv2_dm05_pascal_quant.tflite",
+                               "models/deeplabv3_mnv2_pascal_quant.tflite"};
+
+std::vector<KernelIsa> optimized_isas() {
+  std::vector<KernelIsa> isas;
+  for (KernelIsa isa : {KernelIsa::kAvx2, KernelIsa::kAvx512Vnni}) {
+    if (kernel_isa_available(isa)) isas.push_back(isa);
+  }
+  return isas;
+}
+
+std::vector<uint8_t> run_model(const std::string& model, const std::vector<uint8_t>& input,
+                               KernelIsa isa, Requantization requantization, int threads) {
+  auto graph = read_tflite_file(test::shared_path(model));
+  EXPECT_TRUE(graph.is_ok()) << graph.status().message();
+  InterpreterOptions options;
+  options.kernel_isa = isa;
+  options.requantization = requantization;
+  options.num_threads = threads;
+  auto interpreter = Interpreter::create(std::move(graph).value(), options);
+  EXPECT_TRUE(interpreter.is_ok()) << interpreter.status().message();
+  if (!interpreter.is_ok()) return {};
+  EXPECT_EQ(interpreter.value()->kernel_isa(), isa);
+  auto destination = interpreter.value()->input_bytes();
+  EXPECT_EQ(destination.size(), input.size());
+  std::copy(input.begin(), input.end(), destination.begin());
+  interpreter.value()->invoke();
+  const auto out = interpreter.value()->output_bytes();
+  return {out.begin(), out.end()};
+}
+
+TEST(OptimizedModel, SameArgMaxAsReferenceOnTheBird) {
+  if (optimized_isas().empty()) GTEST_SKIP() << "no optimized kernels on this CPU";
+  const auto bird =
+      test::read_maybe_gzipped(test::shared_path("golden/bird_segmentation_513.rgb.gz"));
+  for (const char* model : kModels) {
+    for (Requantization r : {Requantization::kFixedPoint, Requantization::kFloat}) {
+      const auto expected = run_model(model, bird, KernelIsa::kReference, r, 2);
+      for (KernelIsa isa : optimized_isas()) {
+        for (int threads : {1, 2}) {
+          EXPECT_EQ(run_model(model, bird, isa, r, threads), expected)
+              << model << " " << kernel_isa_name(isa) << " threads " << threads;
+        }
+      }
+    }
+  }
+}
+
+// The whole pipeline (resize, pad, model, crop, resize back) on real photos of other sizes.
+TEST(OptimizedModel, SameMasksAsReferenceOnPhotos) {
+  if (optimized_isas().empty()) GTEST_SKIP() << "no optimized kernels on this CPU";
+  const std::vector<std::string> photos = {"images/bird.bmp",
+                                           "coco-voc/JPEGImages/000000000030.jpg",
+                                           "coco-voc/JPEGImages/000000000036.jpg"};
+  for (const std::string& name : photos) {
+    auto photo = read_image(test::shared_path(name));
+    ASSERT_TRUE(photo.is_ok()) << photo.status().message();
+    for (const char* model : kModels) {
+      SegmenterOptions options;
+      options.kernel_isa = KernelIsa::kReference;
+      auto reference = Segmenter::load(test::shared_path(model), options);
+      ASSERT_TRUE(reference.is_ok()) << reference.status().message();
+      auto expected = reference.value()->segment(photo.value());
+      ASSERT_TRUE(expected.is_ok());
+      for (KernelIsa isa : optimized_isas()) {
+        options.kernel_isa = isa;
+        options.num_threads = 2;
+        auto optimized = Segmenter::load(test::shared_path(model), options);
+        ASSERT_TRUE(optimized.is_ok()) << optimized.status().message();
+        auto mask = optimized.value()->segment(photo.value());
+        ASSERT_TRUE(mask.is_ok());
+        EXPECT_EQ(mask.value().pixels, expected.value().pixels)
+            << name << " " << model << " " << kernel_isa_name(isa);
+      }
+    }
+  }
+}
+
+TEST(OptimizedModel, UnavailableKernelsAreAnError) {
+  for (KernelIsa isa : {KernelIsa::kAvx2, KernelIsa::kAvx512Vnni}) {
+    if (kernel_isa_available(isa)) continue;
+    auto graph = read_tflite_file(test::shared_path(kModels[0]));
+    ASSERT_TRUE(graph.is_ok());
+    InterpreterOptions options;
+    options.kernel_isa = isa;
+    auto interpreter = Interpreter::create(std::move(graph).value(), options);
+    ASSERT_FALSE(interpreter.is_ok());
+    EXPECT_NE(interpreter.status().message().find("not available"), std::string::npos);
+  }
+}
+
+}  // namespace
+}  // namespace qseg
