@@ -4,6 +4,9 @@
 #if defined(QSEG_HAVE_AVX512_KERNELS)
 #include "kernels/opt/avx512/avx512_kernels.h"
 #endif
+#if defined(QSEG_HAVE_AVX2_KERNELS)
+#include "kernels/opt/avx2/avx2_kernels.h"
+#endif
 
 namespace qseg::kernels::opt {
 
@@ -20,8 +23,18 @@ bool avx512_built() { return false; }
 const IsaKernels* avx512_kernels() { return nullptr; }
 #endif
 
+#if defined(QSEG_HAVE_AVX2_KERNELS)
+bool avx2_built() { return true; }
+const IsaKernels* avx2_kernels() {
+  static const IsaKernels table{&avx2::conv_2d,  &avx2::depthwise_conv_2d,
+                                &avx2::add,      &avx2::resize_bilinear,
+                                &avx2::quantize, &avx2::resize_arg_max};
+  return &table;
+}
+#else
 bool avx2_built() { return false; }
 const IsaKernels* avx2_kernels() { return nullptr; }
+#endif
 
 const IsaKernels* kernels_for(KernelIsa isa) {
   switch (isa) {

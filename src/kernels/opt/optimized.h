@@ -51,8 +51,13 @@ struct ChannelRequantization {
   std::vector<float> scale;          // kFloat
   int32_t output_offset = 0;         // output zero point
   int32_t min = 0, max = 0;          // activation range, in output units
-  // The 64-bit lane constants above, [block][even 8, odd 8] each.
-  std::vector<int64_t> lane_multiplier, lane_nudge, lane_shift, lane_correction;
+  // The 64-bit lane constants above for vectors of 16 channels ([block][even 8, odd 8]) and of
+  // 8 channels ([block][even 4, odd 4]). sign_bias = 2^(63 - shift) lets a logical shift stand
+  // in for the arithmetic one AVX2 lacks: x >> s = ((x ^ 2^63) >>> s) - 2^(63 - s).
+  struct LaneConstants {
+    std::vector<int64_t> multiplier, nudge, shift, correction, sign_bias;
+  };
+  LaneConstants lanes16, lanes8;
   // min - output_offset >= 0: every negative y ends clamped to min, so the correction for
   // negative values cannot change the output and is skipped.
   bool clamps_negatives = false;
@@ -82,10 +87,22 @@ struct PackedConv {
   uint8_t pad_byte = 0;            // the input zero point: an out-of-image tap
   bool is_signed = false;
   ChannelRequantization requant;
+  // AVX2 (no VNNI): sum (a - za)(w - zw) = sum a (w - zw) - za sum (w - zw), the inputs widened
+  // to int16 and multiplied in pairs along k (VPMADDWD, exact: 2 * 255 * 255 < 2^31).
+  int32_t wide_k_padded = 0;          // multiple of 2
+  std::vector<int16_t> wide_weights;  // [n_blocks * 2][wide_k_padded / 2][8][2], w - zw
+  std::vector<int32_t> wide_bias;     // [n_blocks * 16], bias - za sum (w - zw)
 };
 // Packs an 8-bit convolution; false (the reference kernel runs) when it is not covered.
-bool pack_conv(const Conv2dParams& params, const Tensor& weights, const Tensor* bias,
+// wide: the AVX2 layout (wide_weights, wide_bias) instead of the VNNI one.
+bool pack_conv(const Conv2dParams& params, const Tensor& weights, const Tensor* bias, bool wide,
                PackedConv* out);
+// The im2col row of output pixel `pixel`: taps in (fy, fx, ic) order, out-of-image taps at the
+// input zero point, zeros from k to padded_depth.
+void im2col_row(const Conv2dParams& params, const PackedConv& packed, const uint8_t* input,
+                int64_t pixel, int32_t padded_depth, uint8_t* row);
+// The reference requantization of one accumulator of `channel` (tails of vector loops).
+int32_t requantize_scalar(const ChannelRequantization& r, int32_t accumulator, int32_t channel);
 // The largest im2col row the micro-kernels keep on the stack.
 inline constexpr int32_t kMaxIm2colDepth = 4096;
 
@@ -110,8 +127,10 @@ bool pack_depthwise(const DepthwiseConv2dParams& params, const Tensor& weights, 
                     PackedDepthwise* out);
 
 // RESIZE_BILINEAR followed by ARG_MAX over the channels, without the resized tensor: blocks of
-// 16 output columns read their input columns from a window of 16 starting at `base`.
+// `width` output columns (the vector width) read their input columns from a window of `width`
+// starting at `base`.
 struct ResizeArgMaxPlan {
+  int32_t width = 16;
   std::vector<int32_t> block_base;   // per block of 16 output columns
   std::vector<int32_t> lower_index;  // [out_w padded], lower - base of the column's block
   std::vector<int32_t> upper_index;
@@ -122,7 +141,7 @@ struct ResizeArgMaxPlan {
 // The fused kernel keeps its two planar rows on the stack, at most this many floats in all.
 inline constexpr int64_t kResizeArgMaxPlaneFloats = 16384;
 bool plan_resize_arg_max(const ResizeBilinearParams& resize, const ArgMaxParams& arg_max,
-                         ResizeArgMaxPlan* out);
+                         int32_t width, ResizeArgMaxPlan* out);
 
 // One instruction set's micro-kernels; null entries fall back to the reference kernels. All
 // 8-bit data pass as bytes; PackedConv/PackedDepthwise know whether they are signed.

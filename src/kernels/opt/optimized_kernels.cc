@@ -191,7 +191,8 @@ std::unique_ptr<Kernel> create_optimized_kernel(const Graph& graph, int op_index
       params.value().quantization.requantization = options.requantization;
       const Tensor& weights = graph.tensors[op.inputs[1]];
       PackedConv packed;
-      if (!weights.is_constant || !pack_conv(params.value(), weights, bias, &packed)) {
+      if (!weights.is_constant ||
+          !pack_conv(params.value(), weights, bias, isa == KernelIsa::kAvx2, &packed)) {
         return nullptr;
       }
       return std::make_unique<Conv2dKernel>(std::move(params).value(), std::move(packed), *table,
@@ -276,7 +277,9 @@ std::unique_ptr<Kernel> create_fused_resize_arg_max(const Graph& graph, int resi
   Result<ArgMaxParams> arg_max = prepare_arg_max(graph, arg_max_op);
   if (!resize.is_ok() || !arg_max.is_ok()) return nullptr;
   ResizeArgMaxPlan plan;
-  if (!plan_resize_arg_max(resize.value(), arg_max.value(), &plan)) return nullptr;
+  if (!plan_resize_arg_max(resize.value(), arg_max.value(),
+                           isa == KernelIsa::kAvx2 ? 8 : kChannelBlock, &plan))
+    return nullptr;
   return std::make_unique<ResizeArgMaxKernel>(std::move(resize).value(), arg_max.value(),
                                               std::move(plan), *table, kernel_isa_name(isa),
                                               resize_op.inputs[0], arg_max_op.outputs[0]);

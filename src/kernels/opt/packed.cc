@@ -28,6 +28,22 @@ int64_t max_abs_bias(const Tensor* bias, int32_t channels) {
   return m;
 }
 
+// memcpy of a few bytes without a library call (the spans of a stem's im2col rows): two
+// overlapping fixed-size copies cover any length from 4 to 16.
+inline void copy_bytes(uint8_t* dst, const uint8_t* src, int32_t n) {
+  if (n >= 8 && n <= 16) {
+    std::memcpy(dst, src, 8);
+    std::memcpy(dst + n - 8, src + n - 8, 8);
+  } else if (n >= 4 && n < 8) {
+    std::memcpy(dst, src, 4);
+    std::memcpy(dst + n - 4, src + n - 4, 4);
+  } else if (n < 4) {
+    for (int32_t i = 0; i < n; ++i) dst[i] = src[i];
+  } else {
+    std::memcpy(dst, src, n);
+  }
+}
+
 }  // namespace
 
 bool make_channel_requantization(const ConvQuantization& q, int32_t channels,
@@ -50,24 +66,30 @@ bool make_channel_requantization(const ConvQuantization& q, int32_t channels,
   r.min = q.activation_range.min;
   r.max = q.activation_range.max;
   r.clamps_negatives = r.min - r.output_offset >= 0;
-  r.lane_multiplier.assign(padded, 0);
-  r.lane_nudge.assign(padded, int64_t{1} << 30);
-  r.lane_shift.assign(padded, 31);
-  r.lane_correction.assign(padded, 0);
-  for (int32_t c = 0; c < padded; ++c) {
-    const int32_t block = c / kChannelBlock, lane = c % kChannelBlock;
-    const size_t at = static_cast<size_t>(block) * kChannelBlock + (lane % 2) * 8 + lane / 2;
-    const int32_t e = r.right_shift[c];
-    r.lane_multiplier[at] = r.multiplier[c];
-    r.lane_nudge[at] = (int64_t{1} << 30) + (e >= 1 ? int64_t{1} << (e + 30) : 0);
-    r.lane_shift[at] = 31 + e;
-    r.lane_correction[at] = e >= 1 ? int64_t{1} << 31 : 0;
+  for (const int32_t width : {16, 8}) {
+    ChannelRequantization::LaneConstants& l = width == 16 ? r.lanes16 : r.lanes8;
+    l.multiplier.assign(padded, 0);
+    l.nudge.assign(padded, int64_t{1} << 30);
+    l.shift.assign(padded, 31);
+    l.correction.assign(padded, 0);
+    l.sign_bias.assign(padded, int64_t{1} << 32);
+    for (int32_t c = 0; c < padded; ++c) {
+      const int32_t block = c / width, lane = c % width;
+      const size_t at = static_cast<size_t>(block) * width + (lane % 2) * (width / 2) + lane / 2;
+      const int32_t e = r.right_shift[c];
+      l.multiplier[at] = r.multiplier[c];
+      l.nudge[at] = (int64_t{1} << 30) + (e >= 1 ? int64_t{1} << (e + 30) : 0);
+      l.shift[at] = 31 + e;
+      l.correction[at] = e >= 1 ? int64_t{1} << 31 : 0;
+      l.sign_bias[at] = int64_t{1} << (63 - 31 - e);
+    }
   }
   *out = std::move(r);
   return true;
 }
 
-bool pack_conv(const Conv2dParams& p, const Tensor& weights, const Tensor* bias, PackedConv* out) {
+bool pack_conv(const Conv2dParams& p, const Tensor& weights, const Tensor* bias, bool wide,
+               PackedConv* out) {
   if (p.type != DataType::kUInt8 && p.type != DataType::kInt8) return false;
   const ConvQuantization& q = p.quantization;
   const Window2d& w = p.window;
@@ -90,6 +112,29 @@ bool pack_conv(const Conv2dParams& p, const Tensor& weights, const Tensor* bias,
   pc.rowsum_coefficient = pc.is_signed ? 0 : 128 - zw;
   pc.input_xor = pc.is_signed ? 0x80808080u : 0u;
   pc.pad_byte = static_cast<uint8_t>(za);
+  if (wide) {
+    if (pc.k > kMaxIm2colDepth) return false;  // the kernel widens rows on the stack
+    pc.wide_k_padded = round_up(pc.k, 2);
+    const int32_t pairs = pc.wide_k_padded / 2;
+    const int32_t blocks8 = pc.n_blocks * 2;
+    pc.wide_weights.assign(static_cast<size_t>(blocks8) * pairs * 16, 0);
+    pc.wide_bias.assign(static_cast<size_t>(pc.n_blocks) * kChannelBlock, 0);
+    const uint8_t* raw = weights.data.data();
+    for (int32_t oc = 0; oc < pc.n; ++oc) {
+      int64_t sum_w = 0;
+      for (int32_t k = 0; k < pc.k; ++k) {
+        const uint8_t byte = raw[int64_t{oc} * pc.k + k];
+        const int32_t value = pc.is_signed ? static_cast<int8_t>(byte) : int32_t{byte} - zw;
+        sum_w += value;
+        pc.wide_weights[((static_cast<size_t>(oc / 8) * pairs + k / 2) * 8 + oc % 8) * 2 + k % 2] =
+            static_cast<int16_t>(value);
+      }
+      pc.wide_bias[oc] =
+          static_cast<int32_t>(static_cast<uint32_t>(bias_at(bias, oc) - za * sum_w));
+    }
+    *out = std::move(pc);
+    return true;
+  }
   const int32_t groups = pc.k_padded / 4;
   pc.weights.assign(static_cast<size_t>(pc.n_blocks) * groups * kChannelBlock * 4, 0);
   pc.bias.assign(static_cast<size_t>(pc.n_blocks) * kChannelBlock, 0);
@@ -164,34 +209,35 @@ bool pack_depthwise(const DepthwiseConv2dParams& p, const Tensor& weights, const
   return true;
 }
 
-bool plan_resize_arg_max(const ResizeBilinearParams& r, const ArgMaxParams& a,
+bool plan_resize_arg_max(const ResizeBilinearParams& r, const ArgMaxParams& a, int32_t width,
                          ResizeArgMaxPlan* out) {
   if (r.type != DataType::kUInt8 && r.type != DataType::kInt8) return false;
   if (a.inner != 1 || a.axis_size != r.output.channels) return false;
-  if (2 * int64_t{r.input.channels} * (r.input.width + kChannelBlock) > kResizeArgMaxPlaneFloats) {
+  if (2 * int64_t{r.input.channels} * (r.input.width + width) > kResizeArgMaxPlaneFloats) {
     return false;
   }
   const int32_t out_w = r.output.width;
-  const int32_t blocks = (out_w + kChannelBlock - 1) / kChannelBlock;
+  const int32_t blocks = (out_w + width - 1) / width;
   ResizeArgMaxPlan plan;
-  plan.row_length = r.input.width + kChannelBlock;
+  plan.width = width;
+  plan.row_length = r.input.width + width;
   plan.block_base.resize(blocks);
-  const size_t padded = static_cast<size_t>(blocks) * kChannelBlock;
+  const size_t padded = static_cast<size_t>(blocks) * width;
   plan.lower_index.assign(padded, 0);
   plan.upper_index.assign(padded, 0);
   plan.one_minus_fraction.assign(padded, 1.0f);
   plan.fraction.assign(padded, 0.0f);
   for (int32_t b = 0; b < blocks; ++b) {
-    const int32_t first = b * kChannelBlock;
-    const int32_t last = std::min(out_w, first + kChannelBlock);
+    const int32_t first = b * width;
+    const int32_t last = std::min(out_w, first + width);
     int32_t base = r.columns[first].lower;
     for (int32_t x = first; x < last; ++x) base = std::min(base, r.columns[x].lower);
     plan.block_base[b] = base;
-    for (int32_t x = first; x < kChannelBlock * (b + 1); ++x) {
+    for (int32_t x = first; x < width * (b + 1); ++x) {
       const InterpolationTap& t = r.columns[x < last ? x : last - 1];
       const int32_t lo = t.lower - base, up = t.upper - base;
       // Each block must read a window of 16 input columns (upsampling does).
-      if (lo < 0 || up < 0 || lo >= kChannelBlock || up >= kChannelBlock) return false;
+      if (lo < 0 || up < 0 || lo >= width || up >= width) return false;
       plan.lower_index[x] = lo;
       plan.upper_index[x] = up;
       plan.one_minus_fraction[x] = 1 - t.fraction;
@@ -200,6 +246,49 @@ bool plan_resize_arg_max(const ResizeBilinearParams& r, const ArgMaxParams& a,
   }
   *out = std::move(plan);
   return true;
+}
+
+int32_t requantize_scalar(const ChannelRequantization& r, int32_t accumulator, int32_t channel) {
+  const quant::QuantizedRange range{r.min, r.max};
+  if (!r.fixed_point) {
+    return quant::requantize_float(accumulator, r.scale[channel], r.output_offset, range);
+  }
+  const quant::FixedPointMultiplier m{r.multiplier[channel], -r.right_shift[channel]};
+  return quant::offset_and_clamp(quant::multiply_by_quantized_multiplier(accumulator, m),
+                                 r.output_offset, range);
+}
+
+void im2col_row(const Conv2dParams& p, const PackedConv& pc, const uint8_t* input, int64_t pixel,
+                int32_t padded_depth, uint8_t* row) {
+  const Window2d& w = p.window;
+  const int32_t in_h = p.input.height, in_w = p.input.width, in_c = p.input.channels;
+  const int64_t per_image = int64_t{p.output.height} * p.output.width;
+  const auto batch = static_cast<int32_t>(pixel / per_image);
+  const auto out_y = static_cast<int32_t>(pixel % per_image / p.output.width);
+  const auto out_x = static_cast<int32_t>(pixel % p.output.width);
+  uint8_t* dst = row;
+  const int32_t in_x0 = out_x * w.stride_w - w.pad_left;
+  // With dilation 1 and every column inside the image, a filter row is one contiguous span.
+  const bool whole_rows = w.dilation_w == 1 && in_x0 >= 0 && in_x0 + w.filter_w <= in_w;
+  for (int32_t fy = 0; fy < w.filter_h; ++fy) {
+    const int32_t in_y = out_y * w.stride_h - w.pad_top + fy * w.dilation_h;
+    if (whole_rows && in_y >= 0 && in_y < in_h) {
+      copy_bytes(dst, input + ((int64_t{batch} * in_h + in_y) * in_w + in_x0) * in_c,
+                 w.filter_w * in_c);
+      dst += w.filter_w * in_c;
+      continue;
+    }
+    for (int32_t fx = 0; fx < w.filter_w; ++fx) {
+      const int32_t in_x = in_x0 + fx * w.dilation_w;
+      if (in_y < 0 || in_y >= in_h || in_x < 0 || in_x >= in_w) {
+        std::fill_n(dst, in_c, pc.pad_byte);
+      } else {
+        copy_bytes(dst, input + ((int64_t{batch} * in_h + in_y) * in_w + in_x) * in_c, in_c);
+      }
+      dst += in_c;
+    }
+  }
+  std::fill_n(dst, padded_depth - pc.k, uint8_t{0});
 }
 
 }  // namespace qseg::kernels::opt

@@ -113,60 +113,6 @@ void run_tile(int rows_in_tile, const PackedConv& pc, const uint8_t* const* rows
   }
 }
 
-// memcpy of a few bytes without a library call (the spans of a stem's im2col rows): two
-// overlapping fixed-size copies cover any length from 4 to 16.
-inline void copy_bytes(uint8_t* dst, const uint8_t* src, int32_t n) {
-  if (n >= 8 && n <= 16) {
-    std::memcpy(dst, src, 8);
-    std::memcpy(dst + n - 8, src + n - 8, 8);
-  } else if (n >= 4 && n < 8) {
-    std::memcpy(dst, src, 4);
-    std::memcpy(dst + n - 4, src + n - 4, 4);
-  } else if (n < 4) {
-    for (int32_t i = 0; i < n; ++i) dst[i] = src[i];
-  } else {
-    std::memcpy(dst, src, n);
-  }
-}
-inline void fill_bytes(uint8_t* dst, uint8_t value, int32_t n) {
-  for (int32_t i = 0; i < n; ++i) dst[i] = value;
-}
-
-// The im2col row of output pixel `pixel`: taps in (fy, fx, ic) order, out-of-image taps at the
-// input zero point, zeros from k to k_padded.
-void im2col_row(const Conv2dParams& p, const PackedConv& pc, const uint8_t* input, int64_t pixel,
-                uint8_t* row) {
-  const Window2d& w = p.window;
-  const int32_t in_h = p.input.height, in_w = p.input.width, in_c = p.input.channels;
-  const int64_t per_image = int64_t{p.output.height} * p.output.width;
-  const auto batch = static_cast<int32_t>(pixel / per_image);
-  const auto out_y = static_cast<int32_t>(pixel % per_image / p.output.width);
-  const auto out_x = static_cast<int32_t>(pixel % p.output.width);
-  uint8_t* dst = row;
-  const int32_t in_x0 = out_x * w.stride_w - w.pad_left;
-  // With dilation 1 and every column inside the image, a filter row is one contiguous span.
-  const bool whole_rows = w.dilation_w == 1 && in_x0 >= 0 && in_x0 + w.filter_w <= in_w;
-  for (int32_t fy = 0; fy < w.filter_h; ++fy) {
-    const int32_t in_y = out_y * w.stride_h - w.pad_top + fy * w.dilation_h;
-    if (whole_rows && in_y >= 0 && in_y < in_h) {
-      copy_bytes(dst, input + ((int64_t{batch} * in_h + in_y) * in_w + in_x0) * in_c,
-                 w.filter_w * in_c);
-      dst += w.filter_w * in_c;
-      continue;
-    }
-    for (int32_t fx = 0; fx < w.filter_w; ++fx) {
-      const int32_t in_x = out_x * w.stride_w - w.pad_left + fx * w.dilation_w;
-      if (in_y < 0 || in_y >= in_h || in_x < 0 || in_x >= in_w) {
-        fill_bytes(dst, pc.pad_byte, in_c);
-      } else {
-        copy_bytes(dst, input + ((int64_t{batch} * in_h + in_y) * in_w + in_x) * in_c, in_c);
-      }
-      dst += in_c;
-    }
-  }
-  fill_bytes(dst, 0, pc.k_padded - pc.k);
-}
-
 }  // namespace
 
 void conv_2d(const Conv2dParams& p, const PackedConv& pc, const uint8_t* input, uint8_t* output,
@@ -182,7 +128,7 @@ void conv_2d(const Conv2dParams& p, const PackedConv& pc, const uint8_t* input, 
       if (pc.direct) {
         rows[i] = input + pixel * pc.k;
       } else {
-        im2col_row(p, pc, input, pixel, columns[i]);
+        im2col_row(p, pc, input, pixel, pc.k_padded, columns[i]);
         rows[i] = columns[i];
       }
       outputs[i] = output + pixel * pc.n;

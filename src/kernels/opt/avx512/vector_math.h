@@ -52,10 +52,10 @@ struct BlockRequantization {
   b.correct_negatives = !r.clamps_negatives;
   for (int half = 0; half < 2; ++half) {
     const size_t at = static_cast<size_t>(first_channel) + 8 * half;
-    b.multiplier[half] = _mm512_loadu_si512(r.lane_multiplier.data() + at);
-    b.nudge[half] = _mm512_loadu_si512(r.lane_nudge.data() + at);
-    b.shift[half] = _mm512_loadu_si512(r.lane_shift.data() + at);
-    b.correction[half] = _mm512_loadu_si512(r.lane_correction.data() + at);
+    b.multiplier[half] = _mm512_loadu_si512(r.lanes16.multiplier.data() + at);
+    b.nudge[half] = _mm512_loadu_si512(r.lanes16.nudge.data() + at);
+    b.shift[half] = _mm512_loadu_si512(r.lanes16.shift.data() + at);
+    b.correction[half] = _mm512_loadu_si512(r.lanes16.correction.data() + at);
   }
   b.scale = _mm512_loadu_ps(r.scale.data() + first_channel);
   b.offset = _mm512_set1_epi32(r.output_offset);
