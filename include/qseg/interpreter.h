@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <span>
 #include <string_view>
@@ -68,6 +69,10 @@ class Interpreter {
   const void* tensor_data(int index) const { return data_[index]; }
   std::span<uint8_t> input_bytes(int i = 0);
   std::span<const uint8_t> output_bytes(int i = 0) const;
+
+  // Runs fn(begin, end) on chunks of [0, n) across the interpreter's threads and waits: for
+  // work around invoke (a caller's preprocessing), not during it.
+  void parallel_for(int64_t n, const std::function<void(int64_t, int64_t)>& fn);
 
   int64_t arena_bytes() const { return arena_bytes_; }
   // The implementation op `index` runs: "reference", "avx512-vnni", ..., or "fused" for an op

@@ -44,22 +44,33 @@ std::vector<BilinearTap> bilinear_taps(int in_size, int out_size, bool align_cor
 
 uint8_t round_to_u8(float value) {
   // value is a convex combination of uint8 values, so it lies in [0, 255] up to rounding error.
-  return static_cast<uint8_t>(std::clamp(std::floor(value + 0.5f), 0.0f, 255.0f));
+  // clamp(floor(value + 0.5)): truncation equals floor for the non-negative sums, and negative
+  // ones clamp to 0 either way (this avoids a call to floor without SSE4.1).
+  const int rounded = static_cast<int>(value + 0.5f);
+  return static_cast<uint8_t>(std::clamp(rounded, 0, 255));
 }
 
 }  // namespace
 
 Image resize_bilinear(const Image& image, int width, int height, bool align_corners) {
   if (!valid_image(image) || width <= 0 || height <= 0) return {};
+  Image out(width, height, image.channels);
+  resize_bilinear_rows(image, width, height, align_corners, 0, height, out.pixels.data(),
+                       static_cast<size_t>(width) * image.channels);
+  return out;
+}
+
+void resize_bilinear_rows(const Image& image, int width, int height, bool align_corners,
+                          int y_begin, int y_end, uint8_t* out, size_t out_row_stride) {
+  if (!valid_image(image) || width <= 0 || height <= 0) return;
   const int channels = image.channels;
   const std::vector<BilinearTap> xs = bilinear_taps(image.width, width, align_corners);
   const std::vector<BilinearTap> ys = bilinear_taps(image.height, height, align_corners);
-  Image out(width, height, channels);
-  for (int y = 0; y < height; ++y) {
+  for (int y = std::max(y_begin, 0); y < std::min(y_end, height); ++y) {
     const uint8_t* top = image.row(ys[y].lower);
     const uint8_t* bottom = image.row(ys[y].upper);
     const float y_lerp = ys[y].lerp;
-    uint8_t* dst = out.row(y);
+    uint8_t* dst = out + static_cast<size_t>(y) * out_row_stride;
     for (int x = 0; x < width; ++x) {
       const int left = xs[x].lower * channels;
       const int right = xs[x].upper * channels;
@@ -76,7 +87,6 @@ Image resize_bilinear(const Image& image, int width, int height, bool align_corn
       }
     }
   }
-  return out;
 }
 
 namespace {

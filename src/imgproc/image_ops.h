@@ -26,6 +26,10 @@ namespace qseg {
 // coordinate is dst * scale (TF1 legacy, not half-pixel). Coordinates and interpolation are
 // computed in float exactly as TF does; the result is rounded to nearest (TF would return float).
 Image resize_bilinear(const Image& image, int width, int height, bool align_corners);
+// Rows [y_begin, y_end) of the same resize, row y written at out + y * out_row_stride (so
+// several threads can each write their own rows of one destination).
+void resize_bilinear_rows(const Image& image, int width, int height, bool align_corners,
+                          int y_begin, int y_end, uint8_t* out, size_t out_row_stride);
 
 // TensorFlow's ResizeNearestNeighbor with half_pixel_centers=false: the source index is
 // round(dst * (in-1)/(out-1)) with align_corners, floor(dst * in/out) without; values are copied,

@@ -145,6 +145,10 @@ std::span<const uint8_t> Interpreter::output_bytes(int i) const {
 
 int Interpreter::num_threads() const { return pool_->num_threads(); }
 
+void Interpreter::parallel_for(int64_t n, const std::function<void(int64_t, int64_t)>& fn) {
+  pool_->parallel_for(n, fn);
+}
+
 std::string_view Interpreter::kernel_variant(int index) const { return kernels_[index]->variant(); }
 
 }  // namespace qseg

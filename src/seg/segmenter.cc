@@ -106,39 +106,49 @@ Result<std::unique_ptr<Segmenter>> Segmenter::create(Graph graph, const Segmente
 
 Status Segmenter::preprocess(const Image& rgb, int* resized_width, int* resized_height) {
   fit_size(rgb.width, rgb.height, input_width_, input_height_, resized_width, resized_height);
-  Image resized;
-  const Image* source = &rgb;
-  if (*resized_width != rgb.width || *resized_height != rgb.height) {
-    resized = resize_bilinear(rgb, *resized_width, *resized_height, /*align_corners=*/true);
-    source = &resized;
-  }
   const int w = *resized_width, h = *resized_height;
+  const bool resize = w != rgb.width || h != rgb.height;
   const size_t row_values = static_cast<size_t>(input_width_) * 3;
   if (input_type_ == DataType::kUInt8) {
+    // Resized (or copied) straight into the input tensor, rows split across the threads; the
+    // rest of each row and the rows below are padding.
     auto* dst = static_cast<uint8_t*>(interpreter_->tensor_data(interpreter_->graph().inputs[0]));
-    for (int y = 0; y < input_height_; ++y) {
-      uint8_t* row = dst + y * row_values;
-      size_t copied = 0;
-      if (y < h) {
-        copied = static_cast<size_t>(w) * 3;
-        std::memcpy(row, source->row(y), copied);
+    interpreter_->parallel_for(input_height_, [&](int64_t y_begin, int64_t y_end) {
+      const auto first = static_cast<int>(y_begin), last = static_cast<int>(y_end);
+      if (resize) {
+        resize_bilinear_rows(rgb, w, h, /*align_corners=*/true, first, std::min(last, h), dst,
+                             row_values);
       }
-      std::memset(row + copied, input_pad_, row_values - copied);
-    }
-  } else {
-    auto* dst = static_cast<float*>(interpreter_->tensor_data(interpreter_->graph().inputs[0]));
-    const float inv_std = 1.0f / options_.float_std;
-    for (int y = 0; y < input_height_; ++y) {
-      float* row = dst + y * row_values;
-      size_t copied = 0;
-      if (y < h) {
-        copied = static_cast<size_t>(w) * 3;
-        const uint8_t* src = source->row(y);
-        for (size_t i = 0; i < copied; ++i)
-          row[i] = (static_cast<float>(src[i]) - options_.float_mean) * inv_std;
+      for (int y = first; y < last; ++y) {
+        uint8_t* row = dst + y * row_values;
+        size_t copied = 0;
+        if (y < h) {
+          copied = static_cast<size_t>(w) * 3;
+          if (!resize) std::memcpy(row, rgb.row(y), copied);
+        }
+        std::memset(row + copied, input_pad_, row_values - copied);
       }
-      std::fill(row + copied, row + row_values, 0.0f);  // the mean pixel
+    });
+    return Status::ok();
+  }
+  Image resized;
+  const Image* source = &rgb;
+  if (resize) {
+    resized = resize_bilinear(rgb, w, h, /*align_corners=*/true);
+    source = &resized;
+  }
+  auto* dst = static_cast<float*>(interpreter_->tensor_data(interpreter_->graph().inputs[0]));
+  const float inv_std = 1.0f / options_.float_std;
+  for (int y = 0; y < input_height_; ++y) {
+    float* row = dst + y * row_values;
+    size_t copied = 0;
+    if (y < h) {
+      copied = static_cast<size_t>(w) * 3;
+      const uint8_t* src = source->row(y);
+      for (size_t i = 0; i < copied; ++i)
+        row[i] = (static_cast<float>(src[i]) - options_.float_mean) * inv_std;
     }
+    std::fill(row + copied, row + row_values, 0.0f);  // the mean pixel
   }
   return Status::ok();
 }
@@ -179,8 +189,8 @@ namespace {
 // one scale and zero point, so their order is that of the raw values.
 template <typename T>
 Image argmax_of_bilinear_scores(const T* scores, const ScoreGrid& grid, int input_width,
-                                int input_height, int resized_width, int resized_height,
-                                int width, int height) {
+                                int input_height, int resized_width, int resized_height, int width,
+                                int height) {
   const int sh = grid.height, sw = grid.width, classes = grid.classes;
   auto source_coordinate = [](int d, int photo, int resized, int input, int size) {
     const float r =
