@@ -97,10 +97,28 @@ struct PackedConv {
 // wide: the AVX2 layout (wide_weights, wide_bias) instead of the VNNI one.
 bool pack_conv(const Conv2dParams& params, const Tensor& weights, const Tensor* bias, bool wide,
                PackedConv* out);
-// The im2col row of output pixel `pixel`: taps in (fy, fx, ic) order, out-of-image taps at the
-// input zero point, zeros from k to padded_depth.
-void im2col_row(const Conv2dParams& params, const PackedConv& packed, const uint8_t* input,
-                int64_t pixel, int32_t padded_depth, uint8_t* row);
+// An output pixel of a convolution as (batch, y, x), stepped through consecutive pixels without
+// the divisions of a flat index.
+struct OutputPosition {
+  int32_t batch = 0, y = 0, x = 0;
+  OutputPosition(int64_t pixel, const Nhwc& output)
+      : batch(static_cast<int32_t>(pixel / (int64_t{output.height} * output.width))),
+        y(static_cast<int32_t>(pixel / output.width % output.height)),
+        x(static_cast<int32_t>(pixel % output.width)) {}
+  void next(const Nhwc& output) {
+    if (++x < output.width) return;
+    x = 0;
+    if (++y < output.height) return;
+    y = 0;
+    ++batch;
+  }
+};
+// The im2col rows of `count` consecutive output pixels from *at (advanced past them), row i at
+// rows + i * row_stride: taps in (fy, fx, ic) order, out-of-image taps at the input zero point,
+// zeros from k to padded_depth.
+void im2col_rows(const Conv2dParams& params, const PackedConv& packed, const uint8_t* input,
+                 OutputPosition* at, int count, int32_t padded_depth, uint8_t* rows,
+                 int64_t row_stride);
 // The reference requantization of one accumulator of `channel` (tails of vector loops).
 int32_t requantize_scalar(const ChannelRequantization& r, int32_t accumulator, int32_t channel);
 // The largest im2col row the micro-kernels keep on the stack.

@@ -258,37 +258,39 @@ int32_t requantize_scalar(const ChannelRequantization& r, int32_t accumulator, i
                                  r.output_offset, range);
 }
 
-void im2col_row(const Conv2dParams& p, const PackedConv& pc, const uint8_t* input, int64_t pixel,
-                int32_t padded_depth, uint8_t* row) {
+void im2col_rows(const Conv2dParams& p, const PackedConv& pc, const uint8_t* input,
+                 OutputPosition* at, int count, int32_t padded_depth, uint8_t* rows,
+                 int64_t row_stride) {
   const Window2d& w = p.window;
   const int32_t in_h = p.input.height, in_w = p.input.width, in_c = p.input.channels;
-  const int64_t per_image = int64_t{p.output.height} * p.output.width;
-  const auto batch = static_cast<int32_t>(pixel / per_image);
-  const auto out_y = static_cast<int32_t>(pixel % per_image / p.output.width);
-  const auto out_x = static_cast<int32_t>(pixel % p.output.width);
-  uint8_t* dst = row;
-  const int32_t in_x0 = out_x * w.stride_w - w.pad_left;
-  // With dilation 1 and every column inside the image, a filter row is one contiguous span.
-  const bool whole_rows = w.dilation_w == 1 && in_x0 >= 0 && in_x0 + w.filter_w <= in_w;
-  for (int32_t fy = 0; fy < w.filter_h; ++fy) {
-    const int32_t in_y = out_y * w.stride_h - w.pad_top + fy * w.dilation_h;
-    if (whole_rows && in_y >= 0 && in_y < in_h) {
-      copy_bytes(dst, input + ((int64_t{batch} * in_h + in_y) * in_w + in_x0) * in_c,
-                 w.filter_w * in_c);
-      dst += w.filter_w * in_c;
-      continue;
-    }
-    for (int32_t fx = 0; fx < w.filter_w; ++fx) {
-      const int32_t in_x = in_x0 + fx * w.dilation_w;
-      if (in_y < 0 || in_y >= in_h || in_x < 0 || in_x >= in_w) {
-        std::fill_n(dst, in_c, pc.pad_byte);
-      } else {
-        copy_bytes(dst, input + ((int64_t{batch} * in_h + in_y) * in_w + in_x) * in_c, in_c);
+  const int32_t span = w.filter_w * in_c;  // bytes of one filter row with dilation 1
+  for (int i = 0; i < count; ++i, at->next(p.output)) {
+    uint8_t* dst = rows + i * row_stride;
+    const uint8_t* image = input + int64_t{at->batch} * in_h * in_w * in_c;
+    const int32_t in_x0 = at->x * w.stride_w - w.pad_left;
+    const int32_t in_y0 = at->y * w.stride_h - w.pad_top;
+    // With dilation 1 and every column inside the image, a filter row is one contiguous span.
+    const bool whole_rows = w.dilation_w == 1 && in_x0 >= 0 && in_x0 + w.filter_w <= in_w;
+    for (int32_t fy = 0; fy < w.filter_h; ++fy) {
+      const int32_t in_y = in_y0 + fy * w.dilation_h;
+      const uint8_t* src_row = image + int64_t{in_y} * in_w * in_c;
+      if (whole_rows && in_y >= 0 && in_y < in_h) {
+        copy_bytes(dst, src_row + int64_t{in_x0} * in_c, span);
+        dst += span;
+        continue;
       }
-      dst += in_c;
+      for (int32_t fx = 0; fx < w.filter_w; ++fx) {
+        const int32_t in_x = in_x0 + fx * w.dilation_w;
+        if (in_y < 0 || in_y >= in_h || in_x < 0 || in_x >= in_w) {
+          std::fill_n(dst, in_c, pc.pad_byte);
+        } else {
+          copy_bytes(dst, src_row + int64_t{in_x} * in_c, in_c);
+        }
+        dst += in_c;
+      }
     }
+    std::fill_n(dst, padded_depth - pc.k, uint8_t{0});
   }
-  std::fill_n(dst, padded_depth - pc.k, uint8_t{0});
 }
 
 }  // namespace qseg::kernels::opt

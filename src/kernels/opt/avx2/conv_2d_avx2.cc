@@ -98,13 +98,14 @@ void conv_2d(const Conv2dParams& p, const PackedConv& pc, const uint8_t* input, 
   alignas(32) int16_t wide[kTileRows][kMaxIm2colDepth];
   const int16_t* rows[kTileRows];
   uint8_t* outputs[kTileRows];
+  OutputPosition position(pixel_begin, p.output);
   for (int64_t first = pixel_begin; first < pixel_end; first += kTileRows) {
     const int count = static_cast<int>(std::min<int64_t>(kTileRows, pixel_end - first));
     for (int i = 0; i < count; ++i) {
       const int64_t pixel = first + i;
       const uint8_t* bytes = input + pixel * pc.k;
       if (!pc.direct) {
-        im2col_row(p, pc, input, pixel, pc.k, column);
+        im2col_rows(p, pc, input, &position, 1, pc.k, column, kMaxIm2colDepth);
         bytes = column;
       }
       widen(bytes, pc.k, pc.wide_k_padded, pc.is_signed, wide[i]);

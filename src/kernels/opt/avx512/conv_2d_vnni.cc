@@ -41,7 +41,7 @@ inline int32_t byte_sum(const uint8_t* row, int32_t length) {
 
 // Rows x (kBlocks * 16) accumulators of one tile, then requantized and stored.
 template <int kRows, int kBlocks>
-inline void tile(const PackedConv& pc, const uint8_t* const* rows, const int32_t* rowsums,
+[[gnu::always_inline]] inline void tile(const PackedConv& pc, const uint8_t* const* rows, const int32_t* rowsums,
                  int32_t first_block, uint8_t* const* outputs) {
   const int64_t block_stride = int64_t{pc.k_padded} * kChannelBlock;  // bytes per block
   const int8_t* w = pc.weights.data() + first_block * block_stride;
@@ -121,18 +121,21 @@ void conv_2d(const Conv2dParams& p, const PackedConv& pc, const uint8_t* input, 
   const uint8_t* rows[kTileRows];
   uint8_t* outputs[kTileRows];
   int32_t rowsums[kTileRows] = {};
+  OutputPosition position(pixel_begin, p.output);
   for (int64_t first = pixel_begin; first < pixel_end; first += kTileRows) {
     const int count = static_cast<int>(std::min<int64_t>(kTileRows, pixel_end - first));
+    if (!pc.direct) {
+      im2col_rows(p, pc, input, &position, count, pc.k_padded, columns[0], kMaxIm2colDepth);
+    }
     for (int i = 0; i < count; ++i) {
       const int64_t pixel = first + i;
-      if (pc.direct) {
-        rows[i] = input + pixel * pc.k;
-      } else {
-        im2col_row(p, pc, input, pixel, pc.k_padded, columns[i]);
-        rows[i] = columns[i];
-      }
+      rows[i] = pc.direct ? input + pixel * pc.k : columns[i];
       outputs[i] = output + pixel * pc.n;
-      if (pc.rowsum_coefficient != 0) rowsums[i] = byte_sum(rows[i], pc.k);
+    }
+    // After all rows are written: a wide load right behind the narrow stores that built a row
+    // would wait for them (no store forwarding).
+    if (pc.rowsum_coefficient != 0) {
+      for (int i = 0; i < count; ++i) rowsums[i] = byte_sum(rows[i], pc.k);
     }
     run_tile(count, pc, rows, rowsums, outputs);
   }
