@@ -4,16 +4,18 @@
 
 #include <cstdint>
 #include <string_view>
+#include <vector>
 
 namespace qseg {
 
-// kAuto picks the best variant the CPU supports and the build contains (AVX-512 VNNI, then
-// AVX2, then the reference kernels); the others force one variant (an error when the CPU or the
-// build lacks it). Ops or configurations an optimized variant does not cover run the reference
-// kernel in any case.
-enum class KernelIsa : uint8_t { kAuto, kReference, kAvx2, kAvx512Vnni };
+// kAuto picks the best variant the CPU supports and the build contains (AVX-512 with AMX tiles
+// for the large 1x1 convolutions, then AVX-512 VNNI, then AVX2, then the reference kernels); the
+// others force one variant (an error when the CPU, the OS or the build lacks it). Ops or
+// configurations an optimized variant does not cover run the reference kernel in any case.
+enum class KernelIsa : uint8_t { kAuto, kReference, kAvx2, kAvx512Vnni, kAvx512Amx };
 
-std::string_view kernel_isa_name(KernelIsa isa);  // "auto", "reference", "avx2", "avx512-vnni"
+// "auto", "reference", "avx2", "avx512-vnni", "avx512-amx".
+std::string_view kernel_isa_name(KernelIsa isa);
 // Parses a name given by kernel_isa_name; false for anything else.
 bool parse_kernel_isa(std::string_view name, KernelIsa* isa);
 
@@ -21,5 +23,7 @@ bool parse_kernel_isa(std::string_view name, KernelIsa* isa);
 bool kernel_isa_available(KernelIsa isa);
 // What kAuto resolves to here.
 KernelIsa best_kernel_isa();
+// Every optimized variant available here (for tests and benchmarks that try them all).
+std::vector<KernelIsa> available_optimized_kernel_isas();
 
 }  // namespace qseg

@@ -146,8 +146,9 @@ TEST(NoAllocationTest, EveryOpType) {
 // A whole model, each variant of kernels (optimized ones include the fused resize + arg max),
 // two threads: after the first invoke, invoke allocates nothing.
 TEST(NoAllocationTest, InterpreterInvoke) {
-  for (KernelIsa isa : {KernelIsa::kReference, KernelIsa::kAvx2, KernelIsa::kAvx512Vnni}) {
-    if (!kernel_isa_available(isa)) continue;
+  std::vector<KernelIsa> isas = available_optimized_kernel_isas();
+  isas.push_back(KernelIsa::kReference);
+  for (KernelIsa isa : isas) {
     auto graph = read_tflite_file(shared_path("models/deeplabv3_mnv2_dm05_pascal_quant.tflite"));
     ASSERT_TRUE(graph.is_ok()) << graph.status().message();
     InterpreterOptions options;

@@ -4,6 +4,7 @@
 // threads) must give the same bytes. Each test also checks the optimized variant really ran.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <random>
 #include <string>
 #include <vector>
@@ -22,13 +23,7 @@ using test::per_channel;
 using test::per_tensor;
 using test::random_ints;
 
-std::vector<KernelIsa> optimized_isas() {
-  std::vector<KernelIsa> isas;
-  for (KernelIsa isa : {KernelIsa::kAvx2, KernelIsa::kAvx512Vnni}) {
-    if (kernel_isa_available(isa)) isas.push_back(isa);
-  }
-  return isas;
-}
+std::vector<KernelIsa> optimized_isas() { return available_optimized_kernel_isas(); }
 
 // Runs op 0 of `g` with the reference kernel and with `isa`'s; expects identical outputs and,
 // when `expect_optimized`, that the optimized variant was the one created.
@@ -130,7 +125,8 @@ TEST_P(OptimizedKernelTest, Conv2dMatchesReference) {
       {9, 9, 8, 24, 1, 2, 1, Padding::kSame},    {17, 17, 3, 16, 3, 2, 1, Padding::kSame},
       {8, 8, 3, 16, 3, 2, 1, Padding::kSame},    {7, 9, 16, 21, 3, 1, 2, Padding::kSame},
       {7, 7, 8, 8, 3, 1, 1, Padding::kValid},    {2, 3, 20, 70, 3, 1, 1, Padding::kSame},
-      {1, 1, 1280, 64, 1, 1, 1, Padding::kSame},
+      {1, 1, 1280, 64, 1, 1, 1, Padding::kSame}, {5, 7, 128, 40, 1, 1, 1, Padding::kSame},
+      {6, 6, 320, 33, 1, 1, 1, Padding::kSame},
   };
   for (const ConvCase& c : cases) {
     for (bool is_signed : {false, true}) {
@@ -352,8 +348,9 @@ TEST_P(OptimizedKernelTest, FusedResizeArgMaxMatchesReference) {
 
 INSTANTIATE_TEST_SUITE_P(Isas, OptimizedKernelTest, ::testing::ValuesIn(optimized_isas()),
                          [](const ::testing::TestParamInfo<KernelIsa>& info) {
-                           return std::string(info.param == KernelIsa::kAvx2 ? "Avx2"
-                                                                             : "Avx512Vnni");
+                           std::string name(kernel_isa_name(info.param));
+                           name.erase(std::remove(name.begin(), name.end(), '-'), name.end());
+                           return name;
                          });
 GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(OptimizedKernelTest);
 

@@ -136,8 +136,7 @@ TEST(Golden, Dm05EveryOpBitExactWithFloatRequantization) {
 // The same, op by op, with each instruction set's optimized kernels.
 TEST(Golden, Dm05EveryOpBitExactWithFloatRequantizationOptimized) {
   int checked = 0;
-  for (KernelIsa isa : {KernelIsa::kAvx2, KernelIsa::kAvx512Vnni}) {
-    if (!kernel_isa_available(isa)) continue;
+  for (KernelIsa isa : available_optimized_kernel_isas()) {
     EXPECT_EQ(check_every_op(Requantization::kFloat, isa), 1.0) << kernel_isa_name(isa);
     ++checked;
   }

@@ -20,13 +20,7 @@ namespace {
 const char* const kModels[] = {"models/deeplabv3_mnv2_dm05_pascal_quant.tflite",
                                "models/deeplabv3_mnv2_pascal_quant.tflite"};
 
-std::vector<KernelIsa> optimized_isas() {
-  std::vector<KernelIsa> isas;
-  for (KernelIsa isa : {KernelIsa::kAvx2, KernelIsa::kAvx512Vnni}) {
-    if (kernel_isa_available(isa)) isas.push_back(isa);
-  }
-  return isas;
-}
+std::vector<KernelIsa> optimized_isas() { return available_optimized_kernel_isas(); }
 
 std::vector<uint8_t> run_model(const std::string& model, const std::vector<uint8_t>& input,
                                KernelIsa isa, Requantization requantization, int threads) {
@@ -96,7 +90,7 @@ TEST(OptimizedModel, SameMasksAsReferenceOnPhotos) {
 }
 
 TEST(OptimizedModel, UnavailableKernelsAreAnError) {
-  for (KernelIsa isa : {KernelIsa::kAvx2, KernelIsa::kAvx512Vnni}) {
+  for (KernelIsa isa : {KernelIsa::kAvx2, KernelIsa::kAvx512Vnni, KernelIsa::kAvx512Amx}) {
     if (kernel_isa_available(isa)) continue;
     auto graph = read_tflite_file(test::shared_path(kModels[0]));
     ASSERT_TRUE(graph.is_ok());

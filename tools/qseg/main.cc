@@ -32,11 +32,10 @@ void add_requantization_option(CLI::App& command, Requantization& value) {
 void add_kernels_option(CLI::App& command, KernelIsa& value) {
   command
       .add_option_function<std::string>(
-          "--kernels",
-          [&value](const std::string& name) { parse_kernel_isa(name, &value); },
+          "--kernels", [&value](const std::string& name) { parse_kernel_isa(name, &value); },
           "Kernels: auto (the fastest this CPU supports, bit-exact with the reference), "
-          "reference, avx2 or avx512-vnni")
-      ->check(CLI::IsMember({"auto", "reference", "avx2", "avx512-vnni"}));
+          "reference, avx2, avx512-vnni or avx512-amx")
+      ->check(CLI::IsMember({"auto", "reference", "avx2", "avx512-vnni", "avx512-amx"}));
 }
 
 Status check_threads(int threads) {

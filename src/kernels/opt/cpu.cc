@@ -1,5 +1,13 @@
 // Kernel variant names and run-time detection of the CPU's instruction sets.
 #include "kernels/opt/optimized.h"
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+#endif
+#if defined(__linux__)
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
 #include "qseg/kernel_isa.h"
 
 namespace qseg {
@@ -14,6 +22,8 @@ std::string_view kernel_isa_name(KernelIsa isa) {
       return "avx2";
     case KernelIsa::kAvx512Vnni:
       return "avx512-vnni";
+    case KernelIsa::kAvx512Amx:
+      return "avx512-amx";
   }
   return "unknown";
 }
@@ -38,14 +48,26 @@ bool kernel_isa_available(KernelIsa isa) {
       return kernels::opt::avx2_built() && kernels::opt::cpu_has_avx2();
     case KernelIsa::kAvx512Vnni:
       return kernels::opt::avx512_built() && kernels::opt::cpu_has_avx512_vnni();
+    case KernelIsa::kAvx512Amx:
+      return kernels::opt::avx512_built() && kernels::opt::cpu_has_avx512_vnni() &&
+             kernels::opt::amx_usable();
   }
   return false;
 }
 
 KernelIsa best_kernel_isa() {
+  if (kernel_isa_available(KernelIsa::kAvx512Amx)) return KernelIsa::kAvx512Amx;
   if (kernel_isa_available(KernelIsa::kAvx512Vnni)) return KernelIsa::kAvx512Vnni;
   if (kernel_isa_available(KernelIsa::kAvx2)) return KernelIsa::kAvx2;
   return KernelIsa::kReference;
+}
+
+std::vector<KernelIsa> available_optimized_kernel_isas() {
+  std::vector<KernelIsa> isas;
+  for (KernelIsa isa : {KernelIsa::kAvx2, KernelIsa::kAvx512Vnni, KernelIsa::kAvx512Amx}) {
+    if (kernel_isa_available(isa)) isas.push_back(isa);
+  }
+  return isas;
 }
 
 namespace kernels::opt {
@@ -57,9 +79,27 @@ bool cpu_has_avx512_vnni() {
          __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq") &&
          __builtin_cpu_supports("avx512vnni");
 }
+// AMX needs the CPU's AMX-TILE and AMX-INT8 (CPUID leaf 7: EDX bits 24 and 25) and the kernel's
+// permission to use the tile data state, asked once per process (Linux ARCH_REQ_XCOMP_PERM).
+bool amx_usable() {
+  static const bool usable = [] {
+    unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+    if (!__get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx)) return false;
+    if ((edx & (1u << 24)) == 0 || (edx & (1u << 25)) == 0) return false;
+#if defined(__linux__)
+    constexpr long kArchRequestPermission = 0x1023;  // ARCH_REQ_XCOMP_PERM
+    constexpr long kTileData = 18;                   // XFEATURE_XTILEDATA
+    return syscall(SYS_arch_prctl, kArchRequestPermission, kTileData) == 0;
+#else
+    return false;
+#endif
+  }();
+  return usable;
+}
 #else
 bool cpu_has_avx2() { return false; }
 bool cpu_has_avx512_vnni() { return false; }
+bool amx_usable() { return false; }
 #endif
 
 }  // namespace kernels::opt

@@ -18,9 +18,18 @@ const IsaKernels* avx512_kernels() {
                                 &avx512::quantize, &avx512::resize_arg_max};
   return &table;
 }
+const IsaKernels* amx_kernels() {
+  static const IsaKernels table = [] {
+    IsaKernels t = *avx512_kernels();
+    t.conv_2d = &avx512::conv_2d_amx;
+    return t;
+  }();
+  return &table;
+}
 #else
 bool avx512_built() { return false; }
 const IsaKernels* avx512_kernels() { return nullptr; }
+const IsaKernels* amx_kernels() { return nullptr; }
 #endif
 
 #if defined(QSEG_HAVE_AVX2_KERNELS)
@@ -42,6 +51,8 @@ const IsaKernels* kernels_for(KernelIsa isa) {
       return avx512_kernels();
     case KernelIsa::kAvx2:
       return avx2_kernels();
+    case KernelIsa::kAvx512Amx:
+      return amx_kernels();
     default:
       return nullptr;
   }

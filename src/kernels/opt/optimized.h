@@ -22,6 +22,7 @@ namespace qseg::kernels::opt {
 
 bool cpu_has_avx2();
 bool cpu_has_avx512_vnni();
+bool amx_usable();  // the CPU has AMX-INT8 and the OS lets this process use the tiles
 bool avx2_built();
 bool avx512_built();
 

@@ -8,6 +8,9 @@ namespace qseg::kernels::opt::avx512 {
 
 void conv_2d(const Conv2dParams& params, const PackedConv& packed, const uint8_t* input,
              uint8_t* output, int64_t pixel_begin, int64_t pixel_end);
+// The same with AMX tiles for uint8 1x1 stride-1 convolutions (others: conv_2d).
+void conv_2d_amx(const Conv2dParams& params, const PackedConv& packed, const uint8_t* input,
+                 uint8_t* output, int64_t pixel_begin, int64_t pixel_end);
 void depthwise_conv_2d(const DepthwiseConv2dParams& params, const PackedDepthwise& packed,
                        const uint8_t* input, uint8_t* output, int64_t row_begin, int64_t row_end);
 void add(const AddParams& params, const uint8_t* input1, const uint8_t* input2, uint8_t* output,

@@ -41,8 +41,9 @@ inline int32_t byte_sum(const uint8_t* row, int32_t length) {
 
 // Rows x (kBlocks * 16) accumulators of one tile, then requantized and stored.
 template <int kRows, int kBlocks>
-[[gnu::always_inline]] inline void tile(const PackedConv& pc, const uint8_t* const* rows, const int32_t* rowsums,
-                 int32_t first_block, uint8_t* const* outputs) {
+[[gnu::always_inline]] inline void tile(const PackedConv& pc, const uint8_t* const* rows,
+                                        const int32_t* rowsums, int32_t first_block,
+                                        uint8_t* const* outputs) {
   const int64_t block_stride = int64_t{pc.k_padded} * kChannelBlock;  // bytes per block
   const int8_t* w = pc.weights.data() + first_block * block_stride;
   const __m512i xor_mask = _mm512_set1_epi32(static_cast<int32_t>(pc.input_xor));

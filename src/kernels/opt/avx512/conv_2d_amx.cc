@@ -1,0 +1,116 @@
+// CONV_2D with AMX tiles for uint8 1x1 stride-1 convolutions: blocks of 16 output
+// pixels by 16 output channels accumulated by TDPBUSD (unsigned input bytes times the packed
+// signed weights, whose [k/4][16][4] layout is already a B tile), stored, then finished by the
+// AVX-512 epilogue (folded bias, row-sum term, requantization). Exact int32 sums as in the VNNI
+// kernel, so bit-exact; pixels past the last whole block and other convolutions go to it.
+#include <immintrin.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "kernels/opt/avx512/avx512_kernels.h"
+#include "kernels/opt/avx512/vector_math.h"
+#include "kernels/opt/optimized.h"
+
+namespace qseg::kernels::opt::avx512 {
+
+namespace {
+
+constexpr int kRows = 16;       // pixels per tile
+constexpr int kTileBytes = 64;  // bytes of depth per A tile row
+
+// The tile registers: tmm0 the C accumulators, tmm1/tmm2 the A and B tiles of a whole 64-byte
+// step, tmm3/tmm4 those of the depth's remainder. (The tile intrinsics take literal register
+// numbers.)
+enum Tile { kC = 0, kA = 1, kB = 2, kATail = 3, kBTail = 4 };
+
+struct alignas(64) TileConfig {
+  uint8_t palette = 1;
+  uint8_t start_row = 0;
+  uint8_t reserved[14] = {};
+  uint16_t bytes_per_row[16] = {};
+  uint8_t rows[16] = {};
+};
+
+TileConfig make_config(int32_t tail_bytes) {
+  TileConfig c;
+  const auto set = [&c](Tile t, int rows, int bytes) {
+    c.rows[t] = static_cast<uint8_t>(rows);
+    c.bytes_per_row[t] = static_cast<uint16_t>(bytes);
+  };
+  set(kC, kRows, kChannelBlock * 4);
+  set(kA, kRows, kTileBytes);
+  set(kB, kTileBytes / 4, kChannelBlock * 4);
+  if (tail_bytes > 0) {
+    set(kATail, kRows, tail_bytes);
+    set(kBTail, tail_bytes / 4, kChannelBlock * 4);
+  }
+  return c;
+}
+
+// Sum of the first `length` bytes of a row (the uint8 row-sum term).
+inline int32_t byte_sum(const uint8_t* row, int32_t length) {
+  __m512i total = _mm512_setzero_si512();
+  int32_t i = 0;
+  for (; i + 64 <= length; i += 64) {
+    total = _mm512_add_epi64(total,
+                             _mm512_sad_epu8(_mm512_loadu_si512(row + i), _mm512_setzero_si512()));
+  }
+  if (i < length) {
+    const __mmask64 mask = _bzhi_u64(~uint64_t{0}, static_cast<uint32_t>(length - i));
+    total = _mm512_add_epi64(
+        total, _mm512_sad_epu8(_mm512_maskz_loadu_epi8(mask, row + i), _mm512_setzero_si512()));
+  }
+  return static_cast<int32_t>(_mm512_reduce_add_epi64(total));
+}
+
+}  // namespace
+
+void conv_2d_amx(const Conv2dParams& p, const PackedConv& pc, const uint8_t* input, uint8_t* output,
+                 int64_t pixel_begin, int64_t pixel_end) {
+  if (!pc.direct || pc.is_signed || pixel_end - pixel_begin < kRows) {
+    return conv_2d(p, pc, input, output, pixel_begin, pixel_end);
+  }
+  const int32_t whole_steps = pc.k / kTileBytes;
+  const int32_t tail_bytes = pc.k % kTileBytes;  // a multiple of 4 (direct needs k % 4 == 0)
+  const TileConfig config = make_config(tail_bytes);
+  _tile_loadconfig(&config);
+  const int64_t block_bytes = int64_t{pc.k_padded} * kChannelBlock;  // packed bytes per block
+  alignas(64) int32_t sums[kRows][kChannelBlock];
+  int32_t rowsums[kRows];
+  int64_t first = pixel_begin;
+  for (; first + kRows <= pixel_end; first += kRows) {
+    const uint8_t* a = input + first * pc.k;
+    for (int i = 0; i < kRows; ++i) rowsums[i] = byte_sum(a + int64_t{i} * pc.k, pc.k);
+    for (int32_t block = 0; block < pc.n_blocks; ++block) {
+      const int8_t* b = pc.weights.data() + block * block_bytes;
+      _tile_zero(0);
+      for (int32_t s = 0; s < whole_steps; ++s) {
+        _tile_loadd(1, a + s * kTileBytes, pc.k);
+        _tile_loadd(2, b + int64_t{s} * kTileBytes * kChannelBlock, kChannelBlock * 4);
+        _tile_dpbusd(0, 1, 2);
+      }
+      if (tail_bytes > 0) {
+        _tile_loadd(3, a + whole_steps * kTileBytes, pc.k);
+        _tile_loadd(4, b + int64_t{whole_steps} * kTileBytes * kChannelBlock, kChannelBlock * 4);
+        _tile_dpbusd(0, 3, 4);
+      }
+      _tile_stored(0, sums, kChannelBlock * 4);
+      const int32_t first_channel = block * kChannelBlock;
+      const BlockRequantization requant = load_block_requantization(pc.requant, first_channel);
+      const __m512i bias = _mm512_loadu_si512(pc.bias.data() + first_channel);
+      const __mmask16 mask = lane_mask(pc.n - first_channel);
+      for (int i = 0; i < kRows; ++i) {
+        const auto rowsum_term = static_cast<int32_t>(static_cast<uint32_t>(rowsums[i]) *
+                                                      static_cast<uint32_t>(pc.rowsum_coefficient));
+        const __m512i total = _mm512_add_epi32(_mm512_add_epi32(_mm512_load_si512(sums[i]), bias),
+                                               _mm512_set1_epi32(rowsum_term));
+        store_narrow(output + (first + i) * pc.n + first_channel, requantize(total, requant), mask);
+      }
+    }
+  }
+  _tile_release();
+  if (first < pixel_end) conv_2d(p, pc, input, output, first, pixel_end);
+}
+
+}  // namespace qseg::kernels::opt::avx512
