@@ -20,9 +20,10 @@ constexpr int kRows = 16;       // pixels per tile
 constexpr int kTileBytes = 64;  // bytes of depth per A tile row
 
 // The tile registers: tmm0 the C accumulators, tmm1/tmm2 the A and B tiles of a whole 64-byte
-// step, tmm3/tmm4 those of the depth's remainder. (The tile intrinsics take literal register
-// numbers.)
-enum Tile { kC = 0, kA = 1, kB = 2, kATail = 3, kBTail = 4 };
+// step, tmm3/tmm4 those of the depth's remainder; tmm5 the 16 row sums, accumulated from the same
+// A tiles against a column of ones (tmm6, tmm7 for the remainder). (The tile intrinsics take
+// literal register numbers.)
+enum Tile { kC = 0, kA = 1, kB = 2, kATail = 3, kBTail = 4, kRowSums = 5, kOnes = 6, kOnesTail = 7 };
 
 struct alignas(64) TileConfig {
   uint8_t palette = 1;
@@ -41,27 +42,14 @@ TileConfig make_config(int32_t tail_bytes) {
   set(kC, kRows, kChannelBlock * 4);
   set(kA, kRows, kTileBytes);
   set(kB, kTileBytes / 4, kChannelBlock * 4);
+  set(kRowSums, kRows, 4);
+  set(kOnes, kTileBytes / 4, 4);
   if (tail_bytes > 0) {
     set(kATail, kRows, tail_bytes);
     set(kBTail, tail_bytes / 4, kChannelBlock * 4);
+    set(kOnesTail, tail_bytes / 4, 4);
   }
   return c;
-}
-
-// Sum of the first `length` bytes of a row (the uint8 row-sum term).
-inline int32_t byte_sum(const uint8_t* row, int32_t length) {
-  __m512i total = _mm512_setzero_si512();
-  int32_t i = 0;
-  for (; i + 64 <= length; i += 64) {
-    total = _mm512_add_epi64(total,
-                             _mm512_sad_epu8(_mm512_loadu_si512(row + i), _mm512_setzero_si512()));
-  }
-  if (i < length) {
-    const __mmask64 mask = _bzhi_u64(~uint64_t{0}, static_cast<uint32_t>(length - i));
-    total = _mm512_add_epi64(
-        total, _mm512_sad_epu8(_mm512_maskz_loadu_epi8(mask, row + i), _mm512_setzero_si512()));
-  }
-  return static_cast<int32_t>(_mm512_reduce_add_epi64(total));
 }
 
 }  // namespace
@@ -77,11 +65,27 @@ void conv_2d_amx(const Conv2dParams& p, const PackedConv& pc, const uint8_t* inp
   _tile_loadconfig(&config);
   const int64_t block_bytes = int64_t{pc.k_padded} * kChannelBlock;  // packed bytes per block
   alignas(64) int32_t sums[kRows][kChannelBlock];
-  int32_t rowsums[kRows];
+  alignas(64) int32_t rowsums[kRows];
+  alignas(64) static constexpr int8_t kOnesColumn[kTileBytes] = {
+      1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+      1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1};
+  _tile_loadd(6, kOnesColumn, 4);
+  if (tail_bytes > 0) _tile_loadd(7, kOnesColumn, 4);
   int64_t first = pixel_begin;
   for (; first + kRows <= pixel_end; first += kRows) {
     const uint8_t* a = input + first * pc.k;
-    for (int i = 0; i < kRows; ++i) rowsums[i] = byte_sum(a + int64_t{i} * pc.k, pc.k);
+    if (pc.rowsum_coefficient != 0) {
+      _tile_zero(5);
+      for (int32_t s = 0; s < whole_steps; ++s) {
+        _tile_loadd(1, a + s * kTileBytes, pc.k);
+        _tile_dpbusd(5, 1, 6);
+      }
+      if (tail_bytes > 0) {
+        _tile_loadd(3, a + whole_steps * kTileBytes, pc.k);
+        _tile_dpbusd(5, 3, 7);
+      }
+      _tile_stored(5, rowsums, 4);
+    }
     for (int32_t block = 0; block < pc.n_blocks; ++block) {
       const int8_t* b = pc.weights.data() + block * block_bytes;
       _tile_zero(0);
