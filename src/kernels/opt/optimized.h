@@ -150,6 +150,9 @@ bool pack_depthwise(const DepthwiseConv2dParams& params, const Tensor& weights, 
 // starting at `base`.
 struct ResizeArgMaxPlan {
   int32_t width = 16;
+  // uint8 values with every interpolation weight in [0, 1]: each interpolated value lies in
+  // [0, qmax + 1/2), so the kernel need not clamp nor round negative halves.
+  bool non_negative = false;
   std::vector<int32_t> block_base;   // per block of 16 output columns
   std::vector<int32_t> lower_index;  // [out_w padded], lower - base of the column's block
   std::vector<int32_t> upper_index;

@@ -220,6 +220,12 @@ bool plan_resize_arg_max(const ResizeBilinearParams& r, const ArgMaxParams& a, i
   const int32_t blocks = (out_w + width - 1) / width;
   ResizeArgMaxPlan plan;
   plan.width = width;
+  const auto in_unit_interval = [](const InterpolationTap& t) {
+    return t.fraction >= 0.0f && t.fraction <= 1.0f;
+  };
+  plan.non_negative = r.type == DataType::kUInt8 && r.range.min == 0 && r.range.max == 255 &&
+                      std::all_of(r.rows.begin(), r.rows.end(), in_unit_interval) &&
+                      std::all_of(r.columns.begin(), r.columns.end(), in_unit_interval);
   plan.row_length = r.input.width + width;
   plan.block_base.resize(blocks);
   const size_t padded = static_cast<size_t>(blocks) * width;

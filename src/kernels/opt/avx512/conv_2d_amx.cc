@@ -23,7 +23,16 @@ constexpr int kTileBytes = 64;  // bytes of depth per A tile row
 // step, tmm3/tmm4 those of the depth's remainder; tmm5 the 16 row sums, accumulated from the same
 // A tiles against a column of ones (tmm6, tmm7 for the remainder). (The tile intrinsics take
 // literal register numbers.)
-enum Tile { kC = 0, kA = 1, kB = 2, kATail = 3, kBTail = 4, kRowSums = 5, kOnes = 6, kOnesTail = 7 };
+enum Tile {
+  kC = 0,
+  kA = 1,
+  kB = 2,
+  kATail = 3,
+  kBTail = 4,
+  kRowSums = 5,
+  kOnes = 6,
+  kOnesTail = 7
+};
 
 struct alignas(64) TileConfig {
   uint8_t palette = 1;
@@ -67,8 +76,9 @@ void conv_2d_amx(const Conv2dParams& p, const PackedConv& pc, const uint8_t* inp
   alignas(64) int32_t sums[kRows][kChannelBlock];
   alignas(64) int32_t rowsums[kRows];
   alignas(64) static constexpr int8_t kOnesColumn[kTileBytes] = {
-      1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-      1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1};
+      1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+      1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+      1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1};
   _tile_loadd(6, kOnesColumn, 4);
   if (tail_bytes > 0) _tile_loadd(7, kOnesColumn, 4);
   int64_t first = pixel_begin;

@@ -76,6 +76,18 @@ void resize_rows(const ResizeBilinearParams& p, const uint8_t* input, uint8_t* o
 // product of each term of the reference expression), then per block of 16 output columns
 //   v = a0[lo] * (1 - dx) + a1[lo] * (1 - dx) + a0[up] * dx + a1[up] * dx
 // in the reference's order, and a running strict maximum over channels (ties keep the first).
+// round_clamp for values known to lie in [0, qmax + 1/2) (uint8 inputs and weights in [0, 1]):
+// no clamp and no negative half to round.
+inline __m512 round_non_negative(__m512 v) {
+  const __m512 t = _mm512_roundscale_ps(v, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
+  const __mmask16 up = _mm512_cmp_ps_mask(_mm512_sub_ps(v, t), _mm512_set1_ps(0.5f), _CMP_GE_OQ);
+  return _mm512_mask_add_ps(t, up, t, _mm512_set1_ps(1.0f));
+}
+
+// The arg max of up to 32 channels as one float maximum: key = rounded * 32 + (31 - c) is exact
+// (small integers), orders by value and then prefers the lower channel on ties, as the reference.
+constexpr int32_t kKeyChannels = 32;
+
 template <bool kSigned, typename Index>
 void resize_arg_max_rows(const ResizeBilinearParams& p, const ResizeArgMaxPlan& plan,
                          const uint8_t* input, Index* output, int64_t row_begin, int64_t row_end,
@@ -113,7 +125,25 @@ void resize_arg_max_rows(const ResizeBilinearParams& p, const ResizeArgMaxPlan& 
       const __m512 wx1 = _mm512_loadu_ps(plan.fraction.data() + first);
       __m512 best = _mm512_setzero_ps();
       __m512i best_index = _mm512_setzero_si512();
-      for (int32_t c = 0; c < channels; ++c) {
+      if (plan.non_negative && channels <= kKeyChannels) {
+        __m512 best_key = _mm512_set1_ps(-1.0f);  // below every key (keys are >= 0)
+        for (int32_t c = 0; c < channels; ++c) {
+          const __m512 r0 = _mm512_loadu_ps(a0 + int64_t{c} * stride + base);
+          const __m512 r1 = _mm512_loadu_ps(a1 + int64_t{c} * stride + base);
+          __m512 v = _mm512_mul_ps(_mm512_permutexvar_ps(lo, r0), wx0);
+          v = _mm512_add_ps(v, _mm512_mul_ps(_mm512_permutexvar_ps(lo, r1), wx0));
+          v = _mm512_add_ps(v, _mm512_mul_ps(_mm512_permutexvar_ps(up, r0), wx1));
+          v = _mm512_add_ps(v, _mm512_mul_ps(_mm512_permutexvar_ps(up, r1), wx1));
+          const __m512 key = _mm512_fmadd_ps(
+              round_non_negative(v), _mm512_set1_ps(static_cast<float>(kKeyChannels)),
+              _mm512_set1_ps(static_cast<float>(kKeyChannels - 1 - c)));
+          best_key = _mm512_max_ps(best_key, key);
+        }
+        best_index = _mm512_sub_epi32(
+            _mm512_set1_epi32(kKeyChannels - 1),
+            _mm512_and_si512(_mm512_cvtps_epi32(best_key), _mm512_set1_epi32(kKeyChannels - 1)));
+      }
+      for (int32_t c = 0; c < channels && !(plan.non_negative && channels <= kKeyChannels); ++c) {
         const __m512 r0 = _mm512_loadu_ps(a0 + int64_t{c} * stride + base);
         const __m512 r1 = _mm512_loadu_ps(a1 + int64_t{c} * stride + base);
         __m512 v = _mm512_mul_ps(_mm512_permutexvar_ps(lo, r0), wx0);
