@@ -162,10 +162,11 @@ TEST_P(OptimizedKernelTest, Conv2dExtremeZeroPoints) {
 TEST_P(OptimizedKernelTest, DepthwiseConv2dMatchesReference) {
   std::mt19937 rng(3);
   const ConvCase cases[] = {
-      {8, 8, 16, 16, 3, 1, 1, Padding::kSame}, {9, 9, 48, 48, 3, 2, 1, Padding::kSame},
-      {7, 5, 17, 17, 3, 1, 2, Padding::kSame}, {6, 6, 33, 33, 3, 1, 1, Padding::kValid},
-      {5, 5, 1, 1, 3, 2, 1, Padding::kSame},   {9, 9, 8, 8, 5, 1, 1, Padding::kSame},
-      {3, 3, 40, 40, 3, 1, 4, Padding::kSame},
+      {8, 8, 16, 16, 3, 1, 1, Padding::kSame},    {9, 9, 48, 48, 3, 2, 1, Padding::kSame},
+      {7, 5, 17, 17, 3, 1, 2, Padding::kSame},    {6, 6, 33, 33, 3, 1, 1, Padding::kValid},
+      {5, 5, 1, 1, 3, 2, 1, Padding::kSame},      {9, 9, 8, 8, 5, 1, 1, Padding::kSame},
+      {3, 3, 40, 40, 3, 1, 4, Padding::kSame},    {12, 13, 24, 24, 3, 1, 2, Padding::kSame},
+      {11, 14, 40, 40, 3, 1, 3, Padding::kValid},
   };
   for (const ConvCase& c : cases) {
     for (bool is_signed : {false, true}) {

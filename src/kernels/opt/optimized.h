@@ -138,6 +138,9 @@ struct PackedDepthwise {
   // The same weights as int16 pairs of consecutive taps (t, t + 1) per channel, the last pair
   // of an odd tap count padded with 0: [pairs][channels_padded][2], for VPDPWSSD.
   std::vector<int16_t> pair_weights;
+  // 3x3 filters: the taps paired down the columns instead, for a window that slides along the
+  // row: [fx][channels_padded][2] holds (w(0, fx), w(1, fx)), and the third row (w(2, fx), 0).
+  std::vector<int16_t> column_pair_weights, last_row_weights;
   int32_t input_offset = 0;
   bool is_signed = false;
   ChannelRequantization requant;

@@ -196,6 +196,22 @@ bool pack_depthwise(const DepthwiseConv2dParams& p, const Tensor& weights, const
           static_cast<int16_t>(pd.weights[static_cast<size_t>(t) * pd.channels_padded + c]);
     }
   }
+  if (p.window.filter_h == 3 && p.window.filter_w == 3) {
+    pd.column_pair_weights.assign(static_cast<size_t>(3) * pd.channels_padded * 2, 0);
+    pd.last_row_weights.assign(static_cast<size_t>(3) * pd.channels_padded * 2, 0);
+    for (int32_t fx = 0; fx < 3; ++fx) {
+      for (int32_t c = 0; c < pd.channels_padded; ++c) {
+        const size_t at = (static_cast<size_t>(fx) * pd.channels_padded + c) * 2;
+        const auto tap = [&](int32_t fy) {
+          return static_cast<int16_t>(
+              pd.weights[static_cast<size_t>(fy * 3 + fx) * pd.channels_padded + c]);
+        };
+        pd.column_pair_weights[at] = tap(0);
+        pd.column_pair_weights[at + 1] = tap(1);
+        pd.last_row_weights[at] = tap(2);
+      }
+    }
+  }
   pd.interior_bias.assign(pd.channels_padded, 0);
   for (int32_t c = 0; c < channels; ++c) {
     pd.bias[c] = bias_at(bias, c);

@@ -68,6 +68,66 @@ struct Walker {
     store_narrow(out + int64_t{out_x} * channels + c, requantize(acc, requant), mask);
   }
 
+  // The 3x3, stride 1 interior as a window sliding along the row: each input column is widened
+  // once as (row 0, row 1) int16 pairs and a (row 2, 0) single, and serves the three outputs
+  // that read it; 6 VPDPWSSD per output against the column-paired weights. With dilation d the
+  // outputs x, x + d, x + 2d, ... share columns: d interleaved passes.
+  template <bool kFull>
+  void interior_3x3(const uint8_t* image, int32_t in_y0, int32_t first, int32_t last, int32_t c,
+                    __mmask16 mask, const BlockRequantization& requant, uint8_t* out) const {
+    __m512i pair_w[3], single_w[3];
+    for (int fx = 0; fx < 3; ++fx) {
+      const int64_t at = (int64_t{fx} * pd.channels_padded + c) * 2;
+      pair_w[fx] = _mm512_loadu_si512(pd.column_pair_weights.data() + at);
+      single_w[fx] = _mm512_loadu_si512(pd.last_row_weights.data() + at);
+    }
+    const __m512i interleave =
+        _mm512_set_epi16(31, 15, 30, 14, 29, 13, 28, 12, 27, 11, 26, 10, 25, 9, 24, 8, 23, 7, 22, 6,
+                         21, 5, 20, 4, 19, 3, 18, 2, 17, 1, 16, 0);
+    const auto load16 = [mask](const uint8_t* p) {
+      return kFull ? _mm_loadu_si128(reinterpret_cast<const __m128i*>(p))
+                   : _mm_maskz_loadu_epi8(mask, p);
+    };
+    const int32_t d = w.dilation_w;
+    const int64_t row_bytes = int64_t{in_w} * channels * w.dilation_h;  // between filter rows
+    const uint8_t* row0 = image + int64_t{in_y0} * in_w * channels + c;
+    // Column x of the input: (row0, row1) pairs and (row2, 0).
+    const auto column_pair = [&](int32_t x) {
+      const uint8_t* p = row0 + int64_t{x} * channels;
+      const __m256i both =
+          _mm256_inserti128_si256(_mm256_castsi128_si256(load16(p)), load16(p + row_bytes), 1);
+      return _mm512_permutexvar_epi16(
+          interleave, kSigned ? _mm512_cvtepi8_epi16(both) : _mm512_cvtepu8_epi16(both));
+    };
+    const auto column_single = [&](int32_t x) {
+      const __m128i v = load16(row0 + 2 * row_bytes + int64_t{x} * channels);
+      return kSigned ? _mm512_cvtepi8_epi32(v) : _mm512_cvtepu8_epi32(v);
+    };
+    const __m512i bias = _mm512_loadu_si512(pd.interior_bias.data() + c);
+    for (int32_t start = first; start < std::min(last, first + d); ++start) {
+      const int32_t x0 =
+          start - w.pad_left;  // input column of this pass's first output's first tap
+      __m512i pair_a = column_pair(x0), pair_b = column_pair(x0 + d);
+      __m512i single_a = column_single(x0), single_b = column_single(x0 + d);
+      for (int32_t x = start; x < last; x += d) {
+        const int32_t next = x - w.pad_left + 2 * d;
+        const __m512i pair_c = column_pair(next);
+        const __m512i single_c = column_single(next);
+        __m512i acc = _mm512_dpwssd_epi32(bias, pair_a, pair_w[0]);
+        acc = _mm512_dpwssd_epi32(acc, pair_b, pair_w[1]);
+        acc = _mm512_dpwssd_epi32(acc, pair_c, pair_w[2]);
+        acc = _mm512_dpwssd_epi32(acc, single_a, single_w[0]);
+        acc = _mm512_dpwssd_epi32(acc, single_b, single_w[1]);
+        acc = _mm512_dpwssd_epi32(acc, single_c, single_w[2]);
+        store_narrow(out + int64_t{x} * channels + c, requantize(acc, requant), mask);
+        pair_a = pair_b;
+        pair_b = pair_c;
+        single_a = single_b;
+        single_b = single_c;
+      }
+    }
+  }
+
   // Outputs [first, last) of a row whose filter rows are all inside the image and whose
   // columns are interior: raw inputs (the offset is in interior_bias), taps taken in pairs as
   // int16 (x_t, x_t+1) per channel against the paired weights with VPDPWSSD (two products of
@@ -153,6 +213,8 @@ void depthwise_rows(const DepthwiseConv2dParams& p, const PackedDepthwise& pd, c
   const Walker<kSigned> walker{w, pd, in_w, channels};
   const bool small_filter = w.filter_h * w.filter_w <= kMaxTaps;
   const TapRange columns = small_filter ? interior_columns(w, in_w, out_w) : TapRange{0, 0};
+  const bool sliding =
+      w.filter_h == 3 && w.filter_w == 3 && w.stride_w == 1 && !pd.column_pair_weights.empty();
   for (int64_t row = row_begin; row < row_end; ++row) {
     const auto batch = static_cast<int32_t>(row / out_h);
     const auto out_y = static_cast<int32_t>(row % out_h);
@@ -172,7 +234,13 @@ void depthwise_rows(const DepthwiseConv2dParams& p, const PackedDepthwise& pd, c
       for (int32_t x = 0; x < columns.first; ++x) {
         walker.border(image, in_y0, ty, x, c, mask, requant, out);
       }
-      if (channels - c >= kChannelBlock) {
+      if (sliding && channels - c >= kChannelBlock) {
+        walker.template interior_3x3<true>(image, in_y0, columns.first, columns.last, c, mask,
+                                           requant, out);
+      } else if (sliding) {
+        walker.template interior_3x3<false>(image, in_y0, columns.first, columns.last, c, mask,
+                                            requant, out);
+      } else if (channels - c >= kChannelBlock) {
         walker.template interior<true>(image, in_y0, columns.first, columns.last, c, mask, requant,
                                        out);
       } else {
