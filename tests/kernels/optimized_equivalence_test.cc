@@ -252,6 +252,41 @@ TEST_P(OptimizedKernelTest, QuantizeMatchesReference) {
   }
 }
 
+TEST_P(OptimizedKernelTest, AveragePool2dMatchesReference) {
+  std::mt19937 rng(19);
+  struct PoolCase {
+    int h, w, channels, filter, stride;
+    Padding padding;
+  };
+  const PoolCase cases[] = {{33, 33, 40, 33, 1, Padding::kValid},
+                            {9, 7, 17, 3, 2, Padding::kSame},
+                            {6, 6, 16, 2, 2, Padding::kValid},
+                            {5, 5, 3, 5, 1, Padding::kSame}};
+  const bool has_pool = kernels::opt::kernels_for(GetParam())->average_pool_2d != nullptr;
+  for (const PoolCase& c : cases) {
+    for (bool is_signed : {false, true}) {
+      const DataType type = is_signed ? DataType::kInt8 : DataType::kUInt8;
+      const int64_t lo = is_signed ? -128 : 0;
+      OpGraph g;
+      const int in = g.add_tensor(type, {1, c.h, c.w, c.channels}, per_tensor(0.1f, lo + 7));
+      const test::Axis ay = test::axis_geometry(c.padding, c.h, c.filter, c.stride, 1);
+      const test::Axis ax = test::axis_geometry(c.padding, c.w, c.filter, c.stride, 1);
+      const int out = g.add_tensor(type, {1, ay.out, ax.out, c.channels}, per_tensor(0.1f, lo + 7));
+      Pool2dOptions options;
+      options.padding = c.padding;
+      options.stride_h = options.stride_w = c.stride;
+      options.filter_h = options.filter_w = c.filter;
+      options.activation = random_activation(rng);
+      g.set_op(OpType::kAveragePool2d, {in}, {out}, options);
+      expect_same_as_reference(
+          g, {{in, random_ints<uint8_t>(size_t(c.h) * c.w * c.channels, lo, lo + 255, rng)}},
+          GetParam(), Requantization::kFixedPoint, 2, has_pool,
+          "average pool " + std::to_string(c.h) + "x" + std::to_string(c.w) + " f" +
+              std::to_string(c.filter));
+    }
+  }
+}
+
 struct ResizeCase {
   int in_h, in_w, out_h, out_w, channels;
   bool align_corners, half_pixel;

@@ -13,9 +13,17 @@ namespace qseg::kernels::opt {
 #if defined(QSEG_HAVE_AVX512_KERNELS)
 bool avx512_built() { return true; }
 const IsaKernels* avx512_kernels() {
-  static const IsaKernels table{&avx512::conv_2d,  &avx512::depthwise_conv_2d,
-                                &avx512::add,      &avx512::resize_bilinear,
-                                &avx512::quantize, &avx512::resize_arg_max};
+  static const IsaKernels table = [] {
+    IsaKernels t;
+    t.conv_2d = &avx512::conv_2d;
+    t.depthwise_conv_2d = &avx512::depthwise_conv_2d;
+    t.add = &avx512::add;
+    t.resize_bilinear = &avx512::resize_bilinear;
+    t.average_pool_2d = &avx512::average_pool_2d;
+    t.quantize = &avx512::quantize;
+    t.resize_arg_max = &avx512::resize_arg_max;
+    return t;
+  }();
   return &table;
 }
 const IsaKernels* amx_kernels() {
@@ -35,9 +43,16 @@ const IsaKernels* amx_kernels() { return nullptr; }
 #if defined(QSEG_HAVE_AVX2_KERNELS)
 bool avx2_built() { return true; }
 const IsaKernels* avx2_kernels() {
-  static const IsaKernels table{&avx2::conv_2d,  &avx2::depthwise_conv_2d,
-                                &avx2::add,      &avx2::resize_bilinear,
-                                &avx2::quantize, &avx2::resize_arg_max};
+  static const IsaKernels table = [] {  // no average pool: the reference runs it
+    IsaKernels t;
+    t.conv_2d = &avx2::conv_2d;
+    t.depthwise_conv_2d = &avx2::depthwise_conv_2d;
+    t.add = &avx2::add;
+    t.resize_bilinear = &avx2::resize_bilinear;
+    t.quantize = &avx2::quantize;
+    t.resize_arg_max = &avx2::resize_arg_max;
+    return t;
+  }();
   return &table;
 }
 #else

@@ -9,6 +9,7 @@
 
 #include "kernels/add.h"
 #include "kernels/arg_max.h"
+#include "kernels/average_pool_2d.h"
 #include "kernels/conv_2d.h"
 #include "kernels/depthwise_conv_2d.h"
 #include "kernels/kernel.h"
@@ -163,6 +164,8 @@ struct ResizeArgMaxPlan {
   std::vector<float> fraction;            // dx
   int32_t row_length = 0;                 // input width + 16: planar row stride in floats
 };
+// The average pool kernel keeps one int32 sum per channel on the stack.
+inline constexpr int32_t kMaxPoolChannels = 4096;
 // The fused kernel keeps its two planar rows on the stack, at most this many floats in all.
 inline constexpr int64_t kResizeArgMaxPlaneFloats = 16384;
 bool plan_resize_arg_max(const ResizeBilinearParams& resize, const ArgMaxParams& arg_max,
@@ -180,6 +183,9 @@ struct IsaKernels {
   void (*add)(const AddParams& params, const uint8_t* input1, const uint8_t* input2,
               uint8_t* output, int64_t begin, int64_t end) = nullptr;
   void (*resize_bilinear)(const ResizeBilinearParams& params, const uint8_t* input, uint8_t* output,
+                          int64_t row_begin, int64_t row_end) = nullptr;
+  // AVERAGE_POOL_2D over at most kMaxPoolChannels channels and windows whose sum fits int32.
+  void (*average_pool_2d)(const AveragePool2dParams& params, const uint8_t* input, uint8_t* output,
                           int64_t row_begin, int64_t row_end) = nullptr;
   // QUANTIZE between 8-bit types whose left shift is at most 23 bits.
   void (*quantize)(const QuantizeParams& params, const uint8_t* input, uint8_t* output,

@@ -1,5 +1,6 @@
 // The optimized kernels as the interpreter sees them: prepare (the reference prepare, then the
 // packing), and run (the chosen instruction set's micro-kernel over the thread pool).
+#include <cstdint>
 #include <memory>
 #include <utility>
 
@@ -123,6 +124,29 @@ class ResizeBilinearKernel final : public Kernel {
   int32_t input_, output_;
 };
 
+class AveragePool2dKernel final : public Kernel {
+ public:
+  AveragePool2dKernel(AveragePool2dParams params, const IsaKernels& isa, std::string_view name,
+                      const Op& op)
+      : params_(params),
+        fn_(isa.average_pool_2d),
+        name_(name),
+        input_(op.inputs[0]),
+        output_(op.outputs[0]) {}
+  void run(const KernelContext& c) const override {
+    c.pool->parallel_for(params_.rows(), [&](int64_t begin, int64_t end) {
+      fn_(params_, bytes_in(c, input_), bytes_out(c, output_), begin, end);
+    });
+  }
+  std::string_view variant() const override { return name_; }
+
+ private:
+  AveragePool2dParams params_;
+  decltype(IsaKernels::average_pool_2d) fn_;
+  std::string_view name_;
+  int32_t input_, output_;
+};
+
 class QuantizeKernel final : public Kernel {
  public:
   QuantizeKernel(QuantizeParams params, const IsaKernels& isa, std::string_view name, const Op& op)
@@ -230,6 +254,16 @@ std::unique_ptr<Kernel> create_optimized_kernel(const Graph& graph, int op_index
       Result<ResizeBilinearParams> params = prepare_resize_bilinear(graph, op);
       if (!params.is_ok() || !is_8bit(params.value().type)) return nullptr;
       return std::make_unique<ResizeBilinearKernel>(std::move(params).value(), *table, name, op);
+    }
+    case OpType::kAveragePool2d: {
+      if (table->average_pool_2d == nullptr) return nullptr;
+      Result<AveragePool2dParams> params = prepare_average_pool_2d(graph, op);
+      if (!params.is_ok() || !is_8bit(params.value().type)) return nullptr;
+      const AveragePool2dParams& p = params.value();
+      if (p.input.channels > kMaxPoolChannels) return nullptr;
+      // Sums stay exact in int32: at most 128 per element in magnitude, window elements.
+      if (int64_t{p.window.filter_h} * p.window.filter_w * 255 > INT32_MAX) return nullptr;
+      return std::make_unique<AveragePool2dKernel>(std::move(params).value(), *table, name, op);
     }
     case OpType::kQuantize: {
       if (table->quantize == nullptr) return nullptr;

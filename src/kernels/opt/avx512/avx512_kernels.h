@@ -17,6 +17,8 @@ void add(const AddParams& params, const uint8_t* input1, const uint8_t* input2, 
          int64_t begin, int64_t end);
 void resize_bilinear(const ResizeBilinearParams& params, const uint8_t* input, uint8_t* output,
                      int64_t row_begin, int64_t row_end);
+void average_pool_2d(const AveragePool2dParams& params, const uint8_t* input, uint8_t* output,
+                     int64_t row_begin, int64_t row_end);
 void quantize(const QuantizeParams& params, const uint8_t* input, uint8_t* output, int64_t begin,
               int64_t end);
 void resize_arg_max(const ResizeBilinearParams& resize, const ArgMaxParams& arg_max,
