@@ -63,6 +63,8 @@ struct ChannelRequantization {
   // min - output_offset >= 0: every negative y ends clamped to min, so the correction for
   // negative values cannot change the output and is skipped.
   bool clamps_negatives = false;
+  // min and max are the whole range of the 8-bit type: saturating packs clamp by themselves.
+  bool full_range = false;
 };
 // From the reference kernels' ConvQuantization; false when a multiplier needs a left shift.
 bool make_channel_requantization(const ConvQuantization& q, int32_t channels,

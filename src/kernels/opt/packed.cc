@@ -66,6 +66,7 @@ bool make_channel_requantization(const ConvQuantization& q, int32_t channels,
   r.min = q.activation_range.min;
   r.max = q.activation_range.max;
   r.clamps_negatives = r.min - r.output_offset >= 0;
+  r.full_range = (r.min == 0 && r.max == 255) || (r.min == -128 && r.max == 127);
   for (const int32_t width : {16, 8}) {
     ChannelRequantization::LaneConstants& l = width == 16 ? r.lanes16 : r.lanes8;
     l.multiplier.assign(padded, 0);

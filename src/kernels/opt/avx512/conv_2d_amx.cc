@@ -61,6 +61,65 @@ TileConfig make_config(int32_t tail_bytes) {
   return c;
 }
 
+// tmm0 = the 16 x 16 int32 sums of pixel block `a` and channel block `block`.
+inline void accumulate(const PackedConv& pc, const uint8_t* a, int32_t block, int32_t whole_steps,
+                       int32_t tail_bytes) {
+  const int8_t* b = pc.weights.data() + int64_t{block} * pc.k_padded * kChannelBlock;
+  _tile_zero(0);
+  for (int32_t s = 0; s < whole_steps; ++s) {
+    _tile_loadd(1, a + s * kTileBytes, pc.k);
+    _tile_loadd(2, b + int64_t{s} * kTileBytes * kChannelBlock, kChannelBlock * 4);
+    _tile_dpbusd(0, 1, 2);
+  }
+  if (tail_bytes > 0) {
+    _tile_loadd(3, a + whole_steps * kTileBytes, pc.k);
+    _tile_loadd(4, b + int64_t{whole_steps} * kTileBytes * kChannelBlock, kChannelBlock * 4);
+    _tile_dpbusd(0, 3, 4);
+  }
+}
+
+inline __m512i rowsum_term(const PackedConv& pc, int32_t rowsum) {
+  // Wraps like the accumulators (see PackedConv).
+  return _mm512_set1_epi32(static_cast<int32_t>(static_cast<uint32_t>(rowsum) *
+                                                static_cast<uint32_t>(pc.rowsum_coefficient)));
+}
+
+// The epilogue of one channel block for the 16 pixels whose outputs start at `out`.
+inline void finish_block(const PackedConv& pc, const int32_t (*sums)[kChannelBlock],
+                         const int32_t* rowsums, int32_t block, uint8_t* out) {
+  const int32_t first_channel = block * kChannelBlock;
+  const BlockRequantization requant = load_block_requantization(pc.requant, first_channel);
+  const __m512i bias = _mm512_loadu_si512(pc.bias.data() + first_channel);
+  const __mmask16 mask = lane_mask(pc.n - first_channel);
+  for (int i = 0; i < kRows; ++i) {
+    const __m512i total = _mm512_add_epi32(_mm512_add_epi32(_mm512_load_si512(sums[i]), bias),
+                                           rowsum_term(pc, rowsums[i]));
+    store_narrow(out + int64_t{i} * pc.n + first_channel, requantize(total, requant), mask);
+  }
+}
+
+// The same for four whole blocks at once, stored with saturating packs (full-range outputs).
+inline void finish_four_blocks(const PackedConv& pc, const int32_t (*sums)[4 * kChannelBlock],
+                               const int32_t* rowsums, int32_t block, uint8_t* out) {
+  const int32_t first_channel = block * kChannelBlock;
+  BlockRequantization requant[4];
+  __m512i bias[4];
+  for (int j = 0; j < 4; ++j) {
+    requant[j] = load_block_requantization(pc.requant, first_channel + j * kChannelBlock);
+    bias[j] = _mm512_loadu_si512(pc.bias.data() + first_channel + j * kChannelBlock);
+  }
+  for (int i = 0; i < kRows; ++i) {
+    const __m512i term = rowsum_term(pc, rowsums[i]);
+    __m512i v[4];
+    for (int j = 0; j < 4; ++j) {
+      const __m512i total = _mm512_add_epi32(
+          _mm512_add_epi32(_mm512_load_si512(sums[i] + j * kChannelBlock), bias[j]), term);
+      v[j] = requantize_unclamped(total, requant[j]);
+    }
+    store_four_blocks<false>(out + int64_t{i} * pc.n + first_channel, v[0], v[1], v[2], v[3]);
+  }
+}
+
 }  // namespace
 
 void conv_2d_amx(const Conv2dParams& p, const PackedConv& pc, const uint8_t* input, uint8_t* output,
@@ -72,8 +131,8 @@ void conv_2d_amx(const Conv2dParams& p, const PackedConv& pc, const uint8_t* inp
   const int32_t tail_bytes = pc.k % kTileBytes;  // a multiple of 4 (direct needs k % 4 == 0)
   const TileConfig config = make_config(tail_bytes);
   _tile_loadconfig(&config);
-  const int64_t block_bytes = int64_t{pc.k_padded} * kChannelBlock;  // packed bytes per block
   alignas(64) int32_t sums[kRows][kChannelBlock];
+  alignas(64) int32_t wide_sums[kRows][4 * kChannelBlock];
   alignas(64) int32_t rowsums[kRows];
   alignas(64) static constexpr int8_t kOnesColumn[kTileBytes] = {
       1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
@@ -96,31 +155,21 @@ void conv_2d_amx(const Conv2dParams& p, const PackedConv& pc, const uint8_t* inp
       }
       _tile_stored(5, rowsums, 4);
     }
-    for (int32_t block = 0; block < pc.n_blocks; ++block) {
-      const int8_t* b = pc.weights.data() + block * block_bytes;
-      _tile_zero(0);
-      for (int32_t s = 0; s < whole_steps; ++s) {
-        _tile_loadd(1, a + s * kTileBytes, pc.k);
-        _tile_loadd(2, b + int64_t{s} * kTileBytes * kChannelBlock, kChannelBlock * 4);
-        _tile_dpbusd(0, 1, 2);
+    int32_t block = 0;
+    // Four blocks at a time when the range is the type's: one packed 64-byte store per pixel.
+    if (pc.requant.full_range) {
+      for (; block + 4 <= pc.n_blocks; block += 4) {
+        for (int j = 0; j < 4; ++j) {
+          accumulate(pc, a, block + j, whole_steps, tail_bytes);
+          _tile_stored(0, &wide_sums[0][j * kChannelBlock], 4 * kChannelBlock * 4);
+        }
+        finish_four_blocks(pc, wide_sums, rowsums, block, output + first * pc.n);
       }
-      if (tail_bytes > 0) {
-        _tile_loadd(3, a + whole_steps * kTileBytes, pc.k);
-        _tile_loadd(4, b + int64_t{whole_steps} * kTileBytes * kChannelBlock, kChannelBlock * 4);
-        _tile_dpbusd(0, 3, 4);
-      }
+    }
+    for (; block < pc.n_blocks; ++block) {
+      accumulate(pc, a, block, whole_steps, tail_bytes);
       _tile_stored(0, sums, kChannelBlock * 4);
-      const int32_t first_channel = block * kChannelBlock;
-      const BlockRequantization requant = load_block_requantization(pc.requant, first_channel);
-      const __m512i bias = _mm512_loadu_si512(pc.bias.data() + first_channel);
-      const __mmask16 mask = lane_mask(pc.n - first_channel);
-      for (int i = 0; i < kRows; ++i) {
-        const auto rowsum_term = static_cast<int32_t>(static_cast<uint32_t>(rowsums[i]) *
-                                                      static_cast<uint32_t>(pc.rowsum_coefficient));
-        const __m512i total = _mm512_add_epi32(_mm512_add_epi32(_mm512_load_si512(sums[i]), bias),
-                                               _mm512_set1_epi32(rowsum_term));
-        store_narrow(output + (first + i) * pc.n + first_channel, requantize(total, requant), mask);
-      }
+      finish_block(pc, sums, rowsums, block, output + first * pc.n);
     }
   }
   _tile_release();

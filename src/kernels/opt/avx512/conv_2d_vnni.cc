@@ -60,6 +60,33 @@ template <int kRows, int kBlocks>
       for (int j = 0; j < kBlocks; ++j) acc[i][j] = _mm512_dpbusd_epi32(acc[i][j], a, b[j]);
     }
   }
+  if constexpr (kBlocks == 4) {
+    if (pc.requant.full_range) {  // one packed 64-byte store per pixel (see store_four_blocks)
+      const int32_t first_channel = first_block * kChannelBlock;
+      for (int j = 0; j < 4; ++j) {
+        const BlockRequantization requant =
+            load_block_requantization(pc.requant, first_channel + j * kChannelBlock);
+        const __m512i bias = _mm512_loadu_si512(pc.bias.data() + first_channel + j * kChannelBlock);
+        for (int i = 0; i < kRows; ++i) {
+          const auto rowsum_term = static_cast<int32_t>(
+              static_cast<uint32_t>(rowsums[i]) * static_cast<uint32_t>(pc.rowsum_coefficient));
+          acc[i][j] = requantize_unclamped(
+              _mm512_add_epi32(_mm512_add_epi32(acc[i][j], bias), _mm512_set1_epi32(rowsum_term)),
+              requant);
+        }
+      }
+      for (int i = 0; i < kRows; ++i) {
+        if (pc.is_signed) {
+          store_four_blocks<true>(outputs[i] + first_channel, acc[i][0], acc[i][1], acc[i][2],
+                                  acc[i][3]);
+        } else {
+          store_four_blocks<false>(outputs[i] + first_channel, acc[i][0], acc[i][1], acc[i][2],
+                                   acc[i][3]);
+        }
+      }
+      return;
+    }
+  }
   for (int j = 0; j < kBlocks; ++j) {
     const int32_t block = first_block + j;
     const int32_t first_channel = block * kChannelBlock;

@@ -94,6 +94,32 @@ struct BlockRequantization {
   return _mm512_add_epi32(_mm512_cvtps_epi32(v), b.offset);  // MXCSR: nearest, ties to even
 }
 
+// requantize without the final clamp (the offset added): for outputs whose activation range is
+// the whole 8-bit range, where the saturating packs of store_four_blocks clamp instead.
+[[gnu::always_inline]] inline __m512i requantize_unclamped(__m512i acc,
+                                                           const BlockRequantization& b) {
+  if (b.fixed_point) {
+    const __m512i even = fixed_point_lanes(acc, b, 0);
+    const __m512i odd = fixed_point_lanes(_mm512_srli_epi64(acc, 32), b, 1);
+    return _mm512_add_epi32(_mm512_mask_blend_epi32(0xAAAA, even, _mm512_slli_epi64(odd, 32)),
+                            b.offset);
+  }
+  return requantize(acc, b);  // float: clamped in float before the conversion
+}
+
+// 64 outputs (4 blocks of 16 channels) saturated to uint8 or int8 and stored in channel order:
+// the packs interleave the blocks per 128-bit lane; one dword permutation restores the order.
+template <bool kSigned>
+inline void store_four_blocks(uint8_t* p, __m512i v0, __m512i v1, __m512i v2, __m512i v3) {
+  const __m512i words01 = _mm512_packs_epi32(v0, v1);
+  const __m512i words23 = _mm512_packs_epi32(v2, v3);
+  const __m512i bytes =
+      kSigned ? _mm512_packs_epi16(words01, words23) : _mm512_packus_epi16(words01, words23);
+  // Dword 4L + s holds block s's channels 4L..4L+3; put it at 4s + L.
+  const __m512i order = _mm512_set_epi32(15, 11, 7, 3, 14, 10, 6, 2, 13, 9, 5, 1, 12, 8, 4, 0);
+  _mm512_storeu_si512(p, _mm512_permutexvar_epi32(order, bytes));
+}
+
 // Fixed-point multiply by one scalar multiplier with a right shift (quant's
 // multiply_by_quantized_multiplier when shift <= 0).
 inline __m512i multiply_by_multiplier(__m512i x, __m512i multiplier, __m512i right_shift) {
