@@ -8,7 +8,7 @@ namespace qseg::kernels::opt::avx512 {
 
 void conv_2d(const Conv2dParams& params, const PackedConv& packed, const uint8_t* input,
              uint8_t* output, int64_t pixel_begin, int64_t pixel_end);
-// The same with AMX tiles for uint8 1x1 stride-1 convolutions (others: conv_2d).
+// The same with AMX tiles for uint8 convolutions (int8 ones: conv_2d).
 void conv_2d_amx(const Conv2dParams& params, const PackedConv& packed, const uint8_t* input,
                  uint8_t* output, int64_t pixel_begin, int64_t pixel_end);
 void depthwise_conv_2d(const DepthwiseConv2dParams& params, const PackedDepthwise& packed,

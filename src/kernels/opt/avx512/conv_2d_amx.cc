@@ -1,4 +1,5 @@
-// CONV_2D with AMX tiles for uint8 1x1 stride-1 convolutions: blocks of 16 output
+// CONV_2D with AMX tiles for uint8 convolutions (1x1 ones read the input in place, others build
+// 16 im2col rows at a time): blocks of 16 output
 // pixels by 16 output channels accumulated by TDPBUSD (unsigned input bytes times the packed
 // signed weights, whose [k/4][16][4] layout is already a B tile), stored, then finished by the
 // AVX-512 epilogue (folded bias, row-sum term, requantization). Exact int32 sums as in the VNNI
@@ -62,17 +63,17 @@ TileConfig make_config(int32_t tail_bytes) {
 }
 
 // tmm0 = the 16 x 16 int32 sums of pixel block `a` and channel block `block`.
-inline void accumulate(const PackedConv& pc, const uint8_t* a, int32_t block, int32_t whole_steps,
-                       int32_t tail_bytes) {
+inline void accumulate(const PackedConv& pc, const uint8_t* a, int64_t a_stride, int32_t block,
+                       int32_t whole_steps, int32_t tail_bytes) {
   const int8_t* b = pc.weights.data() + int64_t{block} * pc.k_padded * kChannelBlock;
   _tile_zero(0);
   for (int32_t s = 0; s < whole_steps; ++s) {
-    _tile_loadd(1, a + s * kTileBytes, pc.k);
+    _tile_loadd(1, a + s * kTileBytes, a_stride);
     _tile_loadd(2, b + int64_t{s} * kTileBytes * kChannelBlock, kChannelBlock * 4);
     _tile_dpbusd(0, 1, 2);
   }
   if (tail_bytes > 0) {
-    _tile_loadd(3, a + whole_steps * kTileBytes, pc.k);
+    _tile_loadd(3, a + whole_steps * kTileBytes, a_stride);
     _tile_loadd(4, b + int64_t{whole_steps} * kTileBytes * kChannelBlock, kChannelBlock * 4);
     _tile_dpbusd(0, 3, 4);
   }
@@ -124,11 +125,16 @@ inline void finish_four_blocks(const PackedConv& pc, const int32_t (*sums)[4 * k
 
 void conv_2d_amx(const Conv2dParams& p, const PackedConv& pc, const uint8_t* input, uint8_t* output,
                  int64_t pixel_begin, int64_t pixel_end) {
-  if (!pc.direct || pc.is_signed || pixel_end - pixel_begin < kRows) {
+  if (pc.is_signed || pixel_end - pixel_begin < kRows) {
     return conv_2d(p, pc, input, output, pixel_begin, pixel_end);
   }
-  const int32_t whole_steps = pc.k / kTileBytes;
-  const int32_t tail_bytes = pc.k % kTileBytes;  // a multiple of 4 (direct needs k % 4 == 0)
+  // The A rows: the input pixels themselves (1x1), or 16 im2col rows built here.
+  const int32_t depth = pc.direct ? pc.k : pc.k_padded;
+  const int64_t a_stride = pc.direct ? pc.k : round_up(pc.k_padded, kTileBytes);
+  const int32_t whole_steps = depth / kTileBytes;
+  const int32_t tail_bytes = depth % kTileBytes;  // a multiple of 4 (k % 4 == 0 or padded)
+  alignas(64) uint8_t columns[kRows * kMaxIm2colDepth];
+  OutputPosition position(pixel_begin, p.output);
   const TileConfig config = make_config(tail_bytes);
   _tile_loadconfig(&config);
   alignas(64) int32_t sums[kRows][kChannelBlock];
@@ -143,14 +149,18 @@ void conv_2d_amx(const Conv2dParams& p, const PackedConv& pc, const uint8_t* inp
   int64_t first = pixel_begin;
   for (; first + kRows <= pixel_end; first += kRows) {
     const uint8_t* a = input + first * pc.k;
+    if (!pc.direct) {
+      im2col_rows(p, pc, input, &position, kRows, pc.k_padded, columns, a_stride);
+      a = columns;
+    }
     if (pc.rowsum_coefficient != 0) {
       _tile_zero(5);
       for (int32_t s = 0; s < whole_steps; ++s) {
-        _tile_loadd(1, a + s * kTileBytes, pc.k);
+        _tile_loadd(1, a + s * kTileBytes, a_stride);
         _tile_dpbusd(5, 1, 6);
       }
       if (tail_bytes > 0) {
-        _tile_loadd(3, a + whole_steps * kTileBytes, pc.k);
+        _tile_loadd(3, a + whole_steps * kTileBytes, a_stride);
         _tile_dpbusd(5, 3, 7);
       }
       _tile_stored(5, rowsums, 4);
@@ -160,14 +170,14 @@ void conv_2d_amx(const Conv2dParams& p, const PackedConv& pc, const uint8_t* inp
     if (pc.requant.full_range) {
       for (; block + 4 <= pc.n_blocks; block += 4) {
         for (int j = 0; j < 4; ++j) {
-          accumulate(pc, a, block + j, whole_steps, tail_bytes);
+          accumulate(pc, a, a_stride, block + j, whole_steps, tail_bytes);
           _tile_stored(0, &wide_sums[0][j * kChannelBlock], 4 * kChannelBlock * 4);
         }
         finish_four_blocks(pc, wide_sums, rowsums, block, output + first * pc.n);
       }
     }
     for (; block < pc.n_blocks; ++block) {
-      accumulate(pc, a, block, whole_steps, tail_bytes);
+      accumulate(pc, a, a_stride, block, whole_steps, tail_bytes);
       _tile_stored(0, sums, kChannelBlock * 4);
       finish_block(pc, sums, rowsums, block, output + first * pc.n);
     }
