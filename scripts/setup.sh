@@ -12,6 +12,7 @@ packages=(
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   libtorch-dev libopenblas0-openmp python3-torch   # training (src/train) and its benchmark
   chromium                            # the eval report test renders the HTML report headless
+  libxnnpack-dev libpthreadpool-dev   # bench/xnnpack_bench.cc: native XNNPACK QU8 baseline
 )
 # The real TFLite oracle (tools/tflite-oracle) needs Node.js and npm; a machine may already carry a
 # Node.js build that bundles npm (and conflicts with Debian's npm package). ctest installs the
