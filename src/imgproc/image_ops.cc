@@ -64,27 +64,45 @@ void resize_bilinear_rows(const Image& image, int width, int height, bool align_
                           int y_begin, int y_end, uint8_t* out, size_t out_row_stride) {
   if (!valid_image(image) || width <= 0 || height <= 0) return;
   const int channels = image.channels;
+  const size_t row_values = static_cast<size_t>(width) * channels;
   const std::vector<BilinearTap> xs = bilinear_taps(image.width, width, align_corners);
   const std::vector<BilinearTap> ys = bilinear_taps(image.height, height, align_corners);
-  for (int y = std::max(y_begin, 0); y < std::min(y_end, height); ++y) {
-    const uint8_t* top = image.row(ys[y].lower);
-    const uint8_t* bottom = image.row(ys[y].upper);
-    const float y_lerp = ys[y].lerp;
-    uint8_t* dst = out + static_cast<size_t>(y) * out_row_stride;
+  // Separable, in TF's order of operations: each source row needed is interpolated across once
+  // (left + (right - left) * x_lerp, kept in one of two slots, since consecutive output rows
+  // share source rows), then each output row mixes its two rows (top + (bottom - top) * y_lerp).
+  struct Slot {
+    int source_row = -1;
+    std::vector<float> values;
+  };
+  Slot slots[2];
+  for (Slot& slot : slots) slot.values.resize(row_values);
+  const auto across = [&](int source_row, int keep) -> const float* {
+    for (const Slot& slot : slots) {
+      if (slot.source_row == source_row) return slot.values.data();
+    }
+    Slot& slot = slots[0].source_row == keep ? slots[1] : slots[0];
+    const uint8_t* src = image.row(source_row);
+    float* dst = slot.values.data();
     for (int x = 0; x < width; ++x) {
       const int left = xs[x].lower * channels;
       const int right = xs[x].upper * channels;
       const float x_lerp = xs[x].lerp;
       for (int c = 0; c < channels; ++c) {
-        // The same order of operations as TF's compute_lerp.
-        const float top_left = top[left + c];
-        const float top_right = top[right + c];
-        const float bottom_left = bottom[left + c];
-        const float bottom_right = bottom[right + c];
-        const float top_value = top_left + (top_right - top_left) * x_lerp;
-        const float bottom_value = bottom_left + (bottom_right - bottom_left) * x_lerp;
-        dst[x * channels + c] = round_to_u8(top_value + (bottom_value - top_value) * y_lerp);
+        const float l = src[left + c];
+        const float r = src[right + c];
+        dst[x * channels + c] = l + (r - l) * x_lerp;
       }
+    }
+    slot.source_row = source_row;
+    return dst;
+  };
+  for (int y = std::max(y_begin, 0); y < std::min(y_end, height); ++y) {
+    const float* top = across(ys[y].lower, ys[y].upper);
+    const float* bottom = across(ys[y].upper, ys[y].lower);
+    const float y_lerp = ys[y].lerp;
+    uint8_t* dst = out + static_cast<size_t>(y) * out_row_stride;
+    for (size_t i = 0; i < row_values; ++i) {
+      dst[i] = round_to_u8(top[i] + (bottom[i] - top[i]) * y_lerp);
     }
   }
 }
