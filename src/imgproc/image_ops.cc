@@ -131,6 +131,10 @@ Image resize_nearest(const Image& image, int width, int height, bool align_corne
   for (int y = 0; y < height; ++y) {
     const uint8_t* src = image.row(ys[y]);
     uint8_t* dst = out.row(y);
+    if (channels == 1) {  // label maps: one byte per pixel, no copy call per pixel
+      for (int x = 0; x < width; ++x) dst[x] = src[xs[x]];
+      continue;
+    }
     for (int x = 0; x < width; ++x) {
       std::memcpy(dst + static_cast<size_t>(x) * channels,
                   src + static_cast<size_t>(xs[x]) * channels, channels);
