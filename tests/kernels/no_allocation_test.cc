@@ -23,9 +23,20 @@ void* counted_allocation(size_t size) {
 }
 }  // namespace
 
-// Replacing the global operators affects the whole test binary; they only count.
+// Replacing the global operators affects the whole test binary; they only count. Every form is
+// replaced (the nothrow ones too: std::stable_sort's buffer uses them) so that each allocation
+// and its release go through malloc and free.
 void* operator new(size_t size) { return counted_allocation(size); }
 void* operator new[](size_t size) { return counted_allocation(size); }
+void* operator new(size_t size, const std::nothrow_t&) noexcept {
+  if (g_counting.load(std::memory_order_relaxed)) g_allocations.fetch_add(1);
+  return std::malloc(size == 0 ? 1 : size);
+}
+void* operator new[](size_t size, const std::nothrow_t& tag) noexcept {
+  return operator new(size, tag);
+}
+void operator delete(void* p, const std::nothrow_t&) noexcept { std::free(p); }
+void operator delete[](void* p, const std::nothrow_t&) noexcept { std::free(p); }
 void operator delete(void* p) noexcept { std::free(p); }
 void operator delete[](void* p) noexcept { std::free(p); }
 void operator delete(void* p, size_t) noexcept { std::free(p); }

@@ -27,6 +27,17 @@ bool amx_usable();  // the CPU has AMX-INT8 and the OS lets this process use the
 bool avx2_built();
 bool avx512_built();
 
+// The taps of a filter axis whose input index origin + tap * dilation falls in [0, size).
+struct TapRange {
+  int32_t first = 0, last = 0;  // [first, last)
+};
+inline TapRange valid_taps(int32_t origin, int32_t dilation, int32_t filter, int32_t size) {
+  TapRange r{0, filter};
+  while (r.first < filter && origin + r.first * dilation < 0) ++r.first;
+  while (r.last > r.first && origin + (r.last - 1) * dilation >= size) --r.last;
+  return r;
+}
+
 // Channels are processed in blocks of this many (one 512-bit vector of int32).
 inline constexpr int32_t kChannelBlock = 16;
 inline int32_t round_up(int32_t v, int32_t multiple) {

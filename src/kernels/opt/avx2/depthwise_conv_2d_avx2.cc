@@ -11,16 +11,6 @@ namespace qseg::kernels::opt::avx2 {
 
 namespace {
 
-struct TapRange {
-  int32_t first = 0, last = 0;  // [first, last)
-};
-inline TapRange valid_taps(int32_t origin, int32_t dilation, int32_t filter, int32_t size) {
-  TapRange r{0, filter};
-  while (r.first < filter && origin + r.first * dilation < 0) ++r.first;
-  while (r.last > r.first && origin + (r.last - 1) * dilation >= size) --r.last;
-  return r;
-}
-
 template <bool kSigned>
 void depthwise_rows(const DepthwiseConv2dParams& p, const PackedDepthwise& pd, const uint8_t* input,
                     uint8_t* output, int64_t row_begin, int64_t row_end) {

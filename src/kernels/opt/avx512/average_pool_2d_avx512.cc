@@ -16,26 +16,20 @@ namespace {
 template <bool kSigned>
 void pool_rows(const AveragePool2dParams& p, const uint8_t* input, uint8_t* output,
                int64_t row_begin, int64_t row_end) {
-  const Window2d& w = p.window;
   const int32_t in_h = p.input.height, in_w = p.input.width, channels = p.input.channels;
   const int32_t out_h = p.output.height, out_w = p.output.width;
   alignas(64) int32_t sums[kMaxPoolChannels];
   for (int64_t row = row_begin; row < row_end; ++row) {
     const auto batch = static_cast<int32_t>(row / out_h);
     const auto out_y = static_cast<int32_t>(row % out_h);
-    const int32_t in_y_origin = out_y * w.stride_h - w.pad_top;
-    const int32_t y_begin = std::max(0, in_y_origin);
-    const int32_t y_end = std::min(in_h, in_y_origin + w.filter_h);
     for (int32_t out_x = 0; out_x < out_w; ++out_x) {
-      const int32_t in_x_origin = out_x * w.stride_w - w.pad_left;
-      const int32_t x_begin = std::max(0, in_x_origin);
-      const int32_t x_end = std::min(in_w, in_x_origin + w.filter_w);
-      const int64_t count = int64_t{std::max(0, y_end - y_begin)} * std::max(0, x_end - x_begin);
+      const PoolWindow window = pool_window(p, out_y, out_x);
+      const int64_t count = window.count;
       for (int32_t c = 0; c < channels; c += kChannelBlock) {
         _mm512_store_si512(sums + c, _mm512_setzero_si512());
       }
-      for (int32_t y = y_begin; y < y_end; ++y) {
-        for (int32_t x = x_begin; x < x_end; ++x) {
+      for (int32_t y = window.y_begin; y < window.y_end; ++y) {
+        for (int32_t x = window.x_begin; x < window.x_end; ++x) {
           const uint8_t* pixel = input + ((int64_t{batch} * in_h + y) * in_w + x) * channels;
           for (int32_t c = 0; c < channels; c += kChannelBlock) {
             const __m512i v = load_widen<kSigned>(pixel + c, lane_mask(channels - c));

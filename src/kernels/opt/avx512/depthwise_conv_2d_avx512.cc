@@ -18,17 +18,6 @@ namespace {
 constexpr int kMaxTaps = 25;  // the interior path keeps up to 5x5 weights in registers
 constexpr int kGroup = 4;     // interior outputs computed together
 
-// The filter taps of one output position that fall inside the image, as a range per axis.
-struct TapRange {
-  int32_t first = 0, last = 0;  // [first, last)
-};
-inline TapRange valid_taps(int32_t origin, int32_t dilation, int32_t filter, int32_t size) {
-  TapRange r{0, filter};
-  while (r.first < filter && origin + r.first * dilation < 0) ++r.first;
-  while (r.last > r.first && origin + (r.last - 1) * dilation >= size) --r.last;
-  return r;
-}
-
 // The first and one-past-last output columns whose taps are all inside the image.
 inline TapRange interior_columns(const Window2d& w, int32_t in_w, int32_t out_w) {
   TapRange r{0, 0};
