@@ -34,6 +34,11 @@ struct InterpreterOptions {
   // preserve_all_tensors, a RESIZE_BILINEAR read only by the next op's ARG_MAX over channels
   // runs fused with it: the resized tensor then has no memory (tensor_data gives null).
   KernelIsa kernel_isa = KernelIsa::kAuto;
+  // With optimized kernels: also run each MobileNetV2 inverted residual (1x1 expand, depthwise,
+  // 1x1 project) as one kernel over bands of rows, so its two wide intermediate tensors never
+  // exist whole. A memory choice: dm0.5's arena drops from 4.0 MB to 2.1 MB, at 5-10% of speed
+  // on the machine measured (BENCHMARKS.md).
+  bool fuse_inverted_residuals = false;
 };
 
 class Interpreter {

@@ -25,7 +25,8 @@ struct SegmenterOptions {
   float float_std = 127.5f;
   ModelLimits model_limits;
   Requantization requantization = Requantization::kFixedPoint;  // see qseg/requantization.h
-  KernelIsa kernel_isa = KernelIsa::kAuto;                       // see qseg/interpreter.h
+  KernelIsa kernel_isa = KernelIsa::kAuto;                      // see qseg/interpreter.h
+  bool fuse_inverted_residuals = false;                         // see qseg/interpreter.h
 };
 
 struct SegmentTiming {

@@ -40,6 +40,7 @@ struct KernelOptions {
   // An instruction set the CPU supports (kAuto resolved), or kReference. Ops and
   // configurations its kernels do not cover get the reference kernel.
   KernelIsa isa = KernelIsa::kReference;
+  int num_threads = 1;  // the interpreter's: kernels with per-thread scratch size it by this
 };
 Result<std::unique_ptr<Kernel>> create_kernel(const Graph& graph, int op_index,
                                               const KernelOptions& options = {});

@@ -71,23 +71,36 @@ Result<std::unique_ptr<Interpreter>> Interpreter::create(Graph graph,
   }
   kernel_options.isa = isa;
   interp->kernel_isa_ = isa;
+  kernel_options.num_threads = std::max(1, options.num_threads);
   std::vector<int32_t> unmaterialized;  // tensors fused kernels never write
-  std::vector<size_t> fused_pairs;      // first op of each pair run by one kernel
+  struct FusedRun {
+    size_t first = 0, count = 0;
+  };
+  std::vector<FusedRun> fused_runs;  // ops run by one kernel
   for (size_t i = 0; i < g.ops.size(); ++i) {
     if (isa != KernelIsa::kReference && !options.preserve_all_tensors) {
-      std::unique_ptr<Kernel> fused =
-          kernels::opt::create_fused_resize_arg_max(g, static_cast<int>(i), isa);
+      size_t count = 3;
+      std::unique_ptr<Kernel> fused = options.fuse_inverted_residuals
+                                          ? kernels::opt::create_fused_inverted_residual(
+                                                g, static_cast<int>(i), isa, kernel_options)
+                                          : nullptr;
+      if (fused == nullptr) {
+        count = 2;
+        fused = kernels::opt::create_fused_resize_arg_max(g, static_cast<int>(i), isa);
+      }
       if (fused != nullptr) {
-        // Both ops must still pass their own checks.
-        for (size_t j : {i, i + 1}) {
+        // Every op must still pass its own checks.
+        for (size_t j = i; j < i + count; ++j) {
           const auto checked = create_kernel(g, static_cast<int>(j), kernel_options);
           if (!checked.is_ok()) return checked.status();
         }
-        unmaterialized.push_back(g.ops[i].outputs[0]);
-        fused_pairs.push_back(i);
+        for (size_t j = i; j + 1 < i + count; ++j) unmaterialized.push_back(g.ops[j].outputs[0]);
+        fused_runs.push_back({i, count});
         interp->kernels_.push_back(std::move(fused));
-        interp->kernels_.push_back(std::make_unique<FusedIntoPrevious>());
-        ++i;
+        for (size_t j = 1; j < count; ++j) {
+          interp->kernels_.push_back(std::make_unique<FusedIntoPrevious>());
+        }
+        i += count - 1;
         continue;
       }
     }
@@ -96,12 +109,17 @@ Result<std::unique_ptr<Interpreter>> Interpreter::create(Graph graph,
   }
   auto lifetimes = tensor_lifetimes(g);
   for (int32_t t : unmaterialized) lifetimes[t].bytes = 0;
-  // A fused kernel reads the first op's inputs while it writes the second op's outputs.
-  for (size_t i : fused_pairs) {
-    for (int32_t t : g.ops[i].inputs) {
+  // A fused kernel reads the first op's inputs while it writes the last op's outputs, all
+  // during the first op.
+  for (const FusedRun& run : fused_runs) {
+    const auto last = static_cast<int32_t>(run.first + run.count - 1);
+    for (int32_t t : g.ops[run.first].inputs) {
       if (t != kNoTensor && !g.tensors[t].is_constant) {
-        lifetimes[t].last_op = std::max(lifetimes[t].last_op, static_cast<int32_t>(i + 1));
+        lifetimes[t].last_op = std::max(lifetimes[t].last_op, last);
       }
+    }
+    for (int32_t t : g.ops[run.first + run.count - 1].outputs) {
+      lifetimes[t].first_op = std::min(lifetimes[t].first_op, static_cast<int32_t>(run.first));
     }
   }
   const ArenaPlan plan = plan_arena(lifetimes, kArenaAlignment, !options.preserve_all_tensors);

@@ -99,6 +99,7 @@ Result<std::unique_ptr<Segmenter>> Segmenter::create(Graph graph, const Segmente
   interpreter_options.num_threads = options.num_threads;
   interpreter_options.requantization = options.requantization;
   interpreter_options.kernel_isa = options.kernel_isa;
+  interpreter_options.fuse_inverted_residuals = options.fuse_inverted_residuals;
   QSEG_ASSIGN_OR_RETURN(s->interpreter_,
                         Interpreter::create(std::move(graph), interpreter_options));
   return s;

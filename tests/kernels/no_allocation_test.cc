@@ -160,21 +160,24 @@ TEST(NoAllocationTest, InterpreterInvoke) {
   std::vector<KernelIsa> isas = available_optimized_kernel_isas();
   isas.push_back(KernelIsa::kReference);
   for (KernelIsa isa : isas) {
-    auto graph = read_tflite_file(shared_path("models/deeplabv3_mnv2_dm05_pascal_quant.tflite"));
-    ASSERT_TRUE(graph.is_ok()) << graph.status().message();
-    InterpreterOptions options;
-    options.kernel_isa = isa;
-    options.num_threads = 2;
-    auto interpreter = Interpreter::create(std::move(graph).value(), options);
-    ASSERT_TRUE(interpreter.is_ok()) << interpreter.status().message();
-    auto input = interpreter.value()->input_bytes();
-    std::fill(input.begin(), input.end(), uint8_t{90});
-    interpreter.value()->invoke();
-    g_allocations = 0;
-    g_counting = true;
-    interpreter.value()->invoke();
-    g_counting = false;
-    EXPECT_EQ(g_allocations.load(), 0) << kernel_isa_name(isa);
+    for (bool fuse_blocks : {false, true}) {
+      auto graph = read_tflite_file(shared_path("models/deeplabv3_mnv2_dm05_pascal_quant.tflite"));
+      ASSERT_TRUE(graph.is_ok()) << graph.status().message();
+      InterpreterOptions options;
+      options.kernel_isa = isa;
+      options.num_threads = 2;
+      options.fuse_inverted_residuals = fuse_blocks;
+      auto interpreter = Interpreter::create(std::move(graph).value(), options);
+      ASSERT_TRUE(interpreter.is_ok()) << interpreter.status().message();
+      auto input = interpreter.value()->input_bytes();
+      std::fill(input.begin(), input.end(), uint8_t{90});
+      interpreter.value()->invoke();
+      g_allocations = 0;
+      g_counting = true;
+      interpreter.value()->invoke();
+      g_counting = false;
+      EXPECT_EQ(g_allocations.load(), 0) << kernel_isa_name(isa) << " fused " << fuse_blocks;
+    }
   }
 }
 

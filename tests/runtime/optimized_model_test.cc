@@ -23,13 +23,15 @@ const char* const kModels[] = {"models/deeplabv3_mnv2_dm05_pascal_quant.tflite",
 std::vector<KernelIsa> optimized_isas() { return available_optimized_kernel_isas(); }
 
 std::vector<uint8_t> run_model(const std::string& model, const std::vector<uint8_t>& input,
-                               KernelIsa isa, Requantization requantization, int threads) {
+                               KernelIsa isa, Requantization requantization, int threads,
+                               bool fuse_blocks = false) {
   auto graph = read_tflite_file(test::shared_path(model));
   EXPECT_TRUE(graph.is_ok()) << graph.status().message();
   InterpreterOptions options;
   options.kernel_isa = isa;
   options.requantization = requantization;
   options.num_threads = threads;
+  options.fuse_inverted_residuals = fuse_blocks;
   auto interpreter = Interpreter::create(std::move(graph).value(), options);
   EXPECT_TRUE(interpreter.is_ok()) << interpreter.status().message();
   if (!interpreter.is_ok()) return {};
@@ -57,6 +59,37 @@ TEST(OptimizedModel, SameArgMaxAsReferenceOnTheBird) {
       }
     }
   }
+}
+
+// Inverted residual blocks fused into bands of rows: the same bytes, much less arena.
+TEST(OptimizedModel, FusedBlocksGiveTheSameArgMax) {
+  if (optimized_isas().empty()) GTEST_SKIP() << "no optimized kernels on this CPU";
+  const auto bird =
+      test::read_maybe_gzipped(test::shared_path("golden/bird_segmentation_513.rgb.gz"));
+  for (const char* model : kModels) {
+    for (Requantization r : {Requantization::kFixedPoint, Requantization::kFloat}) {
+      const auto expected = run_model(model, bird, KernelIsa::kReference, r, 1);
+      for (KernelIsa isa : optimized_isas()) {
+        for (int threads : {1, 2, 3}) {
+          EXPECT_EQ(run_model(model, bird, isa, r, threads, /*fuse_blocks=*/true), expected)
+              << model << " " << kernel_isa_name(isa) << " threads " << threads;
+        }
+      }
+    }
+  }
+  // 16 of dm0.5's 17 blocks fuse (the first has no expansion): the 257x257x48 tensors are gone.
+  auto graph = read_tflite_file(test::shared_path(kModels[0]));
+  ASSERT_TRUE(graph.is_ok());
+  InterpreterOptions options;
+  options.fuse_inverted_residuals = true;
+  auto fused = Interpreter::create(std::move(graph).value(), options);
+  ASSERT_TRUE(fused.is_ok()) << fused.status().message();
+  int fused_ops = 0;
+  for (size_t i = 0; i < fused.value()->graph().ops.size(); ++i) {
+    fused_ops += fused.value()->kernel_variant(static_cast<int>(i)) == "fused";
+  }
+  EXPECT_EQ(fused_ops, 2 * 16 + 1);  // two per block, one for the final resize + arg max
+  EXPECT_LT(fused.value()->arena_bytes(), 2500000);
 }
 
 // The whole pipeline (resize, pad, model, crop, resize back) on real photos of other sizes.

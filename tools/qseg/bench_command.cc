@@ -36,6 +36,7 @@ struct BenchArgs {
   double peak_gmacs = 166.0;  // one core's int8 multiply-add limit (64 per cycle at 2.6 GHz)
   Requantization requantization = Requantization::kFixedPoint;
   KernelIsa kernels = KernelIsa::kAuto;
+  bool fuse_blocks = false;
 };
 
 double median(std::vector<double> v) {
@@ -92,6 +93,7 @@ Status run_bench(const BenchArgs& args) {
   options.num_threads = args.threads;
   options.requantization = args.requantization;
   options.kernel_isa = args.kernels;
+  options.fuse_inverted_residuals = args.fuse_blocks;
   QSEG_ASSIGN_OR_RETURN(auto interpreter, Interpreter::create(std::move(graph), options));
   const auto bytes = interpreter->input_bytes();
   std::vector<uint8_t> input(bytes.size());
@@ -176,9 +178,10 @@ Status run_bench(const BenchArgs& args) {
   for (size_t i = 0; i < ops; ++i) {
     const double ms = median(op_ms[i]);
     const int64_t m = op_multiply_adds(info, static_cast<int>(i));
+    const std::string_view variant = interpreter->kernel_variant(static_cast<int>(i));
     fmt::print("{:>4} {:<18} {:>9.3f} {:>10}  {}\n", i, op_type_name(info.ops[i].type), ms,
-               m && ms > 0 ? fmt::format("{:.1f}", m / ms / 1e6) : "-",
-               interpreter->kernel_variant(static_cast<int>(i)));
+               m && ms > 0 && variant != "fused" ? fmt::format("{:.1f}", m / ms / 1e6) : "-",
+               variant);
   }
 
   nlohmann::json out = {{"model", args.model},
@@ -234,6 +237,8 @@ void add_bench_command(CLI::App& app, Action& run) {
       ->capture_default_str();
   add_requantization_option(*cmd, args->requantization);
   add_kernels_option(*cmd, args->kernels);
+  cmd->add_flag("--fuse-blocks", args->fuse_blocks,
+                "Run each inverted residual block as one kernel over bands of rows (less memory)");
   cmd->callback([args, &run] { run = [args] { return run_bench(*args); }; });
 }
 

@@ -34,7 +34,8 @@ Status run_compare(const CompareArgs& args) {
   DatasetDescription description;
   QSEG_ASSIGN_OR_RETURN(std::vector<Sample> samples, read_dataset(args.dataset, &description));
   EvalOptions options;
-  QSEG_ASSIGN_OR_RETURN(options.open_model, model_opener(args.dataset.precision, args.dataset.checkpoint_output));
+  QSEG_ASSIGN_OR_RETURN(options.open_model,
+                        model_opener(args.dataset.precision, args.dataset.checkpoint_output));
   options.num_threads = args.dataset.threads;
   options.skip_bad = args.dataset.skip_bad;
   options.keep_masks = !args.dataset.report.empty();
@@ -85,7 +86,8 @@ void add_compare_command(CLI::App& app, Action& run) {
       app.add_subcommand("compare",
                          "Two models on the same photos: mIoU of each, per-class differences, "
                          "pixel agreement, the photos where they disagree most");
-  cmd->add_option("--model", args->models, "Model .tflite or training checkpoint; give it twice: --model A --model B")
+  cmd->add_option("--model", args->models,
+                  "Model .tflite or training checkpoint; give it twice: --model A --model B")
       ->required();
   add_dataset_options(cmd, &args->dataset);
   cmd->callback([args, &run] { run = [args] { return run_compare(*args); }; });

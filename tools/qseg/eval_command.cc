@@ -17,15 +17,18 @@ struct EvalArgs {
 Status run_eval(const EvalArgs& args) {
   DatasetDescription description;
   QSEG_ASSIGN_OR_RETURN(std::vector<Sample> samples, read_dataset(args.dataset, &description));
-  const std::filesystem::path model = !args.checkpoint.empty() ? std::filesystem::path(args.checkpoint)
-                                      : args.model.empty()    ? default_model()
-                                                              : std::filesystem::path(args.model);
+  const std::filesystem::path model = !args.checkpoint.empty()
+                                          ? std::filesystem::path(args.checkpoint)
+                                      : args.model.empty() ? default_model()
+                                                           : std::filesystem::path(args.model);
   if (!args.checkpoint.empty() && !is_checkpoint_file(model)) {
-    return Status::error(model.string() +
-                         ": not a qseg training checkpoint (qseg import or qseg train writes them)");
+    return Status::error(
+        model.string() +
+        ": not a qseg training checkpoint (qseg import or qseg train writes them)");
   }
   EvalOptions options;
-  QSEG_ASSIGN_OR_RETURN(options.open_model, model_opener(args.dataset.precision, args.dataset.checkpoint_output));
+  QSEG_ASSIGN_OR_RETURN(options.open_model,
+                        model_opener(args.dataset.precision, args.dataset.checkpoint_output));
   options.num_threads = args.dataset.threads;
   options.skip_bad = args.dataset.skip_bad;
   options.keep_masks = !args.dataset.report.empty();

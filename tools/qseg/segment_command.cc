@@ -19,6 +19,7 @@ struct SegmentArgs {
   int threads = 1;
   Requantization requantization = Requantization::kFixedPoint;
   KernelIsa kernels = KernelIsa::kAuto;
+  bool fuse_blocks = false;
   std::string out = "qseg-masks";
   std::vector<std::string> images;
 };
@@ -72,6 +73,7 @@ Status run_segment(const SegmentArgs& args) {
   options.num_threads = args.threads;
   options.requantization = args.requantization;
   options.kernel_isa = args.kernels;
+  options.fuse_inverted_residuals = args.fuse_blocks;
   QSEG_ASSIGN_OR_RETURN(auto segmenter, Segmenter::load(model, options));
   std::error_code ec;
   std::filesystem::create_directories(args.out, ec);
@@ -111,6 +113,8 @@ void add_segment_command(CLI::App& app, Action& run) {
   cmd->add_option("--threads", args->threads, "Threads")->capture_default_str();
   add_requantization_option(*cmd, args->requantization);
   add_kernels_option(*cmd, args->kernels);
+  cmd->add_flag("--fuse-blocks", args->fuse_blocks,
+                "Run each inverted residual block as one kernel over bands of rows (less memory)");
   cmd->add_option("--out", args->out, "Output folder")->capture_default_str();
   cmd->add_option("images", args->images, "Photos (JPEG, PNG, BMP)")->required();
   cmd->callback([args, &run] { run = [args] { return run_segment(*args); }; });

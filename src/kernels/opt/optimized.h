@@ -189,9 +189,10 @@ bool plan_resize_arg_max(const ResizeBilinearParams& resize, const ArgMaxParams&
 struct IsaKernels {
   void (*conv_2d)(const Conv2dParams& params, const PackedConv& packed, const uint8_t* input,
                   uint8_t* output, int64_t pixel_begin, int64_t pixel_end) = nullptr;
+  // `output` holds output rows from output_row_base on (0: the whole tensor).
   void (*depthwise_conv_2d)(const DepthwiseConv2dParams& params, const PackedDepthwise& packed,
                             const uint8_t* input, uint8_t* output, int64_t row_begin,
-                            int64_t row_end) = nullptr;
+                            int64_t row_end, int64_t output_row_base) = nullptr;
   // ADD without broadcasting, every multiplier a right shift.
   void (*add)(const AddParams& params, const uint8_t* input1, const uint8_t* input2,
               uint8_t* output, int64_t begin, int64_t end) = nullptr;
@@ -221,5 +222,11 @@ std::unique_ptr<Kernel> create_optimized_kernel(const Graph& graph, int op_index
 // when they cannot. The resized tensor is then never written.
 std::unique_ptr<Kernel> create_fused_resize_arg_max(const Graph& graph, int resize_index,
                                                     KernelIsa isa);
+
+// Whether ops first..first+2 (1x1 CONV_2D, DEPTHWISE_CONV_2D, 1x1 CONV_2D, batch 1, each
+// intermediate read only by the next op) can run as one kernel in bands of rows, and that
+// kernel; null when they cannot. The two intermediate tensors are then never written.
+std::unique_ptr<Kernel> create_fused_inverted_residual(const Graph& graph, int first, KernelIsa isa,
+                                                       const KernelOptions& options);
 
 }  // namespace qseg::kernels::opt

@@ -65,7 +65,7 @@ class DepthwiseConv2dKernel final : public Kernel {
         output_(op.outputs[0]) {}
   void run(const KernelContext& c) const override {
     c.pool->parallel_for(params_.rows(), [&](int64_t begin, int64_t end) {
-      fn_(params_, packed_, bytes_in(c, input_), bytes_out(c, output_), begin, end);
+      fn_(params_, packed_, bytes_in(c, input_), bytes_out(c, output_), begin, end, 0);
     });
   }
   std::string_view variant() const override { return name_; }

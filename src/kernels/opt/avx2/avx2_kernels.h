@@ -9,7 +9,8 @@ namespace qseg::kernels::opt::avx2 {
 void conv_2d(const Conv2dParams& params, const PackedConv& packed, const uint8_t* input,
              uint8_t* output, int64_t pixel_begin, int64_t pixel_end);
 void depthwise_conv_2d(const DepthwiseConv2dParams& params, const PackedDepthwise& packed,
-                       const uint8_t* input, uint8_t* output, int64_t row_begin, int64_t row_end);
+                       const uint8_t* input, uint8_t* output, int64_t row_begin, int64_t row_end,
+                       int64_t output_row_base);
 void add(const AddParams& params, const uint8_t* input1, const uint8_t* input2, uint8_t* output,
          int64_t begin, int64_t end);
 void resize_bilinear(const ResizeBilinearParams& params, const uint8_t* input, uint8_t* output,

@@ -13,7 +13,7 @@ namespace {
 
 template <bool kSigned>
 void depthwise_rows(const DepthwiseConv2dParams& p, const PackedDepthwise& pd, const uint8_t* input,
-                    uint8_t* output, int64_t row_begin, int64_t row_end) {
+                    uint8_t* output, int64_t row_begin, int64_t row_end, int64_t output_row_base) {
   const Window2d& w = p.window;
   const int32_t in_h = p.input.height, in_w = p.input.width, channels = p.input.channels;
   const int32_t out_h = p.output.height, out_w = p.output.width;
@@ -25,7 +25,7 @@ void depthwise_rows(const DepthwiseConv2dParams& p, const PackedDepthwise& pd, c
     const int32_t in_y0 = out_y * w.stride_h - w.pad_top;
     const TapRange ty = valid_taps(in_y0, w.dilation_h, w.filter_h, in_h);
     const uint8_t* image = input + int64_t{batch} * in_h * in_w * channels;
-    uint8_t* out = output + row * out_w * channels;
+    uint8_t* out = output + (row - output_row_base) * out_w * channels;
     for (int32_t out_x = 0; out_x < out_w; ++out_x) {
       const int32_t in_x0 = out_x * w.stride_w - w.pad_left;
       const TapRange tx = valid_taps(in_x0, w.dilation_w, w.filter_w, in_w);
@@ -67,11 +67,12 @@ void depthwise_rows(const DepthwiseConv2dParams& p, const PackedDepthwise& pd, c
 }  // namespace
 
 void depthwise_conv_2d(const DepthwiseConv2dParams& p, const PackedDepthwise& pd,
-                       const uint8_t* input, uint8_t* output, int64_t row_begin, int64_t row_end) {
+                       const uint8_t* input, uint8_t* output, int64_t row_begin, int64_t row_end,
+                       int64_t output_row_base) {
   if (pd.is_signed) {
-    depthwise_rows<true>(p, pd, input, output, row_begin, row_end);
+    depthwise_rows<true>(p, pd, input, output, row_begin, row_end, output_row_base);
   } else {
-    depthwise_rows<false>(p, pd, input, output, row_begin, row_end);
+    depthwise_rows<false>(p, pd, input, output, row_begin, row_end, output_row_base);
   }
 }
 

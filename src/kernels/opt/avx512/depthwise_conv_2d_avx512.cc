@@ -195,7 +195,7 @@ struct Walker {
 
 template <bool kSigned>
 void depthwise_rows(const DepthwiseConv2dParams& p, const PackedDepthwise& pd, const uint8_t* input,
-                    uint8_t* output, int64_t row_begin, int64_t row_end) {
+                    uint8_t* output, int64_t row_begin, int64_t row_end, int64_t output_row_base) {
   const Window2d& w = p.window;
   const int32_t in_h = p.input.height, in_w = p.input.width, channels = p.input.channels;
   const int32_t out_h = p.output.height, out_w = p.output.width;
@@ -211,7 +211,7 @@ void depthwise_rows(const DepthwiseConv2dParams& p, const PackedDepthwise& pd, c
     const TapRange ty = valid_taps(in_y0, w.dilation_h, w.filter_h, in_h);
     const bool full_rows = small_filter && ty.first == 0 && ty.last == w.filter_h;
     const uint8_t* image = input + int64_t{batch} * in_h * in_w * channels;
-    uint8_t* out = output + row * out_w * channels;
+    uint8_t* out = output + (row - output_row_base) * out_w * channels;
     for (int32_t c = 0; c < channels; c += kChannelBlock) {
       const __mmask16 mask = lane_mask(channels - c);
       const BlockRequantization requant = load_block_requantization(pd.requant, c);
@@ -246,11 +246,12 @@ void depthwise_rows(const DepthwiseConv2dParams& p, const PackedDepthwise& pd, c
 }  // namespace
 
 void depthwise_conv_2d(const DepthwiseConv2dParams& p, const PackedDepthwise& pd,
-                       const uint8_t* input, uint8_t* output, int64_t row_begin, int64_t row_end) {
+                       const uint8_t* input, uint8_t* output, int64_t row_begin, int64_t row_end,
+                       int64_t output_row_base) {
   if (pd.is_signed) {
-    depthwise_rows<true>(p, pd, input, output, row_begin, row_end);
+    depthwise_rows<true>(p, pd, input, output, row_begin, row_end, output_row_base);
   } else {
-    depthwise_rows<false>(p, pd, input, output, row_begin, row_end);
+    depthwise_rows<false>(p, pd, input, output, row_begin, row_end, output_row_base);
   }
 }
 
