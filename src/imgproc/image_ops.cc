@@ -124,13 +124,21 @@ std::vector<int> nearest_indices(int in_size, int out_size, bool align_corners) 
 
 Image resize_nearest(const Image& image, int width, int height, bool align_corners) {
   if (!valid_image(image) || width <= 0 || height <= 0) return {};
+  Image out(width, height, image.channels);
+  resize_nearest_rows(image, width, height, align_corners, 0, height, out.pixels.data(),
+                      static_cast<size_t>(width) * image.channels);
+  return out;
+}
+
+void resize_nearest_rows(const Image& image, int width, int height, bool align_corners, int y_begin,
+                         int y_end, uint8_t* out, size_t out_row_stride) {
+  if (!valid_image(image) || width <= 0 || height <= 0) return;
   const int channels = image.channels;
   const std::vector<int> xs = nearest_indices(image.width, width, align_corners);
   const std::vector<int> ys = nearest_indices(image.height, height, align_corners);
-  Image out(width, height, channels);
-  for (int y = 0; y < height; ++y) {
+  for (int y = std::max(y_begin, 0); y < std::min(y_end, height); ++y) {
     const uint8_t* src = image.row(ys[y]);
-    uint8_t* dst = out.row(y);
+    uint8_t* dst = out + static_cast<size_t>(y) * out_row_stride;
     if (channels == 1) {  // label maps: one byte per pixel, no copy call per pixel
       for (int x = 0; x < width; ++x) dst[x] = src[xs[x]];
       continue;
@@ -140,7 +148,6 @@ Image resize_nearest(const Image& image, int width, int height, bool align_corne
                   src + static_cast<size_t>(xs[x]) * channels, channels);
     }
   }
-  return out;
 }
 
 Image pad_bottom_right(const Image& image, int width, int height, std::span<const uint8_t> fill) {

@@ -35,6 +35,9 @@ void resize_bilinear_rows(const Image& image, int width, int height, bool align_
 // round(dst * (in-1)/(out-1)) with align_corners, floor(dst * in/out) without; values are copied,
 // so it is the resize for label maps.
 Image resize_nearest(const Image& image, int width, int height, bool align_corners);
+// Rows [y_begin, y_end) of the same resize, row y written at out + y * out_row_stride.
+void resize_nearest_rows(const Image& image, int width, int height, bool align_corners, int y_begin,
+                         int y_end, uint8_t* out, size_t out_row_stride);
 
 // Places the image at the top-left of a width x height canvas (width >= image.width,
 // height >= image.height) filled with `fill`: one value per channel, or one value for all.

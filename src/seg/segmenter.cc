@@ -158,19 +158,27 @@ Image Segmenter::labels_from_argmax(int resized_width, int resized_height, int w
                                     int height) const {
   const Tensor& out = interpreter_->output_tensor();
   const void* data = interpreter_->tensor_data(interpreter_->graph().outputs[0]);
+  // Both steps split their rows across the interpreter's threads.
   Image cropped(resized_width, resized_height, 1);
-  for (int y = 0; y < resized_height; ++y) {
-    uint8_t* row = cropped.row(y);
-    const int64_t base = static_cast<int64_t>(y) * input_width_;
-    for (int x = 0; x < resized_width; ++x) {
-      const int64_t label = out.type == DataType::kInt64
-                                ? static_cast<const int64_t*>(data)[base + x]
-                                : static_cast<const int32_t*>(data)[base + x];
-      row[x] = static_cast<uint8_t>(std::clamp<int64_t>(label, 0, 255));
+  interpreter_->parallel_for(resized_height, [&](int64_t y_begin, int64_t y_end) {
+    for (auto y = static_cast<int>(y_begin); y < y_end; ++y) {
+      uint8_t* row = cropped.row(y);
+      const int64_t base = static_cast<int64_t>(y) * input_width_;
+      for (int x = 0; x < resized_width; ++x) {
+        const int64_t label = out.type == DataType::kInt64
+                                  ? static_cast<const int64_t*>(data)[base + x]
+                                  : static_cast<const int32_t*>(data)[base + x];
+        row[x] = static_cast<uint8_t>(std::clamp<int64_t>(label, 0, 255));
+      }
     }
-  }
+  });
   if (resized_width == width && resized_height == height) return cropped;
-  return resize_nearest(cropped, width, height, /*align_corners=*/true);
+  Image labels(width, height, 1);
+  interpreter_->parallel_for(height, [&](int64_t y_begin, int64_t y_end) {
+    resize_nearest_rows(cropped, width, height, /*align_corners=*/true, static_cast<int>(y_begin),
+                        static_cast<int>(y_end), labels.pixels.data(), static_cast<size_t>(width));
+  });
+  return labels;
 }
 
 Image Segmenter::labels_from_scores(int resized_width, int resized_height, int width,
