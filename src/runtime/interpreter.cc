@@ -89,9 +89,11 @@ Result<std::unique_ptr<Interpreter>> Interpreter::create(Graph graph,
         fused = kernels::opt::create_fused_resize_arg_max(g, static_cast<int>(i), isa);
       }
       if (fused != nullptr) {
-        // Every op must still pass its own checks.
+        // Every op must still pass its own checks (the reference prepare: no second packing).
+        KernelOptions check_options = kernel_options;
+        check_options.isa = KernelIsa::kReference;
         for (size_t j = i; j < i + count; ++j) {
-          const auto checked = create_kernel(g, static_cast<int>(j), kernel_options);
+          const auto checked = create_kernel(g, static_cast<int>(j), check_options);
           if (!checked.is_ok()) return checked.status();
         }
         for (size_t j = i; j + 1 < i + count; ++j) unmaterialized.push_back(g.ops[j].outputs[0]);

@@ -124,41 +124,11 @@ class InvertedResidualKernel final : public Kernel {
   mutable std::vector<DepthwiseConv2dParams> band_params_;  // one per slot
 };
 
-const Tensor* constant_bias(const Graph& graph, const Op& op, bool* ok) {
-  *ok = true;
-  if (op.inputs.size() < 3 || op.inputs[2] == kNoTensor) return nullptr;
-  const Tensor* bias = &graph.tensors[op.inputs[2]];
-  *ok = bias->is_constant;
-  return bias;
-}
-
-bool pack_direct_conv(const Graph& graph, const Op& op, KernelIsa isa, const KernelOptions& options,
-                      Conv2dParams* params, PackedConv* packed) {
-  Result<Conv2dParams> p = prepare_conv_2d(graph, op);
-  if (!p.is_ok()) return false;
-  p.value().quantization.requantization = options.requantization;
-  bool bias_ok = false;
-  const Tensor* bias = constant_bias(graph, op, &bias_ok);
-  const Tensor& weights = graph.tensors[op.inputs[1]];
-  if (!bias_ok || !weights.is_constant) return false;
-  if (!pack_conv(p.value(), weights, bias, isa == KernelIsa::kAvx2, packed)) return false;
-  if (!packed->direct || p.value().input.batch != 1) return false;
-  *params = std::move(p).value();
-  return true;
-}
-
-// Whether tensor t is read by op `reader` alone and is not a graph output.
-bool only_read_by(const Graph& graph, int32_t t, size_t reader) {
-  for (int32_t out : graph.outputs) {
-    if (out == t) return false;
-  }
-  for (size_t i = 0; i < graph.ops.size(); ++i) {
-    if (i == reader) continue;
-    for (int32_t in : graph.ops[i].inputs) {
-      if (in == t) return false;
-    }
-  }
-  return true;
+// A 1x1 stride-1 convolution of batch 1, prepared and packed.
+bool prepare_direct_conv(const Graph& graph, const Op& op, KernelIsa isa,
+                         const KernelOptions& options, Conv2dParams* params, PackedConv* packed) {
+  return prepare_packed_conv(graph, op, isa, options, params, packed) && packed->direct &&
+         params->input.batch == 1;
 }
 
 }  // namespace
@@ -185,21 +155,12 @@ std::unique_ptr<Kernel> create_fused_inverted_residual(const Graph& graph, int f
     return nullptr;
   }
   Stages s;
-  if (!pack_direct_conv(graph, expand, isa, options, &s.expand, &s.expand_packed) ||
-      !pack_direct_conv(graph, project, isa, options, &s.project, &s.project_packed)) {
+  if (!prepare_direct_conv(graph, expand, isa, options, &s.expand, &s.expand_packed) ||
+      !prepare_direct_conv(graph, project, isa, options, &s.project, &s.project_packed) ||
+      !prepare_packed_depthwise(graph, depthwise, options, &s.depthwise, &s.depthwise_packed) ||
+      s.depthwise.input.batch != 1) {
     return nullptr;
   }
-  Result<DepthwiseConv2dParams> d = prepare_depthwise_conv_2d(graph, depthwise);
-  if (!d.is_ok() || d.value().input.batch != 1) return nullptr;
-  d.value().quantization.requantization = options.requantization;
-  bool bias_ok = false;
-  const Tensor* bias = constant_bias(graph, depthwise, &bias_ok);
-  const Tensor& weights = graph.tensors[depthwise.inputs[1]];
-  if (!bias_ok || !weights.is_constant ||
-      !pack_depthwise(d.value(), weights, bias, &s.depthwise_packed)) {
-    return nullptr;
-  }
-  s.depthwise = std::move(d).value();
   if (InvertedResidualKernel::scratch_bytes_per_thread(s.depthwise) > kMaxScratchBytes) {
     return nullptr;
   }

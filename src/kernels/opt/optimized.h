@@ -212,6 +212,16 @@ const IsaKernels* avx512_kernels();            // null when the build has no AVX
 const IsaKernels* avx2_kernels();              // null when the build has no AVX2 files
 const IsaKernels* kernels_for(KernelIsa isa);  // kAuto must be resolved first
 
+// An op's params (the reference prepare, options' requantization) and its weights packed for
+// `isa`; false when weights or bias are not constant or the packing does not cover the op.
+bool prepare_packed_conv(const Graph& graph, const Op& op, KernelIsa isa,
+                         const KernelOptions& options, Conv2dParams* params, PackedConv* packed);
+bool prepare_packed_depthwise(const Graph& graph, const Op& op, const KernelOptions& options,
+                              DepthwiseConv2dParams* params, PackedDepthwise* packed);
+// Whether `tensor` is read by op `reader` alone and is not a graph output (fusion may then
+// skip it).
+bool only_read_by(const Graph& graph, int32_t tensor, size_t reader);
+
 // The optimized kernel of op `op_index` for `isa`, or null when the op (type, data type,
 // configuration) is not covered and the reference kernel should run.
 std::unique_ptr<Kernel> create_optimized_kernel(const Graph& graph, int op_index, KernelIsa isa,

@@ -18,14 +18,6 @@ uint8_t* bytes_out(const KernelContext& c, int32_t tensor) {
   return static_cast<uint8_t*>(c.tensors[tensor]);
 }
 
-// The constant bias of a convolution, or null when it has none; false when it is not constant.
-bool constant_bias(const Graph& graph, const Op& op, const Tensor** bias) {
-  *bias = nullptr;
-  if (op.inputs.size() < 3 || op.inputs[2] == kNoTensor) return true;
-  *bias = &graph.tensors[op.inputs[2]];
-  return (*bias)->is_constant;
-}
-
 class Conv2dKernel final : public Kernel {
  public:
   Conv2dKernel(Conv2dParams params, PackedConv packed, const IsaKernels& isa, std::string_view name,
@@ -198,7 +190,57 @@ class ResizeArgMaxKernel final : public Kernel {
 
 bool is_8bit(DataType type) { return type == DataType::kUInt8 || type == DataType::kInt8; }
 
+// The constant bias of a convolution, or null when it has none; false when it is not constant.
+bool constant_bias(const Graph& graph, const Op& op, const Tensor** bias) {
+  *bias = nullptr;
+  if (op.inputs.size() < 3 || op.inputs[2] == kNoTensor) return true;
+  *bias = &graph.tensors[op.inputs[2]];
+  return (*bias)->is_constant;
+}
+
 }  // namespace
+
+bool prepare_packed_conv(const Graph& graph, const Op& op, KernelIsa isa,
+                         const KernelOptions& options, Conv2dParams* params, PackedConv* packed) {
+  Result<Conv2dParams> prepared = prepare_conv_2d(graph, op);
+  const Tensor* bias = nullptr;
+  if (!prepared.is_ok() || !constant_bias(graph, op, &bias)) return false;
+  prepared.value().quantization.requantization = options.requantization;
+  const Tensor& weights = graph.tensors[op.inputs[1]];
+  if (!weights.is_constant ||
+      !pack_conv(prepared.value(), weights, bias, isa == KernelIsa::kAvx2, packed)) {
+    return false;
+  }
+  *params = std::move(prepared).value();
+  return true;
+}
+
+bool prepare_packed_depthwise(const Graph& graph, const Op& op, const KernelOptions& options,
+                              DepthwiseConv2dParams* params, PackedDepthwise* packed) {
+  Result<DepthwiseConv2dParams> prepared = prepare_depthwise_conv_2d(graph, op);
+  const Tensor* bias = nullptr;
+  if (!prepared.is_ok() || !constant_bias(graph, op, &bias)) return false;
+  prepared.value().quantization.requantization = options.requantization;
+  const Tensor& weights = graph.tensors[op.inputs[1]];
+  if (!weights.is_constant || !pack_depthwise(prepared.value(), weights, bias, packed)) {
+    return false;
+  }
+  *params = std::move(prepared).value();
+  return true;
+}
+
+bool only_read_by(const Graph& graph, int32_t tensor, size_t reader) {
+  for (int32_t out : graph.outputs) {
+    if (out == tensor) return false;
+  }
+  for (size_t i = 0; i < graph.ops.size(); ++i) {
+    if (i == reader) continue;
+    for (int32_t in : graph.ops[i].inputs) {
+      if (in == tensor) return false;
+    }
+  }
+  return true;
+}
 
 std::unique_ptr<Kernel> create_optimized_kernel(const Graph& graph, int op_index, KernelIsa isa,
                                                 const KernelOptions& options) {
@@ -208,33 +250,23 @@ std::unique_ptr<Kernel> create_optimized_kernel(const Graph& graph, int op_index
   const Op& op = graph.ops[op_index];
   switch (op.type) {
     case OpType::kConv2d: {
-      if (table->conv_2d == nullptr) return nullptr;
-      Result<Conv2dParams> params = prepare_conv_2d(graph, op);
-      const Tensor* bias = nullptr;
-      if (!params.is_ok() || !constant_bias(graph, op, &bias)) return nullptr;
-      params.value().quantization.requantization = options.requantization;
-      const Tensor& weights = graph.tensors[op.inputs[1]];
+      Conv2dParams params;
       PackedConv packed;
-      if (!weights.is_constant ||
-          !pack_conv(params.value(), weights, bias, isa == KernelIsa::kAvx2, &packed)) {
+      if (table->conv_2d == nullptr ||
+          !prepare_packed_conv(graph, op, isa, options, &params, &packed)) {
         return nullptr;
       }
-      return std::make_unique<Conv2dKernel>(std::move(params).value(), std::move(packed), *table,
-                                            name, op);
+      return std::make_unique<Conv2dKernel>(std::move(params), std::move(packed), *table, name, op);
     }
     case OpType::kDepthwiseConv2d: {
-      if (table->depthwise_conv_2d == nullptr) return nullptr;
-      Result<DepthwiseConv2dParams> params = prepare_depthwise_conv_2d(graph, op);
-      const Tensor* bias = nullptr;
-      if (!params.is_ok() || !constant_bias(graph, op, &bias)) return nullptr;
-      params.value().quantization.requantization = options.requantization;
-      const Tensor& weights = graph.tensors[op.inputs[1]];
+      DepthwiseConv2dParams params;
       PackedDepthwise packed;
-      if (!weights.is_constant || !pack_depthwise(params.value(), weights, bias, &packed)) {
+      if (table->depthwise_conv_2d == nullptr ||
+          !prepare_packed_depthwise(graph, op, options, &params, &packed)) {
         return nullptr;
       }
-      return std::make_unique<DepthwiseConv2dKernel>(std::move(params).value(), std::move(packed),
-                                                     *table, name, op);
+      return std::make_unique<DepthwiseConv2dKernel>(std::move(params), std::move(packed), *table,
+                                                     name, op);
     }
     case OpType::kAdd: {
       if (table->add == nullptr) return nullptr;
@@ -297,16 +329,7 @@ std::unique_ptr<Kernel> create_fused_resize_arg_max(const Graph& graph, int resi
   }
   const int32_t resized = resize_op.outputs[0];
   if (arg_max_op.inputs[0] != resized) return nullptr;
-  // The resized tensor must have no other reader and not be a graph output.
-  for (int32_t t : graph.outputs) {
-    if (t == resized) return nullptr;
-  }
-  for (size_t i = 0; i < graph.ops.size(); ++i) {
-    if (static_cast<int>(i) == resize_index + 1) continue;
-    for (int32_t t : graph.ops[i].inputs) {
-      if (t == resized) return nullptr;
-    }
-  }
+  if (!only_read_by(graph, resized, resize_index + 1)) return nullptr;
   Result<ResizeBilinearParams> resize = prepare_resize_bilinear(graph, resize_op);
   Result<ArgMaxParams> arg_max = prepare_arg_max(graph, arg_max_op);
   if (!resize.is_ok() || !arg_max.is_ok()) return nullptr;
