@@ -11,6 +11,7 @@ packages=(
   libcli11-dev nlohmann-json3-dev libfmt-dev
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   libtorch-dev libopenblas0-openmp python3-torch   # training (src/train) and its benchmark
+  libgloo-dev                         # headers of libtorch's c10d Gloo process groups (qseg launch)
   chromium                            # the eval report test renders the HTML report headless
   libxnnpack-dev libpthreadpool-dev   # bench/xnnpack_bench.cc: native XNNPACK QU8 baseline
 )

@@ -7,6 +7,8 @@
 #include <cmath>
 #include <mutex>
 
+#include "train/replicas.h"
+
 namespace qseg::train {
 namespace {
 
@@ -71,6 +73,14 @@ std::pair<float, float> extremes(const torch::Tensor& input) {
   return {lo, hi};
 }
 
+// A batch's min and max over every replica's part of it (the maximum of -min and of max).
+std::pair<float, float> reduced(std::pair<float, float> local, const Replicas* replicas) {
+  if (!replicas || replicas->world_size() == 1) return local;
+  torch::Tensor both = torch::tensor({-local.first, local.second}, torch::kFloat32);
+  replicas->max(both);
+  return {-both[0].item<float>(), both[1].item<float>()};
+}
+
 class FakeQuantizeFunction : public torch::autograd::Function<FakeQuantizeFunction> {
  public:
   static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& x,
@@ -103,12 +113,12 @@ torch::Tensor activate_and_quantize(const torch::Tensor& x, Activation activatio
   const quant::FloatRange bounds = quant::activation_range_float(activation);
   if (!mode.quantize) {
     torch::Tensor y = activation == Activation::kNone ? x : x.clamp(bounds.min, bounds.max);
-    if (mode.update_ranges) range.update(y, mode.ema_decay);
+    if (mode.update_ranges) update_range(range, y, mode);
     return y;
   }
   if (mode.update_ranges) {
     // The activation's min/max are those of x clamped: no need to materialize it first.
-    const auto [x_min, x_max] = extremes(x);
+    const auto [x_min, x_max] = reduced(extremes(x), mode.replicas);
     range.update_with(std::clamp(x_min, bounds.min, bounds.max),
                       std::clamp(x_max, bounds.min, bounds.max), mode.ema_decay);
   }
@@ -149,9 +159,14 @@ quant::FakeQuantGrid ActivationRange::grid() const {
   return quant::fake_quant_grid(min, max, kQuantBits, /*narrow_range=*/false);
 }
 
+void update_range(ActivationRange& range, const torch::Tensor& x, const QuantMode& mode) {
+  const auto [x_min, x_max] = reduced(extremes(x.detach()), mode.replicas);
+  range.update_with(x_min, x_max, mode.ema_decay);
+}
+
 torch::Tensor quantize_activation(const torch::Tensor& x, ActivationRange& range,
                                   const QuantMode& mode) {
-  if (mode.update_ranges) range.update(x, mode.ema_decay);
+  if (mode.update_ranges) update_range(range, x, mode);
   if (!mode.quantize || !range.initialized) return x;
   return fake_quantize(x, range.grid());
 }

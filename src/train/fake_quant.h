@@ -26,6 +26,8 @@ inline torch::Tensor fake_quantize_weights(const torch::Tensor& weights) {
   return fake_quantize(weights, weight_grid(weights));
 }
 
+class Replicas;  // train/replicas.h
+
 // How one forward pass treats activation ranges and fake quantization.
 struct QuantMode {
   bool quantize = false;  // round weights and activations on their grids
@@ -34,6 +36,9 @@ struct QuantMode {
   bool quantize_weights = true;
   bool update_ranges = false;  // training: move the ranges towards this batch's min/max
   float ema_decay = kDefaultEmaDecay;
+  // Data-parallel training: each range moves towards the min/max of the whole batch, over every
+  // replica's part of it, so all replicas keep identical ranges (null: one process).
+  const Replicas* replicas = nullptr;
 };
 
 // The range of one activation tensor ("aspp0/act_quant"). Until the first update it is
@@ -50,6 +55,9 @@ struct ActivationRange {
   void update_with(float x_min, float x_max, float decay);  // a batch's min and max
   quant::FakeQuantGrid grid() const;
 };
+
+// Moves the range towards x's min and max (over every replica's x when mode.replicas is set).
+void update_range(ActivationRange& range, const torch::Tensor& x, const QuantMode& mode);
 
 // Updates the range (if mode.update_ranges) and returns x fake-quantized on it (if
 // mode.quantize and the range is initialized), else x.

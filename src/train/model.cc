@@ -2,7 +2,12 @@
 // checkpoint tensors.
 #include "train/model.h"
 
+#include <ATen/CPUGeneratorImpl.h>
+
 #include <cmath>
+
+#include "train/replicas.h"
+#include "train/support/data.h"
 
 namespace qseg::train {
 namespace {
@@ -20,6 +25,48 @@ CheckpointTensor from_tensor(const std::string& name, const torch::Tensor& tenso
   t.shape = c.sizes().vec();
   t.data.assign(c.data_ptr<float>(), c.data_ptr<float>() + c.numel());
   return t;
+}
+
+// Per-channel mean and biased variance of y [N, C, H, W] over the whole batch: every replica's
+// part of it when there are several (summed across replicas, differentiable). The sums of y and
+// y^2 are taken in double, so that how the batch is split changes them by far less than a float
+// rounding: replicas then see the statistics one process would (quantization-aware training
+// rounds activations on grids, where a float rounding can move a value by a whole step).
+std::pair<torch::Tensor, torch::Tensor> batch_moments(const torch::Tensor& y,
+                                                      const Replicas* replicas) {
+  const int world = replicas ? replicas->world_size() : 1;
+  const double count = static_cast<double>(y.numel() / y.size(1)) * world;
+  torch::Tensor sums = torch::cat(
+      {y.sum({0, 2, 3}, false, torch::kDouble), y.square().sum({0, 2, 3}, false, torch::kDouble)});
+  if (world > 1) sums = replicas->differentiable_sum(sums);
+  const int64_t channels = y.size(1);
+  const torch::Tensor mean = sums.narrow(0, 0, channels) / count;
+  const torch::Tensor variance =
+      (sums.narrow(0, channels, channels) / count - mean.square()).clamp_min(0.0);
+  return {mean.to(torch::kFloat), variance.to(torch::kFloat)};
+}
+
+// Moving averages towards the batch's moments (the variance made unbiased over `count` values).
+void update_moving_statistics(ConvLayer& layer, const torch::Tensor& mean,
+                              const torch::Tensor& variance, double count, double momentum) {
+  torch::NoGradGuard no_grad;
+  layer.moving_mean.mul_(1.0 - momentum).add_(mean.detach() * momentum);
+  layer.moving_variance.mul_(1.0 - momentum)
+      .add_(variance.detach() * (count / std::max(count - 1.0, 1.0)) * momentum);
+}
+
+// Inverted dropout with one mask per example, drawn from (seed, first_example + i).
+torch::Tensor per_example_dropout(const torch::Tensor& x, double keep, uint64_t seed,
+                                  int64_t first_example) {
+  if (keep >= 1.0) return x;
+  const int64_t n = x.size(0);
+  torch::Tensor mask = torch::empty_like(x, at::MemoryFormat::Contiguous);
+  for (int64_t i = 0; i < n; ++i) {
+    at::Generator generator =
+        at::detail::createCPUGenerator(mix_seed(seed, static_cast<uint64_t>(first_example + i)));
+    mask[i].bernoulli_(keep, generator);
+  }
+  return x * (mask / keep);
 }
 
 torch::Tensor upsample(const torch::Tensor& x, int64_t height, int64_t width) {
@@ -117,6 +164,18 @@ torch::Tensor run_conv_layer(ConvLayer& layer, torch::Tensor x, const ForwardOpt
   torch::Tensor y;
   if (!s.batch_norm) {
     y = run(q.quantize ? maybe_quantize(layer.weight) : layer.weight, layer.bias);
+  } else if (!q.quantize && options.replicas && options.batch_norm_training &&
+             !options.freeze_batch_norm) {
+    // Synchronized batch norm: the statistics of the whole batch, across replicas (one process
+    // uses libtorch's fused batch norm below; the two differ by float roundings).
+    const torch::Tensor z = run(layer.weight, {});
+    const auto [mean, variance] = batch_moments(z, options.replicas);
+    update_moving_statistics(layer, mean, variance,
+                             static_cast<double>(z.numel() / z.size(1)) *
+                                 (options.replicas ? options.replicas->world_size() : 1),
+                             momentum);
+    const torch::Tensor scale = layer.gamma * torch::rsqrt(variance + s.batch_norm_epsilon);
+    y = z * scale.reshape({1, -1, 1, 1}) + (layer.beta - mean * scale).reshape({1, -1, 1, 1});
   } else if (!q.quantize) {
     y = torch::batch_norm(
         run(layer.weight, {}), layer.gamma, layer.beta, layer.moving_mean, layer.moving_variance,
@@ -127,15 +186,11 @@ torch::Tensor run_conv_layer(ConvLayer& layer, torch::Tensor x, const ForwardOpt
     // their grid changes slowly), the output rescaled to the batch deviation, the bias from batch
     // statistics. Without quantization this equals batch norm with batch statistics.
     const torch::Tensor float_output = run(layer.weight, {});
-    const torch::Tensor mean = float_output.mean({0, 2, 3});
-    const torch::Tensor variance = float_output.var({0, 2, 3}, /*unbiased=*/false);
-    {
-      torch::NoGradGuard no_grad;
-      const double n = static_cast<double>(float_output.numel() / float_output.size(1));
-      layer.moving_mean.mul_(1.0 - momentum).add_(mean.detach() * momentum);
-      layer.moving_variance.mul_(1.0 - momentum)
-          .add_(variance.detach() * (n / std::max(n - 1.0, 1.0)) * momentum);
-    }
+    const auto [mean, variance] = batch_moments(float_output, options.replicas);
+    const int world = options.replicas ? options.replicas->world_size() : 1;
+    update_moving_statistics(
+        layer, mean, variance,
+        static_cast<double>(float_output.numel() / float_output.size(1)) * world, momentum);
     const torch::Tensor sigma_batch = torch::sqrt(variance + s.batch_norm_epsilon);
     const torch::Tensor sigma_moving = torch::sqrt(layer.moving_variance + s.batch_norm_epsilon);
     const torch::Tensor folded = layer.weight * (layer.gamma / sigma_moving).reshape({-1, 1, 1, 1});
@@ -204,7 +259,10 @@ torch::Tensor DeepLabModel::forward(const torch::Tensor& images, const ForwardOp
                                          : quantize_activation(torch::cat(branches, 1),
                                                                extra_ranges_["concat_quant"], q);
   y = conv(layers_[spec_.concat_projection], y, options);
-  y = torch::dropout(y, 1.0 - spec_.config.dropout_keep_prob, options.training);
+  if (options.training) {
+    y = per_example_dropout(y, spec_.config.dropout_keep_prob, options.dropout_seed,
+                            options.first_example);
+  }
   if (spec_.decoder_projection >= 0) {
     torch::Tensor projected = conv(layers_[spec_.decoder_projection], low_level, options);
     y = upsample(y, projected.size(2), projected.size(3));

@@ -29,13 +29,21 @@ namespace qseg::train {
 inline constexpr float kDefaultBatchNormDecay = 0.9997f;
 
 struct ForwardOptions {
-  bool training = false;             // dropout on
+  // Dropout on. Each example's mask is drawn from (dropout_seed, first_example + its index in the
+  // batch), so it does not depend on how a batch is split across replicas.
+  bool training = false;
+  uint64_t dropout_seed = 0;
+  int64_t first_example = 0;
   bool batch_norm_training = false;  // batch statistics, moving averages updated
   // Quantization-aware training after the freeze step: moving statistics even while training,
   // and the moving averages no longer change (TensorFlow's freeze_bn_delay).
   bool freeze_batch_norm = false;
   float batch_norm_decay = kDefaultBatchNormDecay;
   QuantMode quant;
+  // Data-parallel training: batch statistics are those of the whole batch, every replica's part
+  // of it (synchronized batch norm: moments summed across replicas, gradients too). Set
+  // quant.replicas as well so that activation ranges are reduced. Null: one process.
+  const Replicas* replicas = nullptr;
   // Called with each range's scope ("aspp0/act_quant", ...) and the tensor it quantizes (after
   // quantization), for checks and calibration.
   std::function<void(const std::string&, const torch::Tensor&)> observe;

@@ -13,6 +13,7 @@
 #include <optional>
 
 #include "train/model.h"
+#include "train/replicas.h"
 #include "train/support/checkpoint_file.h"
 #include "train/support/training_log.h"
 
@@ -67,6 +68,7 @@ nlohmann::json train_meta(const TrainOptions& o, int64_t step, uint64_t seed) {
           {"steps", o.steps},
           {"base_learning_rate", o.base_learning_rate},
           {"batch_size", o.batch_size},
+          {"world_size", o.world_size},
           {"crop_size", o.augment.crop_size},
           {"weight_decay", o.weight_decay},
           {"train_batch_norm", o.train_batch_norm},
@@ -76,28 +78,188 @@ nlohmann::json train_meta(const TrainOptions& o, int64_t step, uint64_t seed) {
           {"ema_decay", o.ema_decay}};
 }
 
-Status save(const std::filesystem::path& path, const DeepLabModel& model,
-            const Optimizer& optimizer, const TrainOptions& options, int64_t step, uint64_t seed,
-            const nlohmann::json& origin) {
+// Where training stands: the model, the optimizer's momentum, the next step and the run's seed.
+struct State {
+  std::optional<DeepLabModel> model;
+  Optimizer optimizer;
+  int64_t first_step = 0;
+  uint64_t seed = 0;
+  nlohmann::json origin;
+};
+
+// The checkpoint of a state at `step` (what checkpoint.ckpt holds, and what rank 0 sends).
+CheckpointFile state_checkpoint(const State& state, const TrainOptions& options, int64_t step) {
   CheckpointFile file;
   file.meta["format"] = kFormat;
-  model.save(&file);
-  file.meta["train"] = train_meta(options, step, seed);
+  state.model->save(&file);
+  file.meta["train"] = train_meta(options, step, state.seed);
   file.meta["quantized"] = options.quantize_delay_step >= 0 && step >= options.quantize_delay_step;
-  file.meta["origin"] = origin;
-  for (size_t i = 0; i < optimizer.params.size(); ++i) {
-    file.tensors.push_back(
-        to_checkpoint_tensor("momentum/" + optimizer.params[i].name, optimizer.momentum[i]));
+  file.meta["origin"] = state.origin;
+  for (size_t i = 0; i < state.optimizer.params.size(); ++i) {
+    file.tensors.push_back(to_checkpoint_tensor("momentum/" + state.optimizer.params[i].name,
+                                                state.optimizer.momentum[i]));
   }
-  return write_checkpoint_file(path, file);
+  return file;
 }
 
 // The model of a checkpoint, its output stride replaced when asked.
-Result<DeepLabModel> load_model(CheckpointFile& file, const std::filesystem::path& path,
-                                int output_stride) {
+Result<DeepLabModel> load_model(CheckpointFile& file, const std::string& name, int output_stride) {
   if (output_stride > 0 && file.meta.contains("model"))
     file.meta["model"]["output_stride"] = output_stride;
-  return DeepLabModel::load(file, path.string());
+  return DeepLabModel::load(file, name);
+}
+
+// The optimizer of a model: its parameters, and momentum buffers from `saved` (a training
+// checkpoint being resumed) or zero.
+Result<Optimizer> make_optimizer(DeepLabModel& model, const CheckpointFile* saved,
+                                 const std::string& name) {
+  Optimizer optimizer;
+  optimizer.params = model.parameters();
+  for (NamedParameter& p : optimizer.params) {
+    p.tensor.set_requires_grad(true);
+    torch::Tensor buffer = torch::zeros_like(p.tensor);
+    if (saved) {
+      const CheckpointTensor* momentum = saved->find("momentum/" + p.name);
+      if (!momentum || momentum->shape != p.tensor.sizes().vec()) {
+        return Status::error(name + ": no momentum for " + p.name + ", cannot resume exactly");
+      }
+      buffer = from_vector(*momentum);
+    }
+    optimizer.momentum.push_back(buffer);
+  }
+  return optimizer;
+}
+
+// The state a training checkpoint holds (resuming, or a replica receiving rank 0's state).
+Result<State> state_from_checkpoint(CheckpointFile& file, const std::string& name,
+                                    int output_stride) {
+  const auto& t = file.meta.value("train", nlohmann::json::object());
+  if (!t.contains("step") || !t.contains("seed")) {
+    return Status::error(name + ": not a training checkpoint (no step), cannot resume");
+  }
+  State state;
+  state.first_step = t["step"].get<int64_t>();
+  state.seed = t["seed"].get<uint64_t>();
+  state.origin = file.meta.value("origin", nlohmann::json());
+  QSEG_ASSIGN_OR_RETURN(state.model, load_model(file, name, output_stride));
+  QSEG_ASSIGN_OR_RETURN(state.optimizer, make_optimizer(*state.model, &file, name));
+  return state;
+}
+
+// Where this run starts: out_dir's checkpoint (resume), random weights or the --init checkpoint.
+Result<State> starting_state(const TrainOptions& options,
+                             const std::filesystem::path& checkpoint_path) {
+  if (options.resume) {
+    QSEG_ASSIGN_OR_RETURN(CheckpointFile resumed, read_checkpoint_file(checkpoint_path));
+    QSEG_ASSIGN_OR_RETURN(State state, state_from_checkpoint(resumed, checkpoint_path.string(),
+                                                             options.output_stride));
+    // Other flags may change on resume (e.g. more --steps), but the run then differs from a
+    // straight one: say so. The global batch may be split differently (another world size).
+    const auto& t = resumed.meta["train"];
+    const nlohmann::json now = train_meta(options, state.first_step, state.seed);
+    for (const auto& [key, value] : t.items()) {
+      if (key == "batch_size" || key == "world_size") continue;
+      if (now.contains(key) && now[key] != value) {
+        std::fprintf(stderr, "qseg: warning: resuming with %s %s, the checkpoint's run had %s\n",
+                     key.c_str(), now[key].dump().c_str(), value.dump().c_str());
+      }
+    }
+    const int64_t was = t.value("batch_size", int64_t{0}) * t.value("world_size", int64_t{1});
+    const int64_t global = int64_t{options.batch_size} * options.world_size;
+    if (was != global) {
+      std::fprintf(stderr,
+                   "qseg: warning: resuming with %ld examples per step (%d x %d), the "
+                   "checkpoint's run had %ld\n",
+                   static_cast<long>(global), options.world_size, options.batch_size,
+                   static_cast<long>(was));
+    }
+    return state;
+  }
+  State state;
+  state.seed = options.seed;
+  if (options.from_scratch) {
+    QSEG_ASSIGN_OR_RETURN(
+        state.model, DeepLabModel::create(options.scratch_config, mix_seed(state.seed, 0x1a1)));
+    state.origin = "scratch";
+  } else {
+    QSEG_ASSIGN_OR_RETURN(CheckpointFile init, read_checkpoint_file(options.init_checkpoint));
+    state.origin = {{"init", options.init_checkpoint.string()},
+                    {"of", init.meta.value("origin", nlohmann::json())}};
+    QSEG_ASSIGN_OR_RETURN(
+        state.model, load_model(init, options.init_checkpoint.string(), options.output_stride));
+  }
+  QSEG_ASSIGN_OR_RETURN(state.optimizer, make_optimizer(*state.model, nullptr, ""));
+  return state;
+}
+
+// The flags every replica must share, as rank 0 has them.
+nlohmann::json shared_flags(const TrainOptions& o) {
+  nlohmann::json data = nlohmann::json::array();
+  for (const DataSource& d : o.data) data.push_back({d.root.string(), d.split.string()});
+  nlohmann::json flags = train_meta(o, 0, o.seed);
+  flags.erase("step");
+  flags["learning_rate_power"] = o.learning_rate_power;
+  flags["momentum"] = o.momentum;
+  flags["scale"] = {o.augment.min_scale, o.augment.max_scale, o.augment.scale_step};
+  flags["flip"] = o.augment.flip;
+  flags["output_stride"] = o.output_stride;
+  flags["resume"] = o.resume;
+  flags["stop_at_step"] = o.stop_at_step;
+  flags["checkpoint_every"] = o.checkpoint_every;
+  flags["data"] = data;
+  return flags;
+}
+
+// Every replica runs with rank 0's flags, or every replica stops with an error.
+Status check_same_flags(const Replicas& replicas, const TrainOptions& options) {
+  const std::string mine = shared_flags(options).dump();
+  const std::vector<uint8_t> sent = replicas.broadcast_bytes({mine.begin(), mine.end()});
+  std::string problem;
+  if (replicas.rank() != 0) {
+    const nlohmann::json theirs = nlohmann::json::parse(sent.begin(), sent.end(), nullptr, false);
+    const nlohmann::json ours = shared_flags(options);
+    for (const auto& [key, value] : ours.items()) {
+      if (!theirs.contains(key) || theirs[key] != value) {
+        problem = key + " is " + value.dump() + " here but " +
+                  (theirs.contains(key) ? theirs[key].dump() : std::string("unset")) + " on rank 0";
+        break;
+      }
+    }
+  }
+  torch::Tensor failed = torch::full({1}, problem.empty() ? 0.0f : 1.0f);
+  replicas.sum(failed);
+  if (!problem.empty()) return Status::error(problem + ": start every replica with the same flags");
+  if (failed.item<float>() > 0) {
+    return Status::error(
+        "other replicas were started with different flags (their errors say "
+        "which): start every replica with the same flags");
+  }
+  return Status::ok();
+}
+
+// A fingerprint of the weights: replicas that apply the same summed gradients stay identical.
+uint64_t weights_fingerprint(const Optimizer& optimizer) {
+  uint64_t hash = 14695981039346656037ull;
+  for (const NamedParameter& p : optimizer.params) {
+    const torch::Tensor c = p.tensor.detach().contiguous();
+    const auto* bytes = reinterpret_cast<const uint8_t*>(c.data_ptr<float>());
+    for (int64_t i = 0; i < c.numel() * 4; ++i) hash = (hash ^ bytes[i]) * 1099511628211ull;
+  }
+  return hash;
+}
+
+}  // namespace
+
+namespace {
+
+ReplicaOptions replica_options(const TrainOptions& o) {
+  ReplicaOptions r;
+  r.world_size = o.world_size;
+  r.rank = o.rank;
+  r.master = o.master;
+  r.timeout = std::chrono::milliseconds(static_cast<int64_t>(o.timeout_seconds * 1000.0 + 0.5));
+  r.interface = o.interface;
+  return r;
 }
 
 }  // namespace
@@ -145,7 +307,9 @@ Status validate(const TrainOptions& o) {
     return Status::error("--loader-threads must be in [0, 64]");
   if (o.checkpoint_every < 1) return Status::error("--checkpoint-every must be >= 1");
   if (o.out_dir.empty()) return Status::error("give --out DIR");
-  return Status::ok();
+  if (!(o.timeout_seconds >= 0.1 && o.timeout_seconds <= 86400))
+    return Status::error("--timeout must be in [0.1, 86400] seconds");
+  return validate(replica_options(o));
 }
 
 namespace {
@@ -154,95 +318,98 @@ Result<TrainSummary> train_unguarded(const TrainOptions& given) {
   QSEG_RETURN_IF_ERROR(validate(given));
   TrainOptions options = given;
   torch::set_num_threads(options.num_threads);
-  std::error_code ec;
-  std::filesystem::create_directories(options.out_dir, ec);
-  if (ec) return Status::error("cannot create " + options.out_dir.string() + ": " + ec.message());
+  const bool leader = options.rank == 0;
   const std::filesystem::path checkpoint_path = options.out_dir / kCheckpointName;
 
-  // The model, the optimizer state and where to start.
-  int64_t first_step = 0;
-  uint64_t seed = options.seed;
-  nlohmann::json origin;
-  std::optional<DeepLabModel> model;
-  CheckpointFile resumed;
-  if (options.resume) {
-    QSEG_ASSIGN_OR_RETURN(resumed, read_checkpoint_file(checkpoint_path));
-    const auto& t = resumed.meta.value("train", nlohmann::json::object());
-    if (!t.contains("step") || !t.contains("seed")) {
-      return Status::error(checkpoint_path.string() +
-                           ": not a training checkpoint (no step), cannot resume");
-    }
-    first_step = t["step"].get<int64_t>();
-    seed = t["seed"].get<uint64_t>();
-    // Other flags may change on resume (e.g. more --steps), but the run then differs from a
-    // straight one: say so.
-    const nlohmann::json now = train_meta(options, first_step, seed);
-    for (const auto& [key, value] : t.items()) {
-      if (now.contains(key) && now[key] != value) {
-        std::fprintf(stderr, "qseg: warning: resuming with %s %s, the checkpoint's run had %s\n",
-                     key.c_str(), now[key].dump().c_str(), value.dump().c_str());
-      }
-    }
-    origin = resumed.meta.value("origin", nlohmann::json());
-    QSEG_ASSIGN_OR_RETURN(model, load_model(resumed, checkpoint_path, options.output_stride));
-  } else if (options.from_scratch) {
-    QSEG_ASSIGN_OR_RETURN(model,
-                          DeepLabModel::create(options.scratch_config, mix_seed(seed, 0x1a1)));
-    origin = "scratch";
-  } else {
-    QSEG_ASSIGN_OR_RETURN(CheckpointFile init, read_checkpoint_file(options.init_checkpoint));
-    origin = {{"init", options.init_checkpoint.string()},
-              {"of", init.meta.value("origin", nlohmann::json())}};
-    QSEG_ASSIGN_OR_RETURN(model, load_model(init, options.init_checkpoint, options.output_stride));
+  // The replicas meet first, so that a failure of any of them (bad flags, a checkpoint rank 0
+  // cannot read) reaches all.
+  std::unique_ptr<Replicas> replicas;
+  std::string where;  // "rank 1 of 2: " before every error of a distributed run
+  if (options.world_size > 1) {
+    QSEG_ASSIGN_OR_RETURN(replicas, Replicas::connect(replica_options(options)));
+    where =
+        "rank " + std::to_string(options.rank) + " of " + std::to_string(options.world_size) + ": ";
   }
+  auto located = [&](const Status& status) { return Status::error(where + status.message()); };
+
+  // Rank 0 reads or makes the starting state; the others get it from rank 0 (an empty message
+  // says rank 0 failed).
+  Result<State> start = Status::error("no state");
+  if (leader) {
+    std::error_code ec;
+    std::filesystem::create_directories(options.out_dir, ec);
+    start = ec ? Result<State>(Status::error("cannot create " + options.out_dir.string() + ": " +
+                                             ec.message()))
+               : starting_state(options, checkpoint_path);
+  }
+  if (replicas) {
+    try {
+      if (Status same = check_same_flags(*replicas, options); !same.is_ok()) return located(same);
+      std::vector<uint8_t> bytes;
+      if (leader && start.is_ok()) {
+        Result<std::vector<uint8_t>> encoded = encode_checkpoint(
+            state_checkpoint(start.value(), options, start.value().first_step), "state");
+        if (!encoded.is_ok()) start = encoded.status();
+        if (encoded.is_ok()) bytes = std::move(encoded.value());
+      }
+      bytes = replicas->broadcast_bytes(std::move(bytes));
+      if (!leader) {
+        if (bytes.empty())
+          return located(Status::error("rank 0 could not start (its error says why)"));
+        QSEG_ASSIGN_OR_RETURN(CheckpointFile file, decode_checkpoint(bytes, "rank 0's state"));
+        start = state_from_checkpoint(file, "rank 0's state", options.output_stride);
+      }
+    } catch (const ReplicaError& e) {
+      return located(Status::error(std::string("starting: ") + e.what()));
+    }
+  }
+  if (!start.is_ok()) return located(start.status());
+  State state = std::move(start.value());
+  const int64_t first_step = state.first_step;
+  const uint64_t seed = state.seed;
+  DeepLabModel& model = *state.model;
+  Optimizer& optimizer = state.optimizer;
   if (first_step >= options.steps) {
     return Status::error(checkpoint_path.string() + " is at step " + std::to_string(first_step) +
                          ", there is nothing to resume for --steps " +
                          std::to_string(options.steps));
-  }
-  Optimizer optimizer;
-  optimizer.params = model->parameters();
-  for (NamedParameter& p : optimizer.params) {
-    p.tensor.set_requires_grad(true);
-    torch::Tensor buffer = torch::zeros_like(p.tensor);
-    if (options.resume) {
-      const CheckpointTensor* saved = resumed.find("momentum/" + p.name);
-      if (!saved || saved->shape != p.tensor.sizes().vec()) {
-        return Status::error(checkpoint_path.string() + ": no momentum for " + p.name +
-                             ", cannot resume exactly");
-      }
-      buffer = from_vector(*saved);
-    }
-    optimizer.momentum.push_back(buffer);
   }
 
   QSEG_ASSIGN_OR_RETURN(std::vector<TrainingSample> samples, read_training_samples(options.data));
   LoaderOptions loader_options;
   loader_options.augment = options.augment;
   loader_options.batch_size = options.batch_size;
+  loader_options.rank = options.rank;
+  loader_options.world_size = options.world_size;
   loader_options.seed = seed;
   loader_options.num_threads = options.loader_threads;
   QSEG_ASSIGN_OR_RETURN(auto loader, BatchLoader::create(std::move(samples), loader_options));
-  QSEG_ASSIGN_OR_RETURN(TrainingLog log,
-                        TrainingLog::open(options.out_dir / "train_log.csv", first_step));
+  std::optional<TrainingLog> log;
+  if (leader) {
+    QSEG_ASSIGN_OR_RETURN(log, TrainingLog::open(options.out_dir / "train_log.csv", first_step));
+  }
 
   StopSignals signals;
-  const bool tty = options.progress && ::isatty(STDERR_FILENO);
-  const auto start = std::chrono::steady_clock::now();
-  auto last_print = start;
+  const bool progress = options.progress && leader;
+  const bool tty = progress && ::isatty(STDERR_FILENO);
+  const auto start_time = std::chrono::steady_clock::now();
+  auto last_print = start_time;
   std::deque<double> recent_seconds, recent_losses;
   TrainSummary summary;
   summary.first_step = first_step;
-  summary.checkpoint = checkpoint_path;
+  if (leader) summary.checkpoint = checkpoint_path;
   const int64_t last =
       options.stop_at_step >= 0 ? std::min(options.steps, options.stop_at_step) : options.steps;
+  const int global_batch = options.batch_size * options.world_size;
+  const uint64_t dropout_seed = mix_seed(seed, 0xd0d0);
   int64_t step = first_step;
   const int size = options.augment.crop_size;
   try {
     for (; step < last; ++step) {
       const auto step_start = std::chrono::steady_clock::now();
-      QSEG_ASSIGN_OR_RETURN(Batch batch, loader->get(step));
-      torch::manual_seed(mix_seed(seed, 0xd0d0000ull + static_cast<uint64_t>(step)));  // dropout
+      Result<Batch> loaded = loader->get(step);
+      if (!loaded.is_ok()) return located(loaded.status());
+      Batch& batch = loaded.value();
       const torch::Tensor images =
           torch::from_blob(batch.images.data(), {batch.batch_size, 3, size, size});
       const torch::Tensor labels =
@@ -251,47 +418,79 @@ Result<TrainSummary> train_unguarded(const TrainOptions& given) {
 
       ForwardOptions forward;
       forward.training = true;
+      forward.dropout_seed = dropout_seed;
+      forward.first_example = batch.first_example;
       forward.batch_norm_training = options.train_batch_norm;
       forward.batch_norm_decay = options.batch_norm_decay;
+      forward.replicas = replicas.get();
       const bool qat = options.quantize_delay_step >= 0;
       forward.quant.update_ranges = qat;
       forward.quant.quantize = qat && step >= options.quantize_delay_step;
       forward.quant.ema_decay = options.ema_decay;
+      forward.quant.replicas = replicas.get();
       forward.freeze_batch_norm =
           options.freeze_batch_norm_step >= 0 && step >= options.freeze_batch_norm_step;
 
       namespace F = torch::nn::functional;
-      const torch::Tensor logits = F::interpolate(model->forward(images, forward),
-                                                  F::InterpolateFuncOptions()
-                                                      .size(std::vector<int64_t>{size, size})
-                                                      .mode(torch::kBilinear)
-                                                      .align_corners(true));
-      const torch::Tensor valid = (labels != kIgnoreLabel).sum();
+      const torch::Tensor logits =
+          F::interpolate(model.forward(images, forward), F::InterpolateFuncOptions()
+                                                             .size(std::vector<int64_t>{size, size})
+                                                             .mode(torch::kBilinear)
+                                                             .align_corners(true));
+      // The loss is the mean over the valid pixels of the whole batch (every replica's part), so
+      // the replicas' gradients add up to the gradient of the whole batch's loss.
+      torch::Tensor valid = (labels != kIgnoreLabel).sum().to(torch::kFloat).reshape({1});
+      if (replicas) replicas->sum(valid);
       const torch::Tensor loss =
           F::cross_entropy(
               logits, labels,
               F::CrossEntropyFuncOptions().ignore_index(kIgnoreLabel).reduction(torch::kSum)) /
-          valid.clamp_min(1).to(torch::kFloat);
+          valid.clamp_min(1)[0];
       for (NamedParameter& p : optimizer.params) p.tensor.mutable_grad() = torch::Tensor();
       loss.backward();
+      std::vector<torch::Tensor> grads;
+      for (NamedParameter& p : optimizer.params) {
+        torch::Tensor grad = p.tensor.grad();
+        grads.push_back(grad.defined() ? grad : torch::zeros_like(p.tensor));
+      }
+      double loss_value = 0;
+      bool stopping = g_stop_requested.load();
+      if (replicas) {
+        // One sum for all gradients, the loss and whether any replica was asked to stop (so all
+        // stop at the same step).
+        std::vector<torch::Tensor> parts;
+        for (const torch::Tensor& g : grads) parts.push_back(g.reshape({-1}));
+        parts.push_back(loss.detach().reshape({1}));
+        parts.push_back(torch::full({1}, stopping ? 1.0f : 0.0f));
+        torch::Tensor flat = torch::cat(parts);
+        replicas->sum(flat);
+        int64_t offset = 0;
+        for (torch::Tensor& g : grads) {
+          g = flat.narrow(0, offset, g.numel()).view_as(g);
+          offset += g.numel();
+        }
+        loss_value = flat[offset].item<double>();
+        stopping = flat[offset + 1].item<float>() > 0;
+      } else {
+        loss_value = loss.item<double>();
+      }
       const double learning_rate = polynomial_learning_rate(
           options.base_learning_rate, step, options.steps, options.learning_rate_power);
       {
         torch::NoGradGuard no_grad;
         for (size_t i = 0; i < optimizer.params.size(); ++i) {
           NamedParameter& p = optimizer.params[i];
-          torch::Tensor grad = p.tensor.grad();
-          if (!grad.defined()) grad = torch::zeros_like(p.tensor);
+          torch::Tensor grad = grads[i];
           if (p.weight_decay && options.weight_decay > 0)
             grad = grad + options.weight_decay * p.tensor;
           optimizer.momentum[i].mul_(options.momentum).add_(grad);
           p.tensor.add_(optimizer.momentum[i], -learning_rate);
         }
       }
-      const double loss_value = loss.item<double>();
       if (!std::isfinite(loss_value)) {
-        return Status::error("the loss became " + fmt::format("{}", loss_value) + " at step " +
-                             std::to_string(step + 1) + " (learning rate too high?)");
+        return located(Status::error("the loss became " + fmt::format("{}", loss_value) +
+                                     " at step " + std::to_string(step + 1) +
+                                     " (learning rate too high?)"));
       }
 
       const auto now = std::chrono::steady_clock::now();
@@ -307,15 +506,14 @@ Result<TrainSummary> train_unguarded(const TrainOptions& given) {
       record.step = step + 1;
       record.loss = loss_value;
       record.learning_rate = learning_rate;
-      record.images_per_second = batch.batch_size / mean_seconds;
-      record.seconds = std::chrono::duration<double>(now - start).count();
+      record.images_per_second = global_batch / mean_seconds;
+      record.seconds = std::chrono::duration<double>(now - start_time).count();
       record.quantized = forward.quant.quantize;
-      QSEG_RETURN_IF_ERROR(log.append(record));
+      if (log) QSEG_RETURN_IF_ERROR(log->append(record));
       summary.final_loss = mean_loss;
       summary.images_per_second = record.images_per_second;
-      if (options.progress &&
-          (tty || std::chrono::duration<double>(now - last_print).count() >= 30 ||
-           step + 1 == last)) {
+      if (progress && (tty || std::chrono::duration<double>(now - last_print).count() >= 30 ||
+                       step + 1 == last)) {
         const std::string line =
             progress_line(step + 1, options.steps, mean_loss, learning_rate,
                           record.images_per_second, mean_seconds * (options.steps - step - 1));
@@ -323,12 +521,26 @@ Result<TrainSummary> train_unguarded(const TrainOptions& given) {
         std::fflush(stderr);
         last_print = now;
       }
-      const bool stopping = g_stop_requested.load();
       if ((step + 1) % options.checkpoint_every == 0 || step + 1 == last || stopping) {
-        QSEG_RETURN_IF_ERROR(
-            save(checkpoint_path, *model, optimizer, options, step + 1, seed, origin));
-        QSEG_RETURN_IF_ERROR(write_loss_svg(options.out_dir / "loss.svg", log.records(),
-                                            "qseg train: loss per step"));
+        if (replicas) {
+          // Replicas that apply the same summed gradients hold the same weights: check it
+          // before rank 0 writes them for everyone.
+          const uint64_t mine = weights_fingerprint(optimizer);
+          torch::Tensor both = torch::tensor(
+              {static_cast<int64_t>(mine), static_cast<int64_t>(~mine)}, torch::kInt64);
+          replicas->max(both);
+          if (static_cast<uint64_t>(both[0].item<int64_t>()) != mine ||
+              static_cast<uint64_t>(both[1].item<int64_t>()) != ~mine) {
+            return located(Status::error("the replicas' weights differ after step " +
+                                         std::to_string(step + 1) + " (a bug: please report it)"));
+          }
+        }
+        if (leader) {
+          QSEG_RETURN_IF_ERROR(
+              write_checkpoint_file(checkpoint_path, state_checkpoint(state, options, step + 1)));
+          QSEG_RETURN_IF_ERROR(write_loss_svg(options.out_dir / "loss.svg", log->records(),
+                                              "qseg train: loss per step"));
+        }
       }
       if (stopping) {
         summary.interrupted = true;
@@ -336,9 +548,12 @@ Result<TrainSummary> train_unguarded(const TrainOptions& given) {
         break;
       }
     }
+  } catch (const ReplicaError& e) {
+    return located(Status::error("step " + std::to_string(step + 1) + ": " + e.what() +
+                                 "; stopping (resume from the last checkpoint)"));
   } catch (const c10::Error& e) {
-    return Status::error("libtorch failed at step " + std::to_string(step + 1) + ": " +
-                         e.what_without_backtrace());
+    return located(Status::error("libtorch failed at step " + std::to_string(step + 1) + ": " +
+                                 e.what_without_backtrace()));
   }
   if (tty) std::fprintf(stderr, "\n");
   summary.last_step = step;

@@ -59,6 +59,19 @@ struct TrainOptions {
   int64_t freeze_batch_norm_step = -1;
   float ema_decay = 0.999f;
 
+  // Data-parallel training (train/replicas.h): this process is replica `rank` of `world_size`,
+  // which meet at `master` (HOST:PORT, where rank 0 listens). batch_size is per replica: a step
+  // trains on world_size * batch_size examples, the same ones for any split of them, with batch
+  // norm synchronized, gradients summed and activation ranges reduced across replicas. Rank 0
+  // reads the starting checkpoint and sends it to the others, and alone writes checkpoints, the
+  // log and progress. A replica that stops or does not answer within timeout_seconds makes the
+  // others stop with an error.
+  int world_size = 1;
+  int rank = 0;
+  std::string master = "127.0.0.1:29500";
+  double timeout_seconds = 300;
+  std::string interface;  // network interface for the transport (empty: chosen from master)
+
   uint64_t seed = 0;
   int num_threads = 1;  // libtorch intra-op threads
   std::filesystem::path out_dir;
@@ -70,11 +83,11 @@ struct TrainOptions {
 
 struct TrainSummary {
   int64_t first_step = 0;
-  int64_t last_step = 0;  // steps run are [first_step, last_step)
-  double final_loss = 0;  // mean over the last up-to-20 steps
-  double images_per_second = 0;
-  std::filesystem::path checkpoint;
-  bool interrupted = false;  // stopped by SIGINT/SIGTERM (the checkpoint is still written)
+  int64_t last_step = 0;             // steps run are [first_step, last_step)
+  double final_loss = 0;             // mean over the last up-to-20 steps
+  double images_per_second = 0;      // of the whole run (all replicas)
+  std::filesystem::path checkpoint;  // empty on ranks other than 0
+  bool interrupted = false;          // stopped by SIGINT/SIGTERM (the checkpoint is still written)
 };
 
 Status validate(const TrainOptions& options);

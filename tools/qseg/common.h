@@ -21,6 +21,7 @@ void add_eval_command(CLI::App& app, Action& run);
 void add_compare_command(CLI::App& app, Action& run);
 void add_import_command(CLI::App& app, Action& run);  // issue 4: training (libtorch)
 void add_train_command(CLI::App& app, Action& run);
+void add_launch_command(CLI::App& app, Action& run);  // issue 7: data-parallel training
 void add_export_command(CLI::App& app, Action& run);  // issue 5: export and convert
 void add_convert_command(CLI::App& app, Action& run);
 void add_bench_command(CLI::App& app, Action& run);  // issue 6: speed

@@ -58,6 +58,7 @@ int main(int argc, char** argv) {
   qseg::cli::add_compare_command(app, run);
   qseg::cli::add_import_command(app, run);
   qseg::cli::add_train_command(app, run);
+  qseg::cli::add_launch_command(app, run);
   qseg::cli::add_export_command(app, run);
   qseg::cli::add_convert_command(app, run);
   qseg::cli::add_bench_command(app, run);
@@ -67,7 +68,7 @@ int main(int argc, char** argv) {
     } catch (const CLI::OptionNotFound&) {
       std::fprintf(stderr,
                    "qseg: error: unknown command '%s' (commands: segment, run, inspect, eval, "
-                   "compare, import, train, export, convert, bench; see qseg --help)\n",
+                   "compare, import, train, launch, export, convert, bench; see qseg --help)\n",
                    argv[1]);
       return 2;
     }

@@ -136,8 +136,10 @@ Status run_train(TrainArgs args) {
   o.augment.flip = !args.no_flip;
   o.progress = !args.quiet;
   QSEG_RETURN_IF_ERROR(train::validate(o));
+  // In a distributed run, rank 0 alone reports and evaluates; the others print only errors.
+  const bool leader = o.rank == 0;
   std::vector<train::TrainingSample> eval_samples;
-  if (!args.eval_data.empty()) {
+  if (!args.eval_data.empty() && leader) {
     QSEG_ASSIGN_OR_RETURN(eval_samples,
                           train::read_training_samples({{args.eval_data, args.eval_split}}));
     if (args.eval_limit > 0 && static_cast<int>(eval_samples.size()) > args.eval_limit)
@@ -148,15 +150,22 @@ Status run_train(TrainArgs args) {
     QSEG_RETURN_IF_ERROR(
         evaluate(args, eval_samples, o.init_checkpoint, "initial (--init)", false));
   }
-  fmt::print("training: {} steps, batch {}, crop {}, base LR {}, {}, {} threads -> {}\n", o.steps,
-             o.batch_size, o.augment.crop_size, o.base_learning_rate,
-             o.quantize_delay_step < 0 ? std::string("float")
-             : o.quantize_delay_step == 0
-                 ? std::string("quantization-aware from the first step")
-                 : fmt::format("quantization-aware from step {}", o.quantize_delay_step),
-             o.num_threads, o.out_dir.string());
-  std::fflush(stdout);
+  const std::string batch = o.world_size == 1
+                                ? std::to_string(o.batch_size)
+                                : fmt::format("{} ({} replicas x {})", o.world_size * o.batch_size,
+                                              o.world_size, o.batch_size);
+  if (leader) {
+    fmt::print("training: {} steps, batch {}, crop {}, base LR {}, {}, {} threads -> {}\n", o.steps,
+               batch, o.augment.crop_size, o.base_learning_rate,
+               o.quantize_delay_step < 0 ? std::string("float")
+               : o.quantize_delay_step == 0
+                   ? std::string("quantization-aware from the first step")
+                   : fmt::format("quantization-aware from step {}", o.quantize_delay_step),
+               o.num_threads, o.out_dir.string());
+    std::fflush(stdout);
+  }
   QSEG_ASSIGN_OR_RETURN(train::TrainSummary summary, train::train(o));
+  if (!leader) return Status::ok();
   fmt::print("{} steps {}..{}: final loss {:.4f} (mean of the last 20), {:.2f} images/s\n",
              summary.interrupted ? "interrupted after" : "done,", summary.first_step + 1,
              summary.last_step, summary.final_loss, summary.images_per_second);
@@ -231,6 +240,19 @@ void add_train_command(CLI::App& app, Action& run) {
       ->delimiter(',');
   cmd->add_option("--decoder-output-stride", args->decoder_output_stride,
                   "From scratch: DeepLabV3+ decoder at 4 or 8");
+  cmd->add_option("--world-size", o.world_size,
+                  "Data-parallel replicas in all (each runs this command with its --rank; "
+                  "--batch-size is per replica)")
+      ->capture_default_str();
+  cmd->add_option("--rank", o.rank, "This replica's rank in [0, world size)")
+      ->capture_default_str();
+  cmd->add_option("--master", o.master, "HOST:PORT where rank 0 listens for the other replicas")
+      ->capture_default_str();
+  cmd->add_option("--timeout", o.timeout_seconds,
+                  "Seconds a replica waits for the others before it stops with an error")
+      ->capture_default_str();
+  cmd->add_option("--interface", o.interface,
+                  "Network interface of the replicas' transport (default: from --master)");
   cmd->add_option("--seed", o.seed,
                   "Seed of the data order, augmentation, dropout and initialization")
       ->capture_default_str();

@@ -52,16 +52,16 @@ const CheckpointTensor* CheckpointFile::find(const std::string& name) const {
   return nullptr;
 }
 
-Status write_checkpoint_file(const std::filesystem::path& path, const CheckpointFile& checkpoint) {
+Result<std::vector<uint8_t>> encode_checkpoint(const CheckpointFile& checkpoint,
+                                               const std::string& name) {
   nlohmann::json index = nlohmann::json::array();
   size_t offset = 0;
   for (const CheckpointTensor& t : checkpoint.tensors) {
     int64_t count = 1;
     for (int64_t d : t.shape) count *= d;
     if (count != static_cast<int64_t>(t.data.size())) {
-      return Status::error(path.string() + ": tensor " + t.name + " has " +
-                           std::to_string(t.data.size()) + " values but its shape holds " +
-                           std::to_string(count));
+      return Status::error(name + ": tensor " + t.name + " has " + std::to_string(t.data.size()) +
+                           " values but its shape holds " + std::to_string(count));
     }
     const size_t bytes = t.data.size() * sizeof(float);
     index.push_back({{"name", t.name}, {"shape", t.shape}, {"offset", offset}, {"size", bytes}});
@@ -84,7 +84,12 @@ Status write_checkpoint_file(const std::filesystem::path& path, const Checkpoint
     position = align_up(position + bytes);
   }
   put<uint64_t>(out, fnv1a(out.data(), out.size()));
+  return out;
+}
 
+Status write_checkpoint_file(const std::filesystem::path& path, const CheckpointFile& checkpoint) {
+  QSEG_ASSIGN_OR_RETURN(const std::vector<uint8_t> out,
+                        encode_checkpoint(checkpoint, path.string()));
   const std::filesystem::path temp = path.string() + ".tmp";
   const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return Status::error("cannot write " + temp.string() + ": " + std::strerror(errno));
@@ -115,11 +120,17 @@ Status write_checkpoint_file(const std::filesystem::path& path, const Checkpoint
 }
 
 Result<CheckpointFile> read_checkpoint_file(const std::filesystem::path& path) {
-  const std::string name = path.string();
   std::ifstream in(path, std::ios::binary);
-  if (!in) return Status::error("cannot open checkpoint " + name + ": " + std::strerror(errno));
-  std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)),
-                             std::istreambuf_iterator<char>());
+  if (!in) {
+    return Status::error("cannot open checkpoint " + path.string() + ": " + std::strerror(errno));
+  }
+  const std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)),
+                                   std::istreambuf_iterator<char>());
+  return decode_checkpoint(bytes, path.string());
+}
+
+Result<CheckpointFile> decode_checkpoint(const std::vector<uint8_t>& bytes,
+                                         const std::string& name) {
   if (bytes.size() < kPrefixBytes + 8 || std::memcmp(bytes.data(), kMagic, 8) != 0) {
     return Status::error(name + ": not a qseg checkpoint (bad magic or too short)");
   }

@@ -34,6 +34,13 @@ struct CheckpointFile {
   const CheckpointTensor* find(const std::string& name) const;
 };
 
+// The file's bytes, and back (errors name `name`): what replicas of a distributed run send each
+// other instead of sharing a filesystem.
+Result<std::vector<uint8_t>> encode_checkpoint(const CheckpointFile& checkpoint,
+                                               const std::string& name);
+Result<CheckpointFile> decode_checkpoint(const std::vector<uint8_t>& bytes,
+                                         const std::string& name);
+
 // Writes to PATH.tmp, flushes it to disk, then renames it over PATH: a crash leaves the old
 // checkpoint or the new one, never a mix.
 Status write_checkpoint_file(const std::filesystem::path& path, const CheckpointFile& checkpoint);

@@ -106,6 +106,10 @@ Result<std::unique_ptr<BatchLoader>> BatchLoader::create(std::vector<TrainingSam
     return Status::error("batch size must be in [1, 1024], got " +
                          std::to_string(options.batch_size));
   }
+  if (options.world_size < 1 || options.rank < 0 || options.rank >= options.world_size) {
+    return Status::error("replica " + std::to_string(options.rank) + " of " +
+                         std::to_string(options.world_size) + " does not exist");
+  }
   if (options.num_threads < 0 || options.num_threads > 64) {
     return Status::error("loader threads must be in [0, 64], got " +
                          std::to_string(options.num_threads));
@@ -176,8 +180,9 @@ Result<Batch> BatchLoader::make_batch(int64_t step) {
   const size_t plane = static_cast<size_t>(batch.crop_size) * batch.crop_size;
   batch.images.resize(static_cast<size_t>(batch.batch_size) * 3 * plane);
   batch.labels.resize(static_cast<size_t>(batch.batch_size) * plane);
+  batch.first_example = (step * options_.world_size + options_.rank) * batch.batch_size;
   for (int i = 0; i < batch.batch_size; ++i) {
-    const int64_t example = step * batch.batch_size + i;
+    const int64_t example = batch.first_example + i;
     std::shared_ptr<const std::pair<Image, Image>> sample;
     QSEG_RETURN_IF_ERROR(load(sample_index(example), &sample));
     augment(sample->first, sample->second, options_.augment,

@@ -64,7 +64,8 @@ void augment(const Image& rgb, const Image& labels, const AugmentOptions& option
 
 struct Batch {
   int64_t step = 0;
-  int batch_size = 0;
+  int batch_size = 0;         // examples in this batch (this replica's part)
+  int64_t first_example = 0;  // the run's index k of the first one
   int crop_size = 0;
   std::vector<float> images;    // batch_size * 3 * crop_size * crop_size
   std::vector<uint8_t> labels;  // batch_size * crop_size * crop_size
@@ -72,16 +73,21 @@ struct Batch {
 
 struct LoaderOptions {
   AugmentOptions augment;
-  int batch_size = 8;
+  int batch_size = 8;  // per replica
+  // Data-parallel training: replica `rank` of `world_size` makes examples
+  // [rank * batch_size, (rank + 1) * batch_size) of each global batch of world_size * batch_size
+  // examples, and reads only those photos.
+  int rank = 0;
+  int world_size = 1;
   uint64_t seed = 0;
   int num_threads = 2;  // background threads preparing batches
   int prefetch = 2;     // batches prepared ahead of the one asked for
   bool cache = true;    // keep decoded photos and labels in memory
 };
 
-// The k-th example of the run (k = step * batch_size + i) is sample order(epoch)[k % n] with
-// epoch = k / n, order(epoch) a permutation drawn from (seed, epoch); its augmentation is drawn
-// from (seed, k).
+// The k-th example of the run (k = step * world_size * batch_size + rank * batch_size + i) is
+// sample order(epoch)[k % n] with epoch = k / n, order(epoch) a permutation drawn from (seed,
+// epoch); its augmentation is drawn from (seed, k).
 class BatchLoader {
  public:
   static Result<std::unique_ptr<BatchLoader>> create(std::vector<TrainingSample> samples,
