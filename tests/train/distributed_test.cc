@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <fstream>
+#include <iterator>
 #include <sstream>
 #include <thread>
 
@@ -286,6 +287,71 @@ TEST(DistributedTrainingTest, AHungReplicaIsATimeout) {
   ASSERT_GT(status, 0) << "rank 0 did not stop: " << output;
   EXPECT_NE(output.find("no answer from another replica within the 3 s timeout"), std::string::npos)
       << output;
+}
+
+// The children of a process (the replicas of `qseg launch`), by /proc.
+std::vector<pid_t> children_of(pid_t parent) {
+  std::vector<pid_t> out;
+  std::ifstream in("/proc/" + std::to_string(parent) + "/task/" + std::to_string(parent) +
+                   "/children");
+  for (pid_t pid; in >> pid;) out.push_back(pid);
+  return out;
+}
+
+std::string rank_of(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/cmdline");
+  std::string all((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const size_t at = all.find(std::string("--rank") + '\0');
+  return at == std::string::npos ? "" : std::string(all.c_str() + at + 7);
+}
+
+// Starts `qseg launch --nproc 2` on a long run and waits for 2 logged steps and a checkpoint.
+Process start_launch(const std::filesystem::path& dir, int timeout_seconds) {
+  Process launch = start("launch --nproc 2 --grace 5 train --batch-size 2 --checkpoint-every 1" +
+                             scratch_flags(dir / "run", 100000, timeout_seconds),
+                         dir / "launch.txt");
+  for (int i = 0; i < 3000; ++i) {
+    if (losses(dir / "run").size() >= 2 && std::filesystem::exists(dir / "run/checkpoint.ckpt"))
+      break;
+    if (wait_for(launch, 0) >= 0) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return launch;
+}
+
+TEST(DistributedTrainingTest, LaunchStopsAllReplicasTogetherOnSigterm) {
+  const auto dir = test::temp_dir("distributed_launch_sigterm");
+  Process launch = start_launch(dir, 30);
+  ASSERT_GE(losses(dir / "run").size(), 2u) << read_text(launch.output);
+  ::kill(launch.pid, SIGTERM);
+  const int status = wait_for(launch, 60);
+  if (status < 0) ::kill(launch.pid, SIGKILL);
+  const std::string output = read_text(launch.output);
+  ASSERT_EQ(status, 0) << output;
+  EXPECT_NE(output.find("interrupted after steps 1.."), std::string::npos) << output;
+  // The checkpoint is the last step logged: both replicas stopped after the same step.
+  auto file = read_checkpoint_file(dir / "run" / "checkpoint.ckpt");
+  ASSERT_TRUE(file.is_ok()) << file.status().message();
+  EXPECT_EQ(file.value().meta["train"]["step"].get<size_t>(), losses(dir / "run").size());
+}
+
+TEST(DistributedTrainingTest, LaunchReportsTheReplicaThatFailedFirst) {
+  const auto dir = test::temp_dir("distributed_launch_kill");
+  Process launch = start_launch(dir, 10);
+  ASSERT_GE(losses(dir / "run").size(), 2u) << read_text(launch.output);
+  pid_t rank1 = -1;
+  for (pid_t child : children_of(launch.pid))
+    if (rank_of(child) == "1") rank1 = child;
+  ASSERT_GT(rank1, 0) << "no rank 1 among the children of qseg launch";
+  ::kill(rank1, SIGKILL);
+  const int status = wait_for(launch, 10 + 5 + 30);
+  if (status < 0) ::kill(launch.pid, SIGKILL);
+  const std::string output = read_text(launch.output);
+  ASSERT_EQ(status, 1) << output;
+  EXPECT_NE(output.find("qseg: error: rank 0 of 2: step"), std::string::npos) << output;
+  EXPECT_NE(output.find("qseg: error: launch: rank 1 was killed by signal 9"), std::string::npos)
+      << output;
+  EXPECT_NE(output.find("then rank 0 exited with status 1"), std::string::npos) << output;
 }
 
 TEST(DistributedTrainingTest, BadSetupsAreOneErrorLine) {
