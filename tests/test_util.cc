@@ -2,7 +2,10 @@
 #include "test_util.h"
 
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <array>
@@ -26,6 +29,20 @@ std::filesystem::path shared_path(const std::string& relative) { return shared_d
 std::filesystem::path qseg_binary() {
   if (const char* env = std::getenv("QSEG_BIN"); env && *env) return env;
   return std::filesystem::path(QSEG_BINARY_DIR) / "qseg";
+}
+
+int free_tcp_port() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) throw std::runtime_error("free_tcp_port: no socket");
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t length = sizeof(address);
+  const bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0 &&
+                  ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) == 0;
+  ::close(fd);
+  if (!ok) throw std::runtime_error("free_tcp_port: cannot bind");
+  return ntohs(address.sin_port);
 }
 
 std::filesystem::path temp_dir(const std::string& name) {

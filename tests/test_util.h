@@ -17,6 +17,9 @@ std::filesystem::path shared_path(const std::string& relative);
 // The qseg command built with the tests ($QSEG_BIN, set by ctest).
 std::filesystem::path qseg_binary();
 
+// A TCP port on 127.0.0.1 that nobody listens on now (the kernel's pick for port 0).
+int free_tcp_port();
+
 // A fresh empty directory for one test, under the build tree.
 std::filesystem::path temp_dir(const std::string& name);
 

@@ -251,10 +251,8 @@ FaultRun start_long_run(const std::string& name, int timeout_seconds, int port) 
   return run;
 }
 
-int port_for(int offset) { return 20000 + (::getpid() * 7 + offset) % 20000; }
-
 TEST(DistributedTrainingTest, AKilledReplicaStopsTheOtherWithAClearError) {
-  FaultRun run = start_long_run("distributed_kill", 10, port_for(1));
+  FaultRun run = start_long_run("distributed_kill", 10, test::free_tcp_port());
   ASSERT_GE(losses(run.out).size(), 2u) << read_text(run.out.parent_path() / "rank0.txt");
   ::kill(run.rank1.pid, SIGKILL);
   wait_for(run.rank1, 10);
@@ -275,7 +273,7 @@ TEST(DistributedTrainingTest, AKilledReplicaStopsTheOtherWithAClearError) {
 }
 
 TEST(DistributedTrainingTest, AHungReplicaIsATimeout) {
-  FaultRun run = start_long_run("distributed_hang", 3, port_for(2));
+  FaultRun run = start_long_run("distributed_hang", 3, test::free_tcp_port());
   ASSERT_GE(losses(run.out).size(), 2u) << read_text(run.out.parent_path() / "rank0.txt");
   ::kill(run.rank1.pid, SIGSTOP);
   double waited = 0;
@@ -364,7 +362,8 @@ TEST(DistributedTrainingTest, BadSetupsAreOneErrorLine) {
       "train --from-scratch --data d --split s --out o --world-size 2 --master x", "HOST:PORT");
   // Replicas started with different flags: every one of them stops and says so.
   const auto dir = test::temp_dir("distributed_mismatch");
-  const std::string master = " --world-size 2 --master 127.0.0.1:" + std::to_string(port_for(3));
+  const std::string master =
+      " --world-size 2 --master 127.0.0.1:" + std::to_string(test::free_tcp_port());
   Process rank0 =
       start("train --batch-size 2" + scratch_flags(dir / "run", 4, 60) + master + " --rank 0",
             dir / "rank0.txt");

@@ -5,35 +5,22 @@
 #include "train/replicas.h"
 
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <torch/torch.h>
 #include <unistd.h>
 
 #include <thread>
 
+#include "test_util.h"
 #include "train/model.h"
 
 namespace qseg::train {
 namespace {
 
-int free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t length = sizeof(address);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address));
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
-  ::close(fd);
-  return ntohs(address.sin_port);
-}
-
 // Runs body(replicas) on `world` threads, one replica each; returns their results by rank.
 template <typename T>
 std::vector<T> on_replicas(int world, const std::function<T(const Replicas&)>& body,
                            double timeout_seconds = 20) {
-  const std::string master = "127.0.0.1:" + std::to_string(free_port());
+  const std::string master = "127.0.0.1:" + std::to_string(test::free_tcp_port());
   std::vector<T> results(world);
   std::vector<std::string> errors(world);
   std::vector<std::thread> threads;
@@ -108,7 +95,7 @@ TEST(ReplicasTest, AMissingReplicaIsATimeoutNotAHang) {
   ReplicaOptions o;
   o.world_size = 2;
   o.rank = 0;
-  o.master = "127.0.0.1:" + std::to_string(free_port());
+  o.master = "127.0.0.1:" + std::to_string(test::free_tcp_port());
   o.timeout = std::chrono::milliseconds(1500);
   const auto start = std::chrono::steady_clock::now();
   auto replicas = Replicas::connect(o);

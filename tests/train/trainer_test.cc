@@ -20,9 +20,8 @@ namespace {
 const std::filesystem::path& synthetic_root() {
   static const std::filesystem::path root = [] {
     // One set per test: ctest runs the tests of this file in parallel processes.
-    auto dir = test::temp_dir(
-        std::string("train_synthetic_") +
-        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    auto dir = test::temp_dir(std::string("train_synthetic_") +
+                              ::testing::UnitTest::GetInstance()->current_test_info()->name());
     test::write_synthetic_segmentation_set(dir, 48, 12, 96, 11);
     return dir;
   }();
