@@ -13,6 +13,9 @@
 //   options.out_dir = "runs/qat";
 //   QSEG_ASSIGN_OR_RETURN(TrainSummary summary, train(options));
 //
+// Data-parallel: set world_size, rank and master in every replica's options (the same otherwise),
+// or run `qseg launch --nproc N train ...`; see the fields below and train/replicas.h.
+//
 // Files in out_dir: checkpoint.ckpt (the latest, replaced atomically every checkpoint_every
 // steps and at the end), train_log.csv (one row per step), loss.svg (the loss curve, written at
 // every checkpoint).
