@@ -360,6 +360,17 @@ TEST(DistributedTrainingTest, BadSetupsAreOneErrorLine) {
       "--rank must be in [0, 1]");
   test::expect_one_error_line(
       "train --from-scratch --data d --split s --out o --world-size 2 --master x", "HOST:PORT");
+  // Rank 0 cannot read --init: it says why, the others that rank 0 could not start.
+  const auto missing = test::temp_dir("distributed_missing_init");
+  test::CommandResult r = test::run_command(
+      qseg() + " launch --nproc 2 train --init " + (missing / "none.ckpt").string() +
+      scratch_flags(missing / "run", 4, 60).substr(std::string(" --from-scratch").size()));
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("qseg: error: rank 0 of 2: cannot open checkpoint"), std::string::npos)
+      << r.output;
+  EXPECT_NE(r.output.find("qseg: error: rank 1 of 2: rank 0 could not start"), std::string::npos)
+      << r.output;
+  EXPECT_NE(r.output.find("qseg: error: launch: rank "), std::string::npos) << r.output;
   // Replicas started with different flags: every one of them stops and says so.
   const auto dir = test::temp_dir("distributed_mismatch");
   const std::string master =
