@@ -44,6 +44,17 @@ class StopSignals {
   void (*previous_term_)(int) = SIG_DFL;
 };
 
+// A file-size limit (ulimit -f, a quota-like cap) must fail a write like a full disk does, with
+// an error naming the file, instead of killing the process with SIGXFSZ halfway through a write.
+class FileSizeLimitIsAnError {
+ public:
+  FileSizeLimitIsAnError() { previous_ = std::signal(SIGXFSZ, SIG_IGN); }
+  ~FileSizeLimitIsAnError() { std::signal(SIGXFSZ, previous_); }
+
+ private:
+  void (*previous_)(int) = SIG_DFL;
+};
+
 struct Optimizer {
   std::vector<NamedParameter> params;
   std::vector<torch::Tensor> momentum;  // one buffer per parameter
@@ -317,6 +328,7 @@ namespace {
 Result<TrainSummary> train_unguarded(const TrainOptions& given) {
   QSEG_RETURN_IF_ERROR(validate(given));
   TrainOptions options = given;
+  FileSizeLimitIsAnError file_size_limit;
   torch::set_num_threads(options.num_threads);
   const bool leader = options.rank == 0;
   const std::filesystem::path checkpoint_path = options.out_dir / kCheckpointName;
@@ -536,10 +548,14 @@ Result<TrainSummary> train_unguarded(const TrainOptions& given) {
           }
         }
         if (leader) {
-          QSEG_RETURN_IF_ERROR(
-              write_checkpoint_file(checkpoint_path, state_checkpoint(state, options, step + 1)));
+          // The checkpoint comes last: once it holds step N, the log on disk has rows 1..N and
+          // the plot shows them, whenever a kill or power cut strikes; a failure before it (a
+          // full disk) leaves the previous checkpoint, from which --resume redoes this step.
+          QSEG_RETURN_IF_ERROR(log->sync());
           QSEG_RETURN_IF_ERROR(write_loss_svg(options.out_dir / "loss.svg", log->records(),
                                               "qseg train: loss per step"));
+          QSEG_RETURN_IF_ERROR(
+              write_checkpoint_file(checkpoint_path, state_checkpoint(state, options, step + 1)));
         }
       }
       if (stopping) {

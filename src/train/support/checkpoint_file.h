@@ -41,8 +41,16 @@ Result<std::vector<uint8_t>> encode_checkpoint(const CheckpointFile& checkpoint,
 Result<CheckpointFile> decode_checkpoint(const std::vector<uint8_t>& bytes,
                                          const std::string& name);
 
-// Writes to PATH.tmp, flushes it to disk, then renames it over PATH: a crash leaves the old
-// checkpoint or the new one, never a mix.
+// Replaces PATH with `size` bytes so that a kill at any instant, a power cut or a full disk
+// leaves the old file or the new one, never a mix: writes PATH.tmp, flushes it to disk, renames
+// it over PATH, then flushes the folder (without that, the rename itself may not survive a power
+// cut). A PATH.tmp left by a killed writer is simply overwritten. Errors name PATH and the cause
+// (ENOSPC, EFBIG, ...) and remove PATH.tmp.
+Status replace_file_durably(const std::filesystem::path& path, const uint8_t* data, size_t size);
+
+// The checkpoint's bytes, through replace_file_durably. For tests only, the environment variable
+// QSEG_TEST_CHECKPOINT_WRITE_DELAY_MS pauses each write halfway for that long, so that a test can
+// kill the writer while PATH.tmp is half written.
 Status write_checkpoint_file(const std::filesystem::path& path, const CheckpointFile& checkpoint);
 
 // Errors name the file: missing, not a checkpoint, truncated, hash mismatch (corrupt), bad

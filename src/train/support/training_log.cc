@@ -2,25 +2,43 @@
 #include "train/support/training_log.h"
 
 #include <fmt/format.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <sstream>
 
-#include "imgproc/image_io.h"
+#include "train/support/checkpoint_file.h"
 
 namespace qseg::train {
+
+namespace {
+
+constexpr const char* kLogHeader = "step,loss,learning_rate,images_per_second,seconds,quantized\n";
+
+std::string format_row(const StepRecord& r) {
+  char row[256];
+  const int n = std::snprintf(row, sizeof row, "%ld,%.6f,%.6g,%.3f,%.2f,%d\n", r.step, r.loss,
+                              r.learning_rate, r.images_per_second, r.seconds, r.quantized ? 1 : 0);
+  return std::string(row, static_cast<size_t>(std::clamp(n, 0, int{sizeof row} - 1)));
+}
+
+}  // namespace
 
 Result<TrainingLog> TrainingLog::open(const std::filesystem::path& path, int64_t first_step) {
   TrainingLog log;
   log.path_ = path;
+  std::string kept = kLogHeader;
   if (std::ifstream in(path); in) {
     std::string line;
     std::getline(in, line);  // header
-    while (std::getline(in, line)) {
+    // A row a kill cut short lacks its newline and is dropped; it can only be the last row, of a
+    // step after the checkpoint (rows up to the checkpoint's step were flushed before it).
+    while (std::getline(in, line) && !in.eof()) {
       StepRecord r;
       int quantized = 0;
       if (std::sscanf(line.c_str(), "%ld,%lf,%lf,%lf,%lf,%d", &r.step, &r.loss, &r.learning_rate,
@@ -28,18 +46,16 @@ Result<TrainingLog> TrainingLog::open(const std::filesystem::path& path, int64_t
         continue;
       }
       r.quantized = quantized != 0;
-      if (r.step <= first_step) log.records_.push_back(r);
+      if (r.step > first_step) continue;
+      log.records_.push_back(r);
+      kept += line + "\n";  // as it was: no rounding twice
     }
   }
-  log.file_ = std::fopen(path.c_str(), "w");
+  QSEG_RETURN_IF_ERROR(
+      replace_file_durably(path, reinterpret_cast<const uint8_t*>(kept.data()), kept.size()));
+  log.file_ = std::fopen(path.c_str(), "a");
   if (!log.file_)
     return Status::error("cannot write " + path.string() + ": " + std::strerror(errno));
-  std::fprintf(log.file_, "step,loss,learning_rate,images_per_second,seconds,quantized\n");
-  for (const StepRecord& r : log.records_) {
-    std::fprintf(log.file_, "%ld,%.6f,%.6g,%.3f,%.2f,%d\n", r.step, r.loss, r.learning_rate,
-                 r.images_per_second, r.seconds, r.quantized ? 1 : 0);
-  }
-  std::fflush(log.file_);
   return log;
 }
 
@@ -65,11 +81,16 @@ TrainingLog::~TrainingLog() {
 
 Status TrainingLog::append(const StepRecord& r) {
   records_.push_back(r);
-  if (std::fprintf(file_, "%ld,%.6f,%.6g,%.3f,%.2f,%d\n", r.step, r.loss, r.learning_rate,
-                   r.images_per_second, r.seconds, r.quantized ? 1 : 0) < 0 ||
-      std::fflush(file_) != 0) {
+  const std::string row = format_row(r);
+  if (std::fwrite(row.data(), 1, row.size(), file_) != row.size() || std::fflush(file_) != 0) {
     return Status::error("cannot write " + path_.string() + ": " + std::strerror(errno));
   }
+  return Status::ok();
+}
+
+Status TrainingLog::sync() {
+  if (std::fflush(file_) != 0 || ::fsync(::fileno(file_)) != 0)
+    return Status::error("cannot write " + path_.string() + ": " + std::strerror(errno));
   return Status::ok();
 }
 
@@ -137,9 +158,10 @@ Status write_loss_svg(const std::filesystem::path& path, const std::vector<StepR
                        kWidth - 170, kTop + 4, window);
   }
   svg << "</svg>\n";
+  // Replaced like the checkpoint (and under a fixed temporary name, so that a write cut short
+  // by a kill leaves no litter behind once the next one succeeds).
   const std::string text = svg.str();
-  return write_file_atomically(
-      path, std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(text.data()), text.size()));
+  return replace_file_durably(path, reinterpret_cast<const uint8_t*>(text.data()), text.size());
 }
 
 std::string format_duration(double seconds) {

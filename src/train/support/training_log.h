@@ -24,7 +24,9 @@ struct StepRecord {
 };
 
 // train_log.csv: "step,loss,learning_rate,images_per_second,seconds,quantized". Opening keeps
-// the rows of steps before first_step (from an earlier run being resumed) and drops the rest.
+// the rows of steps up to first_step (from an earlier run being resumed) and drops the rest: rows
+// of steps after the checkpoint, and a row a kill cut short. That rewrite replaces the file
+// atomically, so a kill or a full disk while opening leaves the old log whole.
 class TrainingLog {
  public:
   static Result<TrainingLog> open(const std::filesystem::path& path, int64_t first_step);
@@ -33,6 +35,9 @@ class TrainingLog {
   ~TrainingLog();
 
   Status append(const StepRecord& record);  // written through at once
+  // Flushes the rows to disk. Called before each checkpoint, so that a checkpoint of step N that
+  // survives a power cut comes with rows 1..N.
+  Status sync();
   const std::vector<StepRecord>& records() const { return records_; }
 
  private:
