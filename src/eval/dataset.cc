@@ -5,6 +5,7 @@
 #include <cctype>
 #include <fstream>
 #include <set>
+#include <sstream>
 
 #include "imgproc/image_io.h"
 #include "qseg/voc_classes.h"
@@ -55,6 +56,15 @@ Result<std::vector<Sample>> read_samples(const DatasetSource& source) {
   QSEG_ASSIGN_OR_RETURN(const std::filesystem::path split_path, resolve_split_path(source));
   std::ifstream in(split_path);
   if (!in) return Status::error("cannot open split file " + split_path.string());
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (in.bad()) return Status::error("cannot read split file " + split_path.string());
+  return parse_split(text.str(), source.root, split_path);
+}
+
+Result<std::vector<Sample>> parse_split(std::string_view text, const std::filesystem::path& root,
+                                        const std::filesystem::path& split_path) {
+  std::istringstream in{std::string(text)};
   std::vector<Sample> samples;
   std::set<std::string> seen;
   std::string line;
@@ -69,10 +79,9 @@ Result<std::vector<Sample>> read_samples(const DatasetSource& source) {
     }
     if (!seen.insert(name).second)
       return Status::error(where + ": photo name \"" + name + "\" is listed twice");
-    samples.push_back({name, source.root / "JPEGImages" / (name + ".jpg"),
-                       source.root / "SegmentationClass" / (name + ".png")});
+    samples.push_back({name, root / "JPEGImages" / (name + ".jpg"),
+                       root / "SegmentationClass" / (name + ".png")});
   }
-  if (in.bad()) return Status::error("cannot read split file " + split_path.string());
   if (samples.empty()) return Status::error(split_path.string() + ": the split lists no photos");
   return samples;
 }

@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "qseg/image.h"
@@ -47,6 +48,11 @@ Result<std::filesystem::path> resolve_split_path(const DatasetSource& source);
 // unreadable split file, a name containing '/', '\\', whitespace or "..", a name listed twice,
 // no names at all. Files are not opened here: a missing photo is found by load_sample.
 Result<std::vector<Sample>> read_samples(const DatasetSource& source);
+// The samples listed by the text of a split file (what read_samples does once the file is read),
+// with the same checks and errors; `split_path` only names the file in them, `root` starts the
+// photo and label paths. Kept apart from the file so it can be tested and fuzzed from memory.
+Result<std::vector<Sample>> parse_split(std::string_view text, const std::filesystem::path& root,
+                                        const std::filesystem::path& split_path);
 // The samples of several sources, concatenated in order (for training on several datasets).
 Result<std::vector<Sample>> read_samples(std::span<const DatasetSource> sources);
 

@@ -2,6 +2,8 @@
 // index, shape, type, quantization vector and buffer size is checked against the IR's rules.
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <cstring>
 #include <fstream>
 #include <limits>
 #include <string>
@@ -13,6 +15,16 @@ namespace qseg {
 namespace {
 
 using Offsets = flatbuffers::Vector<int32_t>;
+
+// Element i of a FlatBuffers vector of int64 (quantization zero points). The Verifier checks
+// that a vector's 4-byte length is aligned but not that 8-byte elements are, and Vector::Get
+// loads them in place: from a crafted file that is a misaligned load (undefined behaviour), so
+// the bytes are copied instead. FlatBuffers data is little-endian, like every target of qseg.
+int64_t int64_element(const flatbuffers::Vector<int64_t>* vector, uint32_t i) {
+  int64_t value;
+  std::memcpy(&value, vector->Data() + static_cast<size_t>(i) * sizeof(int64_t), sizeof value);
+  return value;
+}
 
 std::string tensor_label(int index, const ::tflite::Tensor* t) {
   std::string label = "tensor " + std::to_string(index);
@@ -129,7 +141,7 @@ Result<Tensor> read_tensor(int index, const ::tflite::Tensor* t, const ::tflite:
       if (!(s > 0.0f) || !std::isfinite(s))
         return Status::error("quantization scale " + std::to_string(s) +
                              " is not a finite positive number");
-      const int64_t zp = q->zero_point()->Get(i);
+      const int64_t zp = int64_element(q->zero_point(), i);
       if (zp < -32768 || zp > 65535)
         return Status::error("zero point " + std::to_string(zp) + " is out of range");
       tensor.quant.scale.push_back(s);
@@ -477,6 +489,15 @@ Result<Graph> read_tflite(std::span<const uint8_t> bytes, const std::string& nam
     return fail("too short to be a TFLite model (" + std::to_string(bytes.size()) + " bytes)");
   if (!flatbuffers::BufferHasIdentifier(bytes.data(), ::tflite::ModelIdentifier())) {
     return fail("not a TFLite model (file identifier is not \"TFL3\")");
+  }
+  // FlatBuffers reads scalars in place and the Verifier checks their alignment relative to the
+  // buffer's start only: a span that does not start 8-byte aligned (a slice of a larger buffer)
+  // is read from an aligned copy.
+  std::vector<uint64_t> aligned;
+  if (reinterpret_cast<uintptr_t>(bytes.data()) % alignof(uint64_t) != 0) {
+    aligned.resize((bytes.size() + sizeof(uint64_t) - 1) / sizeof(uint64_t));
+    std::memcpy(aligned.data(), bytes.data(), bytes.size());
+    bytes = {reinterpret_cast<const uint8_t*>(aligned.data()), bytes.size()};
   }
   flatbuffers::Verifier::Options options;
   options.max_depth = 64;

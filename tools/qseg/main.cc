@@ -1,50 +1,9 @@
 // qseg: segment photos with 8-bit DeepLab models, run and inspect .tflite files, score models on
 // VOC-layout datasets (eval, compare).
 #include <cstdio>
-#include <cstdlib>
 #include <string>
 
 #include "common.h"
-
-namespace qseg::cli {
-
-std::filesystem::path shared_dir() {
-  if (const char* env = std::getenv("QSEG_SHARED"); env && *env) return env;
-  return QSEG_DEFAULT_SHARED_DIR;
-}
-
-std::filesystem::path default_model() {
-  return shared_dir() / "models" / "deeplabv3_mnv2_dm05_pascal_quant.tflite";
-}
-
-void add_requantization_option(CLI::App& command, Requantization& value) {
-  command
-      .add_option_function<std::string>(
-          "--requantization",
-          [&value](const std::string& name) {
-            value = name == "float" ? Requantization::kFloat : Requantization::kFixedPoint;
-          },
-          "8-bit arithmetic: fixed-point (TFLite's built-in kernels, the default) or float "
-          "(TFLite's XNNPACK delegate, bit-exact with the golden outputs)")
-      ->check(CLI::IsMember({"fixed-point", "float"}));
-}
-
-void add_kernels_option(CLI::App& command, KernelIsa& value) {
-  command
-      .add_option_function<std::string>(
-          "--kernels", [&value](const std::string& name) { parse_kernel_isa(name, &value); },
-          "Kernels: auto (the fastest this CPU supports, bit-exact with the reference), "
-          "reference, avx2, avx512-vnni or avx512-amx")
-      ->check(CLI::IsMember({"auto", "reference", "avx2", "avx512-vnni", "avx512-amx"}));
-}
-
-Status check_threads(int threads) {
-  if (threads < 1 || threads > 256)
-    return Status::error("--threads must be between 1 and 256, got " + std::to_string(threads));
-  return Status::ok();
-}
-
-}  // namespace qseg::cli
 
 int main(int argc, char** argv) {
   CLI::App app{"qseg: 8-bit DeepLab segmentation, from photo to mask", "qseg"};

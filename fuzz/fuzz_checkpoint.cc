@@ -1,0 +1,11 @@
+// libFuzzer entry point of the checkpoint target; the body is qseg::fuzz::fuzz_checkpoint
+// (fuzz_bodies.h).
+#include <cstddef>
+#include <cstdint>
+
+#include "fuzz_bodies.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  qseg::fuzz::fuzz_checkpoint({data, size});
+  return 0;
+}

@@ -1,0 +1,10 @@
+// libFuzzer entry point of the tflite target; the body is qseg::fuzz::fuzz_tflite (fuzz_bodies.h).
+#include <cstddef>
+#include <cstdint>
+
+#include "fuzz_bodies.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  qseg::fuzz::fuzz_tflite({data, size});
+  return 0;
+}
