@@ -40,7 +40,7 @@ Result<std::unique_ptr<CheckpointSegmenter>> CheckpointSegmenter::load(
     state->input_size = options.input_size > 0 ? options.input_size : model.config().input_size;
     state->num_threads = options.num_threads;
     state->output = options.output;
-    const bool quantized = file.meta.value("quantized", false);
+    const bool quantized = file.quantized();
     state->simulated = options.precision == CheckpointPrecision::kSimulated ||
                        (options.precision == CheckpointPrecision::kAuto && quantized);
     if (state->simulated) {

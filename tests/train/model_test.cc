@@ -79,6 +79,25 @@ TEST(DeepLabModelTest, CheckpointRoundTripsExactly) {
             model.find_range("MobilenetV2/expanded_conv_2/add_quant")->max);
 }
 
+// Found by reading fuzzed checkpoints: a header whose meta is not an object, or whose
+// "quantized" is not a boolean, made nlohmann::json throw where callers expected a Status.
+TEST(CheckpointFileTest, MetaOfTheWrongTypeIsAnErrorNotAnException) {
+  CheckpointFile file;
+  file.meta = nlohmann::json::array({1, 2});
+  auto bytes = encode_checkpoint(file, "array.ckpt");
+  ASSERT_TRUE(bytes.is_ok());
+  auto decoded = decode_checkpoint(bytes.value(), "array.ckpt");
+  ASSERT_FALSE(decoded.is_ok());
+  EXPECT_EQ(decoded.status().message(), "array.ckpt: checkpoint meta is not an object");
+  file.meta = {{"quantized", "yes"}};
+  auto odd = decode_checkpoint(encode_checkpoint(file, "odd.ckpt").value(), "odd.ckpt");
+  ASSERT_TRUE(odd.is_ok());
+  EXPECT_FALSE(odd.value().quantized());
+  file.meta = {{"quantized", true}};
+  EXPECT_TRUE(
+      decode_checkpoint(encode_checkpoint(file, "q.ckpt").value(), "q.ckpt").value().quantized());
+}
+
 TEST(CheckpointFileTest, ErrorsNameTheFile) {
   const auto dir = test::temp_dir("checkpoint_errors");
   EXPECT_NE(read_checkpoint_file(dir / "missing.ckpt").status().message().find("missing.ckpt"),

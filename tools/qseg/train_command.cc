@@ -117,8 +117,7 @@ Status run_eval_only(const TrainArgs& args) {
     samples.resize(args.eval_limit);
   fmt::print("evaluation of {} on {} ({} photos):\n", args.options.init_checkpoint.string(),
              args.eval_data, samples.size());
-  return evaluate(args, samples, args.options.init_checkpoint, "checkpoint",
-                  file.meta.value("quantized", false));
+  return evaluate(args, samples, args.options.init_checkpoint, "checkpoint", file.quantized());
 }
 
 Status run_train(TrainArgs args) {

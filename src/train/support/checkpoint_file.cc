@@ -47,6 +47,11 @@ size_t align_up(size_t n) { return (n + kAlignment - 1) / kAlignment * kAlignmen
 
 }  // namespace
 
+bool CheckpointFile::quantized() const {
+  const auto it = meta.find("quantized");
+  return it != meta.end() && it->is_boolean() && it->get<bool>();
+}
+
 const CheckpointTensor* CheckpointFile::find(const std::string& name) const {
   for (const CheckpointTensor& t : tensors) {
     if (t.name == name) return &t;
@@ -192,6 +197,8 @@ Result<CheckpointFile> decode_checkpoint(const std::vector<uint8_t>& bytes,
     const auto header =
         nlohmann::json::parse(bytes.begin() + kPrefixBytes, bytes.begin() + data_start);
     checkpoint.meta = header.at("meta");
+    if (!checkpoint.meta.is_object())
+      return Status::error(name + ": checkpoint meta is not an object");
     std::set<std::string> names;
     for (const auto& entry : header.at("tensors")) {
       CheckpointTensor t;

@@ -32,6 +32,8 @@ struct CheckpointFile {
   std::vector<CheckpointTensor> tensors;
 
   const CheckpointTensor* find(const std::string& name) const;
+  // meta["quantized"] when it is there and a boolean (a file from anywhere may say anything).
+  bool quantized() const;
 };
 
 // The file's bytes, and back (errors name `name`): what replicas of a distributed run send each
