@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds and runs every test: first the Release build, then the whole suite again under
-# AddressSanitizer + UndefinedBehaviorSanitizer (clang). Set QSEG_SKIP_SANITIZERS=1 to run only
-# the first pass while iterating.
+# AddressSanitizer + UndefinedBehaviorSanitizer (clang), then each libFuzzer target for about a
+# minute (scripts/fuzz.sh; QSEG_FUZZ_SECONDS sets the time). Set QSEG_SKIP_SANITIZERS=1 or
+# QSEG_SKIP_FUZZ=1 to leave those passes out while iterating.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs=$(nproc)
@@ -17,4 +18,13 @@ if [ "${QSEG_SKIP_SANITIZERS:-0}" != 1 ]; then
   cmake --build build-asan --parallel "$jobs"
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     ctest --test-dir build-asan --output-on-failure --parallel "$jobs"
+fi
+
+if [ "${QSEG_SKIP_FUZZ:-0}" != 1 ]; then
+  echo "== Fuzz targets (scripts/fuzz.sh), ${QSEG_FUZZ_SECONDS:-60} s each"
+  # The shared folder given to CMake is the fuzzers' seed source too.
+  for arg in "$@"; do
+    case "$arg" in -DQSEG_SHARED_DIR=*) export QSEG_SHARED="${arg#-DQSEG_SHARED_DIR=}" ;; esac
+  done
+  QSEG_FUZZ_BUILD_JOBS=$jobs scripts/fuzz.sh all "${QSEG_FUZZ_SECONDS:-60}"
 fi
