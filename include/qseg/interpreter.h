@@ -24,7 +24,8 @@ struct InterpreterOptions {
   // Give every tensor its own memory so all intermediates can be read after invoke() (more
   // memory); otherwise tensors with disjoint lifetimes share space.
   bool preserve_all_tensors = false;
-  int64_t max_arena_bytes = int64_t{2} << 30;  // refuse plans larger than this (2 GiB)
+  // Refuse plans larger than this (512 MiB, a device's budget; --max-arena-mb raises it).
+  int64_t max_arena_bytes = int64_t{512} << 20;
   // TFLite's built-in fixed-point arithmetic (the reference) or its XNNPACK delegate's float
   // requantization; see qseg/requantization.h.
   Requantization requantization = Requantization::kFixedPoint;

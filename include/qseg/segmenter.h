@@ -24,6 +24,7 @@ struct SegmenterOptions {
   float float_mean = 127.5f;
   float float_std = 127.5f;
   ModelLimits model_limits;
+  int64_t max_arena_bytes = InterpreterOptions{}.max_arena_bytes;
   Requantization requantization = Requantization::kFixedPoint;  // see qseg/requantization.h
   KernelIsa kernel_isa = KernelIsa::kAuto;                      // see qseg/interpreter.h
   bool fuse_inverted_residuals = false;                         // see qseg/interpreter.h

@@ -127,7 +127,8 @@ Result<std::unique_ptr<Interpreter>> Interpreter::create(Graph graph,
   const ArenaPlan plan = plan_arena(lifetimes, kArenaAlignment, !options.preserve_all_tensors);
   if (plan.arena_bytes > options.max_arena_bytes) {
     return Status::error("the model needs an arena of " + std::to_string(plan.arena_bytes) +
-                         " bytes, above the limit of " + std::to_string(options.max_arena_bytes));
+                         " bytes, above the arena limit of " +
+                         std::to_string(options.max_arena_bytes) + " bytes");
   }
   interp->arena_bytes_ = plan.arena_bytes;
   interp->arena_storage_.resize(static_cast<size_t>(plan.arena_bytes + kArenaAlignment));

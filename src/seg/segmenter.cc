@@ -97,6 +97,7 @@ Result<std::unique_ptr<Segmenter>> Segmenter::create(Graph graph, const Segmente
   }
   InterpreterOptions interpreter_options;
   interpreter_options.num_threads = options.num_threads;
+  interpreter_options.max_arena_bytes = options.max_arena_bytes;
   interpreter_options.requantization = options.requantization;
   interpreter_options.kernel_isa = options.kernel_isa;
   interpreter_options.fuse_inverted_residuals = options.fuse_inverted_residuals;

@@ -109,7 +109,7 @@ Result<Tensor> read_tensor(int index, const ::tflite::Tensor* t, const ::tflite:
       elements *= d;  // cannot overflow: both factors are bounded by max_elements before this
       if (elements > max_elements) {
         return Status::error("shape holds more than " + std::to_string(limits.max_tensor_bytes) +
-                             " bytes (raise the tensor size limit to load it)");
+                             " bytes, above the tensor size limit");
       }
       tensor.shape.push_back(d);
     }

@@ -101,11 +101,12 @@ TEST(Cli, RunWritesRawOutputAndLayerDump) {
 TEST(Cli, RunWithFloatRequantizationReproducesTfliteExactly) {
   const auto dir = test::temp_dir("cli_run_float");
   const auto input = dir / "bird.rgb";
-  test::write_file(input, test::read_maybe_gzipped(test::shared_path("golden/bird_segmentation_513.rgb.gz")));
+  test::write_file(
+      input, test::read_maybe_gzipped(test::shared_path("golden/bird_segmentation_513.rgb.gz")));
   const auto result = test::run_command(
       qseg("run --requantization float --model " +
-           quoted(test::shared_path("models/deeplabv3_mnv2_dm05_pascal_quant.tflite")) + " --input " +
-           quoted(input) + " --output " + quoted(dir / "argmax.i64")));
+           quoted(test::shared_path("models/deeplabv3_mnv2_dm05_pascal_quant.tflite")) +
+           " --input " + quoted(input) + " --output " + quoted(dir / "argmax.i64")));
   ASSERT_EQ(result.exit_code, 0) << result.output;
   const auto out = test::read_file(dir / "argmax.i64");
   const auto golden = test::read_file(test::shared_path("golden/dm05_bird_argmax.u8"));
@@ -219,6 +220,34 @@ TEST_F(CliBadInput, WrongFlagsAndValues) {
   expect_clean_failure("segment --threads many x.jpg", "--threads = many");
   expect_clean_failure("frobnicate", "unknown command 'frobnicate'");
   expect_clean_failure("run --model x.tflite", "--input");
+}
+
+// Every limit is checked before allocating, names itself, and has a flag that moves it.
+TEST_F(CliBadInput, LimitsNameThemselvesAndFlagsMoveThem) {
+  const std::string dm05 =
+      quoted(test::shared_path("models/deeplabv3_mnv2_dm05_pascal_quant.tflite"));
+  const std::string dm10 =
+      quoted(test::shared_path("models/deeplabv3_mnv2_pascal_quant.tflite"));  // 2.2 MB
+  expect_clean_failure("inspect --max-model-mb 1 " + dm10,
+                       "exceeds the model size limit of 1048576");
+  expect_clean_failure("inspect --max-ops 10 " + dm05, "ops exceed the limit of 10");
+  expect_clean_failure("inspect --max-tensors 10 " + dm05, "tensors exceed the limit of 10");
+  expect_clean_failure("inspect --max-tensor-mb 1 " + dm05, "above the tensor size limit");
+  const std::string bird = quoted(test::shared_path("images/bird.bmp"));
+  expect_clean_failure("segment --max-arena-mb 1 --out " + quoted(dir_ / "out") + " " + bird,
+                       "above the arena limit of 1048576 bytes");
+  const auto big = dir_ / "big.png";  // 1.2 million pixels
+  ASSERT_TRUE(write_png(big, Image(1200, 1000, 3, 90)).is_ok());
+  expect_clean_failure("segment --max-image-mp 1 --out " + quoted(dir_ / "out") + " " + quoted(big),
+                       "exceed the limit of 1000000 pixels");
+  expect_clean_failure("segment --max-image-mp 0 x.png", "--max-image-mp");
+  // Raised, the same inputs go through.
+  test::CommandResult r =
+      test::run_command(test::qseg_binary().string() + " segment --max-image-mp 2 --out " +
+                        quoted(dir_ / "out") + " " + quoted(big));
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  r = test::run_command(test::qseg_binary().string() + " inspect --max-model-mb 3 " + dm10);
+  EXPECT_EQ(r.exit_code, 0) << r.output;
 }
 
 TEST_F(CliBadInput, RawInputOfWrongSize) {

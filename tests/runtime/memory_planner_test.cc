@@ -81,7 +81,7 @@ TEST(MemoryPlanner, ArenaLimitRefusesLargePlans) {
   options.max_arena_bytes = 1 << 20;
   auto interp = Interpreter::create(std::move(graph).value(), options);
   ASSERT_FALSE(interp.is_ok());
-  EXPECT_NE(interp.status().message().find("above the limit of 1048576"), std::string::npos);
+  EXPECT_NE(interp.status().message().find("above the arena limit of 1048576"), std::string::npos);
 }
 
 TEST(ThreadPool, EveryIndexExactlyOnce) {

@@ -37,6 +37,7 @@ struct BenchArgs {
   Requantization requantization = Requantization::kFixedPoint;
   KernelIsa kernels = KernelIsa::kAuto;
   bool fuse_blocks = false;
+  InputLimits limits;
 };
 
 double median(std::vector<double> v) {
@@ -87,12 +88,13 @@ Status run_bench(const BenchArgs& args) {
   if (args.runs < 1 || args.runs > 100000) return Status::error("--runs must be in [1, 100000]");
   if (args.warmup < 0) return Status::error("--warmup must be >= 0");
   if (!(args.peak_gmacs > 0)) return Status::error("--peak-gmacs must be positive");
-  QSEG_ASSIGN_OR_RETURN(Graph graph, read_tflite_file(args.model));
+  QSEG_ASSIGN_OR_RETURN(Graph graph, read_tflite_file(args.model, args.limits.model));
   const Graph info = graph;
   InterpreterOptions options;
   options.num_threads = args.threads;
   options.requantization = args.requantization;
   options.kernel_isa = args.kernels;
+  options.max_arena_bytes = args.limits.max_arena_bytes;
   options.fuse_inverted_residuals = args.fuse_blocks;
   QSEG_ASSIGN_OR_RETURN(auto interpreter, Interpreter::create(std::move(graph), options));
   const auto bytes = interpreter->input_bytes();
@@ -237,6 +239,7 @@ void add_bench_command(CLI::App& app, Action& run) {
       ->capture_default_str();
   add_requantization_option(*cmd, args->requantization);
   add_kernels_option(*cmd, args->kernels);
+  add_limit_options(*cmd, args->limits, /*images=*/false);
   cmd->add_flag("--fuse-blocks", args->fuse_blocks,
                 "Run each inverted residual block as one kernel over bands of rows (less memory)");
   cmd->callback([args, &run] { run = [args] { return run_bench(*args); }; });

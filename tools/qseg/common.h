@@ -6,9 +6,12 @@
 #include <functional>
 #include <string>
 
+#include "imgproc/image_io.h"
+#include "qseg/interpreter.h"
 #include "qseg/kernel_isa.h"
 #include "qseg/requantization.h"
 #include "qseg/status.h"
+#include "qseg/tflite.h"
 
 namespace qseg::cli {
 
@@ -34,6 +37,16 @@ std::filesystem::path default_model();
 void add_requantization_option(CLI::App& command, Requantization& value);
 // --kernels auto|reference|avx2|avx512-vnni.
 void add_kernels_option(CLI::App& command, KernelIsa& value);
+
+// What a command may allocate for the files it reads, checked before allocating. The defaults
+// fit a device; the flags raise them: --max-model-mb (file), --max-tensor-mb, --max-ops,
+// --max-tensors, --max-arena-mb and, with images, --max-image-mp (millions of pixels).
+struct InputLimits {
+  ModelLimits model;
+  int64_t max_arena_bytes = InterpreterOptions{}.max_arena_bytes;
+  ImageLimits image;
+};
+void add_limit_options(CLI::App& command, InputLimits& limits, bool images);
 
 // A positive thread count or an error naming the flag.
 Status check_threads(int threads);

@@ -12,6 +12,7 @@ namespace {
 struct InspectArgs {
   std::string model;
   bool tensors = false;
+  InputLimits limits;
 };
 
 std::string shape_text(const Tensor& t) {
@@ -73,7 +74,7 @@ std::string options_text(const Op& op) {
 }
 
 Status run_inspect(const InspectArgs& args) {
-  QSEG_ASSIGN_OR_RETURN(Graph graph, read_tflite_file(args.model));
+  QSEG_ASSIGN_OR_RETURN(Graph graph, read_tflite_file(args.model, args.limits.model));
   const auto file_bytes = std::filesystem::file_size(args.model);
   fmt::print("{}: {} bytes, {} tensors, {} ops{}\n", args.model, file_bytes, graph.tensors.size(),
              graph.ops.size(), graph.description.empty() ? "" : " (" + graph.description + ")");
@@ -112,7 +113,9 @@ Status run_inspect(const InspectArgs& args) {
   const int64_t macs = total_multiply_adds(graph);
   const int64_t weights = constant_bytes(graph);
   const int64_t resize_macs = resize_multiply_adds(graph);
-  auto interp = Interpreter::create(std::move(graph));
+  InterpreterOptions interpreter_options;
+  interpreter_options.max_arena_bytes = args.limits.max_arena_bytes;
+  auto interp = Interpreter::create(std::move(graph), interpreter_options);
   if (!interp.is_ok()) return interp.status().with_context(args.model);
   fmt::print("\nmultiply-adds: {} ({:.3f} G; CONV_2D and DEPTHWISE_CONV_2D)\n", macs, macs / 1e9);
   fmt::print(
@@ -132,6 +135,7 @@ void add_inspect_command(CLI::App& app, Action& run) {
   CLI::App* cmd = app.add_subcommand(
       "inspect", "Show a model's ops, tensors, quantization, multiply-adds and memory");
   cmd->add_option("model", args->model, "Model .tflite")->required();
+  add_limit_options(*cmd, args->limits, /*images=*/false);
   cmd->add_flag("--tensors", args->tensors, "Also list every tensor");
   cmd->callback([args, &run] { run = [args] { return run_inspect(*args); }; });
 }

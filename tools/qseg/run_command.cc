@@ -18,6 +18,7 @@ struct RunArgs {
   int threads = 1;
   Requantization requantization = Requantization::kFixedPoint;
   KernelIsa kernels = KernelIsa::kAuto;
+  InputLimits limits;
 };
 
 std::string file_extension(DataType type) {
@@ -47,11 +48,12 @@ std::span<const uint8_t> tensor_bytes(const Interpreter& interp, int index) {
 
 Status run_model(const RunArgs& args) {
   QSEG_RETURN_IF_ERROR(check_threads(args.threads));
-  QSEG_ASSIGN_OR_RETURN(Graph graph, read_tflite_file(args.model));
+  QSEG_ASSIGN_OR_RETURN(Graph graph, read_tflite_file(args.model, args.limits.model));
   InterpreterOptions options;
   options.num_threads = args.threads;
   options.requantization = args.requantization;
   options.kernel_isa = args.kernels;
+  options.max_arena_bytes = args.limits.max_arena_bytes;
   // Dumping reads every op's outputs: keep them all (and so no fused op skips a tensor).
   options.preserve_all_tensors = !args.dump_dir.empty();
   auto created = Interpreter::create(std::move(graph), options);
@@ -143,6 +145,7 @@ void add_run_command(CLI::App& app, Action& run) {
   cmd->add_option("--threads", args->threads, "Threads")->capture_default_str();
   add_requantization_option(*cmd, args->requantization);
   add_kernels_option(*cmd, args->kernels);
+  add_limit_options(*cmd, args->limits, /*images=*/false);
   cmd->callback([args, &run] { run = [args] { return run_model(*args); }; });
 }
 

@@ -22,6 +22,7 @@ struct SegmentArgs {
   bool fuse_blocks = false;
   std::string out = "qseg-masks";
   std::vector<std::string> images;
+  InputLimits limits;
 };
 
 std::string class_summary(const Image& labels) {
@@ -42,8 +43,8 @@ std::string class_summary(const Image& labels) {
 }
 
 Status segment_one(Segmenter& segmenter, const std::filesystem::path& image_path,
-                   const std::filesystem::path& out_dir) {
-  QSEG_ASSIGN_OR_RETURN(Image photo, read_image(image_path));
+                   const std::filesystem::path& out_dir, const ImageLimits& limits) {
+  QSEG_ASSIGN_OR_RETURN(Image photo, read_image(image_path, limits));
   SegmentTiming timing;
   QSEG_ASSIGN_OR_RETURN(Image labels, segmenter.segment(photo, &timing));
   const std::string stem = image_path.stem().string();
@@ -73,6 +74,8 @@ Status run_segment(const SegmentArgs& args) {
   options.num_threads = args.threads;
   options.requantization = args.requantization;
   options.kernel_isa = args.kernels;
+  options.model_limits = args.limits.model;
+  options.max_arena_bytes = args.limits.max_arena_bytes;
   options.fuse_inverted_residuals = args.fuse_blocks;
   QSEG_ASSIGN_OR_RETURN(auto segmenter, Segmenter::load(model, options));
   std::error_code ec;
@@ -85,10 +88,11 @@ Status run_segment(const SegmentArgs& args) {
              segmenter->input_width(), segmenter->input_height(), args.threads,
              segmenter->interpreter().arena_bytes());
   // A failed photo does not stop the others; a single photo's failure is the one error line.
-  if (args.images.size() == 1) return segment_one(*segmenter, args.images[0], args.out);
+  if (args.images.size() == 1)
+    return segment_one(*segmenter, args.images[0], args.out, args.limits.image);
   int failed = 0;
   for (const auto& image : args.images) {
-    const Status s = segment_one(*segmenter, image, args.out);
+    const Status s = segment_one(*segmenter, image, args.out, args.limits.image);
     if (!s.is_ok()) {
       std::fflush(stdout);
       fmt::print(stderr, "qseg: error: {}\n", s.message());
@@ -113,6 +117,7 @@ void add_segment_command(CLI::App& app, Action& run) {
   cmd->add_option("--threads", args->threads, "Threads")->capture_default_str();
   add_requantization_option(*cmd, args->requantization);
   add_kernels_option(*cmd, args->kernels);
+  add_limit_options(*cmd, args->limits, /*images=*/true);
   cmd->add_flag("--fuse-blocks", args->fuse_blocks,
                 "Run each inverted residual block as one kernel over bands of rows (less memory)");
   cmd->add_option("--out", args->out, "Output folder")->capture_default_str();
