@@ -44,14 +44,21 @@ class StopSignals {
   void (*previous_term_)(int) = SIG_DFL;
 };
 
-// A file-size limit (ulimit -f, a quota-like cap) must fail a write like a full disk does, with
-// an error naming the file, instead of killing the process with SIGXFSZ halfway through a write.
-class FileSizeLimitIsAnError {
+// While training, a signal that would kill the process without a word is ignored, so that the
+// failed call returns an error instead:
+// - SIGXFSZ: a file-size limit (ulimit -f, a quota-like cap) fails a write like a full disk does,
+//   with an error naming the file, instead of killing the process halfway through a write;
+// - SIGPIPE: a replica that died leaves a closed socket; sending to it must become "another
+//   replica stopped", not a silent death of this replica too.
+class IgnoredSignal {
  public:
-  FileSizeLimitIsAnError() { previous_ = std::signal(SIGXFSZ, SIG_IGN); }
-  ~FileSizeLimitIsAnError() { std::signal(SIGXFSZ, previous_); }
+  explicit IgnoredSignal(int signal) : signal_(signal) { previous_ = std::signal(signal, SIG_IGN); }
+  ~IgnoredSignal() { std::signal(signal_, previous_); }
+  IgnoredSignal(const IgnoredSignal&) = delete;
+  IgnoredSignal& operator=(const IgnoredSignal&) = delete;
 
  private:
+  int signal_;
   void (*previous_)(int) = SIG_DFL;
 };
 
@@ -328,7 +335,8 @@ namespace {
 Result<TrainSummary> train_unguarded(const TrainOptions& given) {
   QSEG_RETURN_IF_ERROR(validate(given));
   TrainOptions options = given;
-  FileSizeLimitIsAnError file_size_limit;
+  IgnoredSignal file_size_limit(SIGXFSZ);
+  IgnoredSignal closed_socket(SIGPIPE);
   torch::set_num_threads(options.num_threads);
   const bool leader = options.rank == 0;
   const std::filesystem::path checkpoint_path = options.out_dir / kCheckpointName;

@@ -262,6 +262,9 @@ TEST(DistributedTrainingTest, AKilledReplicaStopsTheOtherWithAClearError) {
   const std::string output = read_text(run.rank0.output);
   ASSERT_GT(status, 0) << "rank 0 did not stop: " << output;
   EXPECT_LT(waited, 10 + 20);
+  // Exit status 1 with the message, not a signal (a send on the dead replica's socket once
+  // killed rank 0 with SIGPIPE: status 141).
+  EXPECT_EQ(status, 1) << output;
   EXPECT_NE(output.find("qseg: error: rank 0 of 2: step "), std::string::npos) << output;
   EXPECT_NE(output.find("another replica stopped"), std::string::npos) << output;
   // The last checkpoint is whole: the run resumes from it (with one process, batch 4).
