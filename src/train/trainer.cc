@@ -257,11 +257,11 @@ Status check_same_flags(const Replicas& replicas, const TrainOptions& options) {
 
 // A fingerprint of the weights: replicas that apply the same summed gradients stay identical.
 uint64_t weights_fingerprint(const Optimizer& optimizer) {
-  uint64_t hash = 14695981039346656037ull;
+  uint64_t hash = kFnv1aStart;
   for (const NamedParameter& p : optimizer.params) {
     const torch::Tensor c = p.tensor.detach().contiguous();
-    const auto* bytes = reinterpret_cast<const uint8_t*>(c.data_ptr<float>());
-    for (int64_t i = 0; i < c.numel() * 4; ++i) hash = (hash ^ bytes[i]) * 1099511628211ull;
+    hash = fnv1a(reinterpret_cast<const uint8_t*>(c.data_ptr<float>()),
+                 static_cast<size_t>(c.numel()) * sizeof(float), hash);
   }
   return hash;
 }

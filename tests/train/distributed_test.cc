@@ -4,8 +4,6 @@
 // hangs makes the other stop within the timeout with a clear error.
 #include <gtest/gtest.h>
 #include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -16,10 +14,9 @@
 
 #include "test_util.h"
 #include "train/support/checkpoint_file.h"
+#include "train/support/child_runs.h"
 #include "train/support/synthetic_data.h"
 #include "train/trainer.h"
-
-extern char** environ;
 
 namespace qseg::train {
 namespace {
@@ -83,20 +80,12 @@ std::string scratch_flags(const std::filesystem::path& out, int steps, int timeo
          std::to_string(timeout) + " --out " + out.string();
 }
 
-std::map<std::string, std::vector<float>> tensors(const std::filesystem::path& checkpoint) {
-  std::map<std::string, std::vector<float>> out;
-  auto file = read_checkpoint_file(checkpoint);
-  EXPECT_TRUE(file.is_ok()) << file.status().message();
-  if (file.is_ok())
-    for (const CheckpointTensor& t : file.value().tensors) out[t.name] = t.data;
-  return out;
-}
-
 // The largest difference between two checkpoints' tensors (weights, batch-norm statistics,
 // ranges, momentum), relative to the largest change training made to any of them.
 double difference_relative_to_training(const std::filesystem::path& a,
                                        const std::filesystem::path& b) {
-  const auto ta = tensors(a), tb = tensors(b), start = tensors(pretrained().checkpoint);
+  const auto ta = test::checkpoint_tensors(a), tb = test::checkpoint_tensors(b),
+             start = test::checkpoint_tensors(pretrained().checkpoint);
   double difference = 0, change = 0;
   for (const auto& [name, values] : ta) {
     const auto other = tb.find(name);
@@ -197,10 +186,7 @@ struct Process {
 Process start(const std::string& args, const std::filesystem::path& output) {
   Process p;
   p.output = output;
-  const std::string command = "exec " + qseg() + " " + args + " >" + output.string() + " 2>&1";
-  const char* argv[] = {"/bin/sh", "-c", command.c_str(), nullptr};
-  EXPECT_EQ(::posix_spawn(&p.pid, "/bin/sh", nullptr, nullptr, const_cast<char**>(argv), environ),
-            0);
+  p.pid = test::spawn_shell("exec " + qseg() + " " + args + " >" + output.string() + " 2>&1");
   return p;
 }
 
@@ -208,23 +194,15 @@ Process start(const std::string& args, const std::filesystem::path& output) {
 int wait_for(const Process& p, double seconds, double* waited = nullptr) {
   const auto begin = std::chrono::steady_clock::now();
   for (;;) {
-    int status = 0;
-    if (::waitpid(p.pid, &status, WNOHANG) == p.pid) {
+    if (const int status = test::poll_child(p.pid); status >= 0) {
       if (waited)
         *waited = std::chrono::duration<double>(std::chrono::steady_clock::now() - begin).count();
-      return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+      return status;
     }
     if (std::chrono::duration<double>(std::chrono::steady_clock::now() - begin).count() > seconds)
       return -1;
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
-}
-
-std::string read_text(const std::filesystem::path& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
 }
 
 // Starts two replicas of a long run, waits until rank 0 has logged 2 steps and written a
@@ -253,13 +231,13 @@ FaultRun start_long_run(const std::string& name, int timeout_seconds, int port) 
 
 TEST(DistributedTrainingTest, AKilledReplicaStopsTheOtherWithAClearError) {
   FaultRun run = start_long_run("distributed_kill", 10, test::free_tcp_port());
-  ASSERT_GE(losses(run.out).size(), 2u) << read_text(run.out.parent_path() / "rank0.txt");
+  ASSERT_GE(losses(run.out).size(), 2u) << test::read_text(run.out.parent_path() / "rank0.txt");
   ::kill(run.rank1.pid, SIGKILL);
   wait_for(run.rank1, 10);
   double waited = 0;
   const int status = wait_for(run.rank0, 10 + 20, &waited);
   if (status < 0) ::kill(run.rank0.pid, SIGKILL);
-  const std::string output = read_text(run.rank0.output);
+  const std::string output = test::read_text(run.rank0.output);
   ASSERT_GT(status, 0) << "rank 0 did not stop: " << output;
   EXPECT_LT(waited, 10 + 20);
   // Exit status 1 with the message, not a signal (a send on the dead replica's socket once
@@ -277,14 +255,14 @@ TEST(DistributedTrainingTest, AKilledReplicaStopsTheOtherWithAClearError) {
 
 TEST(DistributedTrainingTest, AHungReplicaIsATimeout) {
   FaultRun run = start_long_run("distributed_hang", 3, test::free_tcp_port());
-  ASSERT_GE(losses(run.out).size(), 2u) << read_text(run.out.parent_path() / "rank0.txt");
+  ASSERT_GE(losses(run.out).size(), 2u) << test::read_text(run.out.parent_path() / "rank0.txt");
   ::kill(run.rank1.pid, SIGSTOP);
   double waited = 0;
   const int status = wait_for(run.rank0, 3 + 20, &waited);
   if (status < 0) ::kill(run.rank0.pid, SIGKILL);
   ::kill(run.rank1.pid, SIGKILL);
   wait_for(run.rank1, 10);
-  const std::string output = read_text(run.rank0.output);
+  const std::string output = test::read_text(run.rank0.output);
   ASSERT_GT(status, 0) << "rank 0 did not stop: " << output;
   EXPECT_NE(output.find("no answer from another replica within the 3 s timeout"), std::string::npos)
       << output;
@@ -323,11 +301,11 @@ Process start_launch(const std::filesystem::path& dir, int timeout_seconds) {
 TEST(DistributedTrainingTest, LaunchStopsAllReplicasTogetherOnSigterm) {
   const auto dir = test::temp_dir("distributed_launch_sigterm");
   Process launch = start_launch(dir, 30);
-  ASSERT_GE(losses(dir / "run").size(), 2u) << read_text(launch.output);
+  ASSERT_GE(losses(dir / "run").size(), 2u) << test::read_text(launch.output);
   ::kill(launch.pid, SIGTERM);
   const int status = wait_for(launch, 60);
   if (status < 0) ::kill(launch.pid, SIGKILL);
-  const std::string output = read_text(launch.output);
+  const std::string output = test::read_text(launch.output);
   ASSERT_EQ(status, 0) << output;
   EXPECT_NE(output.find("interrupted after steps 1.."), std::string::npos) << output;
   // The checkpoint is the last step logged: both replicas stopped after the same step.
@@ -339,7 +317,7 @@ TEST(DistributedTrainingTest, LaunchStopsAllReplicasTogetherOnSigterm) {
 TEST(DistributedTrainingTest, LaunchReportsTheReplicaThatFailedFirst) {
   const auto dir = test::temp_dir("distributed_launch_kill");
   Process launch = start_launch(dir, 10);
-  ASSERT_GE(losses(dir / "run").size(), 2u) << read_text(launch.output);
+  ASSERT_GE(losses(dir / "run").size(), 2u) << test::read_text(launch.output);
   pid_t rank1 = -1;
   for (pid_t child : children_of(launch.pid))
     if (rank_of(child) == "1") rank1 = child;
@@ -347,7 +325,7 @@ TEST(DistributedTrainingTest, LaunchReportsTheReplicaThatFailedFirst) {
   ::kill(rank1, SIGKILL);
   const int status = wait_for(launch, 10 + 5 + 30);
   if (status < 0) ::kill(launch.pid, SIGKILL);
-  const std::string output = read_text(launch.output);
+  const std::string output = test::read_text(launch.output);
   ASSERT_EQ(status, 1) << output;
   EXPECT_NE(output.find("qseg: error: rank 0 of 2: step"), std::string::npos) << output;
   EXPECT_NE(output.find("qseg: error: launch: rank 1 was killed by signal 9"), std::string::npos)
@@ -385,14 +363,14 @@ TEST(DistributedTrainingTest, BadSetupsAreOneErrorLine) {
       start("train --batch-size 3" + scratch_flags(dir / "run", 4, 60) + master + " --rank 1",
             dir / "rank1.txt");
   const int status0 = wait_for(rank0, 60), status1 = wait_for(rank1, 60);
-  EXPECT_EQ(status0, 1) << read_text(dir / "rank0.txt");
-  EXPECT_EQ(status1, 1) << read_text(dir / "rank1.txt");
-  EXPECT_NE(read_text(dir / "rank1.txt").find("batch_size is 3 here but 2 on rank 0"),
+  EXPECT_EQ(status0, 1) << test::read_text(dir / "rank0.txt");
+  EXPECT_EQ(status1, 1) << test::read_text(dir / "rank1.txt");
+  EXPECT_NE(test::read_text(dir / "rank1.txt").find("batch_size is 3 here but 2 on rank 0"),
             std::string::npos)
-      << read_text(dir / "rank1.txt");
-  EXPECT_NE(read_text(dir / "rank0.txt").find("start every replica with the same flags"),
+      << test::read_text(dir / "rank1.txt");
+  EXPECT_NE(test::read_text(dir / "rank0.txt").find("start every replica with the same flags"),
             std::string::npos)
-      << read_text(dir / "rank0.txt");
+      << test::read_text(dir / "rank0.txt");
 }
 
 }  // namespace

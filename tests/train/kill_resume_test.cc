@@ -4,7 +4,6 @@
 // one clear error, leaves the previous checkpoint and the log whole, and the run then resumes.
 #include <gtest/gtest.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -19,9 +18,8 @@
 
 #include "test_util.h"
 #include "train/support/checkpoint_file.h"
+#include "train/support/child_runs.h"
 #include "train/support/synthetic_data.h"
-
-extern char** environ;
 
 namespace qseg::train {
 namespace {
@@ -48,11 +46,6 @@ std::string train_flags(const fs::path& data, const fs::path& out, int steps) {
          out.string();
 }
 
-std::string read_text(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
 // The step of OUT/checkpoint.ckpt, or -1 when there is none yet.
 int64_t checkpoint_step(const fs::path& out) {
   if (!fs::exists(out / "checkpoint.ckpt")) return -1;
@@ -61,18 +54,9 @@ int64_t checkpoint_step(const fs::path& out) {
   return file.is_ok() ? file.value().meta["train"]["step"].get<int64_t>() : -1;
 }
 
-std::map<std::string, std::vector<float>> tensors(const fs::path& checkpoint) {
-  std::map<std::string, std::vector<float>> out;
-  auto file = read_checkpoint_file(checkpoint);
-  EXPECT_TRUE(file.is_ok()) << file.status().message();
-  if (file.is_ok())
-    for (const CheckpointTensor& t : file.value().tensors) out[t.name] = t.data;
-  return out;
-}
-
 // Every tensor (weights, batch-norm statistics, ranges, momentum) bit for bit.
 void expect_same_tensors(const fs::path& a, const fs::path& b) {
-  const auto ta = tensors(a), tb = tensors(b);
+  const auto ta = test::checkpoint_tensors(a), tb = test::checkpoint_tensors(b);
   ASSERT_FALSE(ta.empty());
   ASSERT_EQ(ta.size(), tb.size());
   for (const auto& [name, values] : ta) {
@@ -84,7 +68,7 @@ void expect_same_tensors(const fs::path& a, const fs::path& b) {
 
 // The log's rows as "step,loss" (the columns that do not depend on timing).
 std::vector<std::string> step_and_loss(const fs::path& out) {
-  std::istringstream in(read_text(out / "train_log.csv"));
+  std::istringstream in(test::read_text(out / "train_log.csv"));
   std::vector<std::string> rows;
   std::string line;
   std::getline(in, line);
@@ -105,23 +89,9 @@ void expect_same_log(const fs::path& straight, const fs::path& resumed, int step
 
 // Complete rows in OUT/train_log.csv (what the training process has logged so far).
 size_t logged_rows(const fs::path& out) {
-  const std::string text = read_text(out / "train_log.csv");
+  const std::string text = test::read_text(out / "train_log.csv");
   const auto lines = static_cast<size_t>(std::count(text.begin(), text.end(), '\n'));
   return lines > 0 ? lines - 1 : 0;
-}
-
-pid_t spawn_shell(const std::string& command) {
-  pid_t pid = -1;
-  const char* argv[] = {"/bin/sh", "-c", command.c_str(), nullptr};
-  EXPECT_EQ(::posix_spawn(&pid, "/bin/sh", nullptr, nullptr, const_cast<char**>(argv), environ), 0);
-  return pid;
-}
-
-// The exit status of a child (128 + N when signal N ended it), or -1 while it runs.
-int poll_child(pid_t pid) {
-  int status = 0;
-  if (::waitpid(pid, &status, WNOHANG) != pid) return -1;
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
 // Polls `ready` every millisecond until it holds, the child exits (its status is kept in
@@ -130,7 +100,7 @@ template <typename Ready>
 void wait_until(pid_t pid, int* status, Ready ready) {
   const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(120);
   while (*status < 0 && !ready() && std::chrono::steady_clock::now() < end) {
-    if ((*status = poll_child(pid)) >= 0) return;
+    if ((*status = test::poll_child(pid)) >= 0) return;
     std::this_thread::sleep_for(milliseconds(1));
   }
 }
@@ -184,10 +154,10 @@ TEST(KillResumeTest, KilledAtRandomMomentsAndResumedEndsLikeAStraightRun) {
     // Before the first checkpoint there is nothing to resume: the run starts over.
     const fs::path output = dir / ("run" + std::to_string(runs) + ".txt");
     const pid_t pid =
-        spawn_shell("exec " + hook + qseg() + train_flags(data, out, kSteps) +
-                    (done >= 0 ? " --resume" : "") + " >" + output.string() + " 2>&1");
+        test::spawn_shell("exec " + hook + qseg() + train_flags(data, out, kSteps) +
+                          (done >= 0 ? " --resume" : "") + " >" + output.string() + " 2>&1");
     if (!kill) {
-      ASSERT_EQ(wait_for_exit(pid), 0) << read_text(output);
+      ASSERT_EQ(wait_for_exit(pid), 0) << test::read_text(output);
       continue;
     }
     int status = -1;
@@ -215,7 +185,8 @@ TEST(KillResumeTest, KilledAtRandomMomentsAndResumedEndsLikeAStraightRun) {
       status = wait_for_exit(pid);
     }
     // A run may finish before its kill; otherwise SIGKILL ended it.
-    ASSERT_TRUE(status == 0 || status == 128 + SIGKILL) << status << "\n" << read_text(output);
+    ASSERT_TRUE(status == 0 || status == 128 + SIGKILL) << status << "\n"
+                                                        << test::read_text(output);
     if (status == 0) continue;
     ++kills;
     // Only a write cut short leaves checkpoint.ckpt.tmp (a finished one renames it); one older
@@ -269,10 +240,10 @@ TEST(KillResumeTest, AFullDiskIsOneClearErrorAndLosesNothing) {
   EXPECT_FALSE(fs::exists(out / "checkpoint.ckpt.tmp"));
 
   // No room at all: reopening the log for the resume fails, and leaves it as it was.
-  const std::string log = read_text(out / "train_log.csv");
+  const std::string log = test::read_text(out / "train_log.csv");
   r = test::run_command("ulimit -f 0; exec " + resume);
   expect_one_error(r, {"cannot write " + (out / "train_log.csv").string(), "File too large"});
-  EXPECT_EQ(read_text(out / "train_log.csv"), log);
+  EXPECT_EQ(test::read_text(out / "train_log.csv"), log);
   EXPECT_EQ(checkpoint_step(out), 4);
 
   // With room again, the run resumes from step 4 and ends like one never stopped.

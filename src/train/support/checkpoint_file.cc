@@ -21,14 +21,6 @@ constexpr size_t kPrefixBytes = 24;  // magic, version, reserved, header size
 constexpr size_t kAlignment = 64;
 constexpr int64_t kMaxTensorValues = int64_t{1} << 31;
 
-uint64_t fnv1a(const uint8_t* data, size_t size, uint64_t hash = 14695981039346656037ull) {
-  for (size_t i = 0; i < size; ++i) {
-    hash ^= data[i];
-    hash *= 1099511628211ull;
-  }
-  return hash;
-}
-
 template <typename T>
 void put(std::vector<uint8_t>& out, T value) {
   uint8_t bytes[sizeof(T)];
@@ -50,6 +42,14 @@ size_t align_up(size_t n) { return (n + kAlignment - 1) / kAlignment * kAlignmen
 bool CheckpointFile::quantized() const {
   const auto it = meta.find("quantized");
   return it != meta.end() && it->is_boolean() && it->get<bool>();
+}
+
+uint64_t fnv1a(const uint8_t* data, size_t size, uint64_t hash) {
+  for (size_t i = 0; i < size; ++i) {
+    hash ^= data[i];
+    hash *= 1099511628211ull;
+  }
+  return hash;
 }
 
 const CheckpointTensor* CheckpointFile::find(const std::string& name) const {

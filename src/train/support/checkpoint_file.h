@@ -36,6 +36,11 @@ struct CheckpointFile {
   bool quantized() const;
 };
 
+// The 64-bit FNV-1a hash of bytes, continuing from `hash` (the file's check; training also uses
+// it to compare replicas' weights).
+inline constexpr uint64_t kFnv1aStart = 14695981039346656037ull;
+uint64_t fnv1a(const uint8_t* data, size_t size, uint64_t hash = kFnv1aStart);
+
 // The file's bytes, and back (errors name `name`): what replicas of a distributed run send each
 // other instead of sharing a filesystem.
 Result<std::vector<uint8_t>> encode_checkpoint(const CheckpointFile& checkpoint,
