@@ -5,7 +5,7 @@
 
 namespace qseg::cli {
 
-Result<ModelOpener> model_opener(const std::string&, const std::string&) {
+Result<ModelOpener> model_opener(const std::string&, const std::string&, const InputLimits&) {
   return Status::error("training checkpoints are not available in the fuzz build");
 }
 

@@ -10,21 +10,10 @@
 #include <vector>
 
 #include "qseg/graph.h"
+#include "qseg/limits.h"
 #include "qseg/status.h"
 
 namespace qseg {
-
-// Bounds applied before anything is allocated from what a file claims. The defaults fit the
-// published DeepLab models with a wide margin and a device's memory.
-// Defaults fit a device (the published DeepLab models are 0.8-2.2 MB with about 100 ops); the
-// command line raises them (--max-model-mb, --max-ops, --max-tensors).
-struct ModelLimits {
-  int64_t max_file_bytes = int64_t{256} << 20;  // 256 MiB (FlatBuffers itself stops at 2 GiB)
-  int64_t max_tensors = 50000;
-  int64_t max_ops = 10000;
-  int32_t max_rank = 8;
-  int64_t max_tensor_bytes = int64_t{256} << 20;  // per tensor
-};
 
 Result<Graph> read_tflite(std::span<const uint8_t> bytes, const std::string& name,
                           const ModelLimits& limits = {});

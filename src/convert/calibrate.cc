@@ -36,12 +36,13 @@ Status calibrate(FrozenGraph* frozen, const CalibrationOptions& options) {
   }
   InterpreterOptions interpreter_options;
   interpreter_options.num_threads = options.num_threads;
+  interpreter_options.max_arena_bytes = options.max_arena_bytes;
   QSEG_ASSIGN_OR_RETURN(auto interpreter, Interpreter::create(graph, interpreter_options));
   std::vector<Extremes> extremes(graph.tensors.size());
   std::vector<float> scratch;
   const double lower_fraction = (100.0 - options.percentile) / 100.0;
   for (size_t s = 0; s < samples.size(); ++s) {
-    auto rgb = train::read_photo(samples[s].photo_path);
+    auto rgb = train::read_photo(samples[s].photo_path, options.image_limits);
     if (!rgb.is_ok()) return rgb.status();
     const train::PreparedInput prepared = train::prepare_float_input(rgb.value(), shape[1]);
     std::memcpy(interpreter->input_bytes().data(), prepared.pixels.data(),

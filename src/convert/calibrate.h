@@ -14,6 +14,7 @@
 
 #include "convert/convert.h"
 #include "eval/dataset.h"
+#include "qseg/interpreter.h"
 
 namespace qseg::convert {
 
@@ -28,6 +29,8 @@ struct CalibrationOptions {
   CalibrationMethod method = CalibrationMethod::kMinMax;
   double percentile = 99.99;
   int num_threads = 1;
+  ImageLimits image_limits;              // for the photos
+  int64_t max_arena_bytes = InterpreterOptions{}.max_arena_bytes;  // for the float interpreter
   std::function<void(int done, int total)> progress;
 };
 

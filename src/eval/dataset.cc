@@ -120,7 +120,7 @@ Status check_labels(const Image& labels, int width, int height,
   return Status::ok();
 }
 
-Result<LoadedSample> load_sample(const Sample& sample) {
+Result<LoadedSample> load_sample(const Sample& sample, const ImageLimits& limits) {
   // A missing file is the commonest problem with a partial dataset: say it in those words.
   std::error_code ec;
   if (!std::filesystem::exists(sample.photo_path, ec)) {
@@ -132,8 +132,8 @@ Result<LoadedSample> load_sample(const Sample& sample) {
                          "\" is in the split)");
   }
   LoadedSample loaded;
-  QSEG_ASSIGN_OR_RETURN(loaded.rgb, read_image(sample.photo_path));
-  QSEG_ASSIGN_OR_RETURN(loaded.labels, read_label_image(sample.label_path));
+  QSEG_ASSIGN_OR_RETURN(loaded.rgb, read_image(sample.photo_path, limits));
+  QSEG_ASSIGN_OR_RETURN(loaded.labels, read_label_image(sample.label_path, limits));
   QSEG_RETURN_IF_ERROR(check_labels(loaded.labels, loaded.rgb.width, loaded.rgb.height,
                                     sample.label_path, sample.photo_path));
   return loaded;

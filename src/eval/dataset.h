@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "qseg/image.h"
+#include "qseg/limits.h"
 #include "qseg/status.h"
 
 namespace qseg {
@@ -58,7 +59,8 @@ Result<std::vector<Sample>> read_samples(std::span<const DatasetSource> sources)
 
 // Reads and checks one sample; errors name the file at fault ("PATH: cannot open ...",
 // "PATH: label is 500x375 but the photo PHOTO is 500x333", "PATH: label value 50 at (x, y) ...").
-Result<LoadedSample> load_sample(const Sample& sample);
+// Both files are read within `limits` (a photo over them is an error naming the limit).
+Result<LoadedSample> load_sample(const Sample& sample, const ImageLimits& limits = {});
 
 // Checks that `labels` is 1 channel of width x height holding only 0..20 and 255; errors start
 // with `label_path`.

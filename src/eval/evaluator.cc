@@ -55,7 +55,7 @@ struct PhotoError {
 
 PhotoError run_photo(SegmenterSet& segmenters, const Sample& sample, const EvalOptions& options,
                      PhotoResult* out) {
-  auto loaded = load_sample(sample);
+  auto loaded = load_sample(sample, options.image_limits);
   if (!loaded.is_ok()) return {loaded.status(), true};
   const LoadedSample& data = loaded.value();
   out->width = data.rgb.width;
@@ -186,8 +186,8 @@ double photo_miou(const EvalResult& result, int index, int model) {
 
 }  // namespace
 
-Result<std::unique_ptr<PhotoModel>> open_tflite_model(const std::filesystem::path& path) {
-  SegmenterOptions options;
+Result<std::unique_ptr<PhotoModel>> open_tflite_model(const std::filesystem::path& path,
+                                                      SegmenterOptions options) {
   options.num_threads = 1;  // parallelism comes from the evaluator's workers
   QSEG_ASSIGN_OR_RETURN(auto segmenter, Segmenter::load(path, options));
   return std::unique_ptr<PhotoModel>(new TfliteModel(path, std::move(segmenter)));

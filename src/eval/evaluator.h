@@ -24,6 +24,7 @@
 #include "eval/confusion.h"
 #include "eval/dataset.h"
 #include "qseg/image.h"
+#include "qseg/segmenter.h"
 #include "qseg/status.h"
 
 namespace qseg {
@@ -57,7 +58,9 @@ using ModelOpener =
     std::function<Result<std::unique_ptr<PhotoModel>>(const std::filesystem::path& path)>;
 
 // A .tflite through qseg's Segmenter with one interpreter thread (the default opener).
-Result<std::unique_ptr<PhotoModel>> open_tflite_model(const std::filesystem::path& path);
+// `options` may set the model and arena limits (and the kernels); its thread count is ignored.
+Result<std::unique_ptr<PhotoModel>> open_tflite_model(const std::filesystem::path& path,
+                                                      SegmenterOptions options = {});
 
 struct EvalOptions {
   // How model paths are opened; null: open_tflite_model.
@@ -69,6 +72,8 @@ struct EvalOptions {
   bool skip_bad = false;
   // Keep each prediction as label PNG bytes in PhotoModelResult::mask_png (for reports).
   bool keep_masks = false;
+  // Photos and labels larger than these are bad samples (see skip_bad).
+  ImageLimits image_limits;
   // Empty, or one folder per model: each prediction is written there as NAME.png (VOC palette).
   std::vector<std::filesystem::path> save_masks_dirs;
   // Called after every photo, from worker threads, one call at a time.

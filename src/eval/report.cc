@@ -168,9 +168,11 @@ std::string figure(const std::string& uri, const std::string& caption) {
 }
 
 // One photo: the prediction of each model and the ground truth, overlaid on the photo.
-Status append_photo(const EvalResult& result, int index, int thumbnail_width, std::string* html) {
+Status append_photo(const EvalResult& result, int index, const ReportOptions& options,
+                    std::string* html) {
+  const int thumbnail_width = options.thumbnail_width;
   const PhotoResult& photo = result.photos[index];
-  QSEG_ASSIGN_OR_RETURN(LoadedSample sample, load_sample(result.samples[index]));
+  QSEG_ASSIGN_OR_RETURN(LoadedSample sample, load_sample(result.samples[index], options.image_limits));
   std::string title = photo.name + ":";
   for (size_t m = 0; m < photo.models.size(); ++m) {
     const ConfusionMatrix& c = photo.models[m].confusion;
@@ -201,7 +203,7 @@ Status append_photo(const EvalResult& result, int index, int thumbnail_width, st
 
 // A photo already drawn in an earlier section is only named, to keep the file small.
 Status append_photo_section(const EvalResult& result, const std::string& heading,
-                            const std::vector<int>& indices, int thumbnail_width,
+                            const std::vector<int>& indices, const ReportOptions& options,
                             std::set<int>* shown, std::string* html) {
   if (indices.empty()) return Status::ok();
   *html += fmt::format("<h2>{}</h2>\n", html_escape(heading));
@@ -211,7 +213,7 @@ Status append_photo_section(const EvalResult& result, const std::string& heading
                            html_escape(result.photos[i].name));
       continue;
     }
-    QSEG_RETURN_IF_ERROR(append_photo(result, i, thumbnail_width, html));
+    QSEG_RETURN_IF_ERROR(append_photo(result, i, options, html));
   }
   return Status::ok();
 }
@@ -313,20 +315,20 @@ Result<std::string> html_report(const EvalResult& result, const ReportOptions& o
   }
   if (has_masks(result)) {
     append_legend(&html);
-    const int n = options.photos_per_section, width = options.thumbnail_width;
+    const int n = options.photos_per_section;
     const bool two = result.models.size() >= 2;
     const std::string by = two ? " (by the mean of A's and B's photo mIoU)" : " (by photo mIoU)";
     std::set<int> shown;
     if (two) {
       QSEG_RETURN_IF_ERROR(append_photo_section(result, "Where A and B disagree most",
-                                                most_disagreeing_photos(result, n), width, &shown,
+                                                most_disagreeing_photos(result, n), options, &shown,
                                                 &html));
     }
     const int model = two ? -1 : 0;
     QSEG_RETURN_IF_ERROR(append_photo_section(result, "Best photos" + by,
-                                              best_photos(result, model, n), width, &shown, &html));
+                                              best_photos(result, model, n), options, &shown, &html));
     QSEG_RETURN_IF_ERROR(append_photo_section(
-        result, "Worst photos" + by, worst_photos(result, model, n), width, &shown, &html));
+        result, "Worst photos" + by, worst_photos(result, model, n), options, &shown, &html));
   }
   if (result.bad_count > 0) {
     html += fmt::format("<h2>Bad samples ({}, skipped)</h2>\n<ul>\n", result.bad_count);

@@ -24,6 +24,7 @@ struct ReportOptions {
   std::string title = "qseg evaluation";
   DatasetDescription data;
   int photos_per_section = 3;  // best, worst, most disagreeing
+  ImageLimits image_limits;    // for reading the photos again (as the evaluation read them)
   int thumbnail_width =
       320;  // overlays are downscaled to fit a square of this side (never upscaled)
 };

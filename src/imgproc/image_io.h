@@ -19,17 +19,10 @@
 #include <vector>
 
 #include "qseg/image.h"
+#include "qseg/limits.h"
 #include "qseg/status.h"
 
 namespace qseg {
-
-// Bounds checked before allocating, so a crafted header cannot make us reserve gigabytes.
-// Defaults fit a device (64 Mi pixels is a 8192 x 8192 photo); --max-image-mp raises them.
-struct ImageLimits {
-  int64_t max_pixels = int64_t{1} << 26;  // width * height
-  int max_side = 65535;                   // width and height each
-  int64_t max_file_bytes = int64_t{256} << 20;
-};
 
 enum class ImageFormat { kUnknown, kJpeg, kPng, kBmp };
 

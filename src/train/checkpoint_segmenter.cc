@@ -99,10 +99,11 @@ Result<Image> CheckpointSegmenter::segment(const Image& rgb) {
 Result<SegmentationScores> evaluate_checkpoint(const std::filesystem::path& path,
                                                const std::vector<TrainingSample>& samples,
                                                const CheckpointSegmenterOptions& options,
-                                               const std::function<void(int, int)>& progress) {
+                                               const std::function<void(int, int)>& progress,
+                                               const ImageLimits& image_limits) {
   QSEG_ASSIGN_OR_RETURN(auto segmenter, CheckpointSegmenter::load(path, options));
   return score_segmenter(
-      samples, [&](const Image& rgb) { return segmenter->segment(rgb); }, progress);
+      samples, [&](const Image& rgb) { return segmenter->segment(rgb); }, progress, image_limits);
 }
 
 }  // namespace qseg::train

@@ -61,6 +61,7 @@ class CheckpointSegmenter {
 Result<SegmentationScores> evaluate_checkpoint(const std::filesystem::path& path,
                                                const std::vector<TrainingSample>& samples,
                                                const CheckpointSegmenterOptions& options,
-                                               const std::function<void(int, int)>& progress = {});
+                                               const std::function<void(int, int)>& progress = {},
+                                               const ImageLimits& image_limits = {});
 
 }  // namespace qseg::train

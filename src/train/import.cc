@@ -190,7 +190,7 @@ Result<ImportReport> import_tflite(const ImportOptions& options) {
   if (options.out.empty()) return Status::error("give --out CHECKPOINT");
   try {
     torch::set_num_threads(std::max(options.num_threads, 1));
-    QSEG_ASSIGN_OR_RETURN(Graph graph, read_tflite_graph(options.tflite));
+    QSEG_ASSIGN_OR_RETURN(Graph graph, read_tflite_graph(options.tflite, options.model_limits));
     QSEG_ASSIGN_OR_RETURN(ImportedWeights weights,
                           extract_deeplab_weights(graph, options.tflite.string()));
     QSEG_ASSIGN_OR_RETURN(DeepLabModel model,
@@ -208,7 +208,7 @@ Result<ImportReport> import_tflite(const ImportOptions& options) {
       if (options.check_image.empty()) {
         image = generated_image(weights.input_size);
       } else {
-        QSEG_ASSIGN_OR_RETURN(image, read_photo(options.check_image));
+        QSEG_ASSIGN_OR_RETURN(image, read_photo(options.check_image, options.image_limits));
       }
       QSEG_ASSIGN_OR_RETURN(report.check, check_import(graph, weights, image, options.num_threads));
       report.checked = true;

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <string>
 
+#include "qseg/limits.h"
 #include "qseg/status.h"
 
 namespace qseg::train {
@@ -19,6 +20,8 @@ struct ImportOptions {
   bool check = true;                  // compare with the runtime (see ImportCheck)
   std::filesystem::path check_image;  // the photo for the check; empty: a generated one
   int num_threads = 1;
+  ModelLimits model_limits;  // for reading the .tflite
+  ImageLimits image_limits;  // for reading check_image
 };
 
 // The comparison of the imported model (libtorch) with the file (qseg's runtime) on one image.

@@ -403,6 +403,7 @@ Result<TrainSummary> train_unguarded(const TrainOptions& given) {
   loader_options.world_size = options.world_size;
   loader_options.seed = seed;
   loader_options.num_threads = options.loader_threads;
+  loader_options.image_limits = options.image_limits;
   QSEG_ASSIGN_OR_RETURN(auto loader, BatchLoader::create(std::move(samples), loader_options));
   std::optional<TrainingLog> log;
   if (leader) {

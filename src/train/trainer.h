@@ -45,6 +45,7 @@ struct TrainOptions {
   AugmentOptions augment;
   int batch_size = 8;
   int loader_threads = 2;
+  ImageLimits image_limits;  // for the training photos and labels (--max-image-mp)
 
   int64_t steps = 1000;
   double base_learning_rate = 1e-4;

@@ -107,6 +107,48 @@ TEST(TrainCliTest, CheckpointsAreEvaluatedLikeTheirTfliteFiles) {
                               "--precision");
 }
 
+// Every command that reads models or photos takes the limit flags, and the limits reach the
+// readers: eval and compare (models, photos, labels, report), convert (--graph, calibration
+// photos), import (--tflite, --check-image) and train (its photos).
+TEST(TrainCliTest, LimitFlagsReachEveryReader) {
+  const auto dir = test::temp_dir("cli_limits");
+  test::write_synthetic_segmentation_set(dir / "data", 1, 0, 1001, 5);  // 1.002 million pixels
+  const std::string dm05 = test::shared_path("models/deeplabv3_mnv2_dm05_pascal_quant.tflite");
+  const std::string dm10 = test::shared_path("models/deeplabv3_mnv2_pascal_quant.tflite");
+  const std::string data = " --data " + (dir / "data").string() + " --split train.txt";
+  const std::string pixels = "exceed the limit of 1000000 pixels";
+  test::expect_one_error_line("eval --model " + dm05 + data + " --max-image-mp 1", pixels);
+  test::expect_one_error_line("eval --model " + dm10 + data + " --max-model-mb 1",
+                              "exceeds the model size limit of 1048576");
+  test::expect_one_error_line("eval --model " + dm05 + data + " --max-arena-mb 1",
+                              "above the arena limit of 1048576 bytes");
+  test::expect_one_error_line("compare --model " + dm05 + " --model " + dm05 + data +
+                                  " --max-ops 10",
+                              "ops exceed the limit of 10");
+  test::expect_one_error_line("compare --model " + dm05 + " --model " + dm05 + data +
+                                  " --max-image-mp 1",
+                              pixels);
+  test::expect_one_error_line(
+      "convert --graph " + dm05 + " --output " + (dir / "x.tflite").string() + " --max-tensors 10",
+      "tensors exceed the limit of 10");
+  test::expect_one_error_line(
+      "import --tflite " + dm05 + " --out " + (dir / "x.ckpt").string() + " --max-ops 10",
+      "ops exceed the limit of 10");
+  test::expect_one_error_line("import --tflite " + dm05 + " --out " + (dir / "x.ckpt").string() +
+                                  " --check-image " +
+                                  (dir / "data/JPEGImages/synthetic_0.jpg").string() +
+                                  " --max-image-mp 1",
+                              pixels);
+  test::expect_one_error_line("train --from-scratch --steps 1 --batch-size 1 --crop-size 65" + data +
+                                  " --out " + (dir / "run").string() + " --max-image-mp 1",
+                              pixels);
+  // Raised, the same photo goes through.
+  const test::CommandResult r = test::run_command(test::qseg_binary().string() + " eval --model " +
+                                                  dm05 + data + " --max-image-mp 2 --report " +
+                                                  (dir / "r.html").string());
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+}
+
 TEST(TrainCliTest, BadInputsAreOneErrorLine) {
   const auto dir = test::temp_dir("cli_train_errors");
   test::write_synthetic_segmentation_set(dir / "data", 2, 0, 40, 1);

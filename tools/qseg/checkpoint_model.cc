@@ -45,7 +45,8 @@ bool is_checkpoint_file(const std::filesystem::path& path) {
   return in.read(magic, sizeof magic) && std::memcmp(magic, "QSEGCKPT", 8) == 0;
 }
 
-Result<ModelOpener> model_opener(const std::string& precision, const std::string& output) {
+Result<ModelOpener> model_opener(const std::string& precision, const std::string& output,
+                                 const InputLimits& limits) {
   train::CheckpointPrecision p;
   if (precision == "auto") {
     p = train::CheckpointPrecision::kAuto;
@@ -61,8 +62,13 @@ Result<ModelOpener> model_opener(const std::string& precision, const std::string
   const train::CheckpointOutput o =
       output == "labels" ? train::CheckpointOutput::kLabels : train::CheckpointOutput::kScores;
   return ModelOpener(
-      [p, o](const std::filesystem::path& path) -> Result<std::unique_ptr<PhotoModel>> {
-        if (!is_checkpoint_file(path)) return open_tflite_model(path);
+      [p, o, limits](const std::filesystem::path& path) -> Result<std::unique_ptr<PhotoModel>> {
+        if (!is_checkpoint_file(path)) {
+          SegmenterOptions options;
+          options.model_limits = limits.model;
+          options.max_arena_bytes = limits.max_arena_bytes;
+          return open_tflite_model(path, options);
+        }
         train::CheckpointSegmenterOptions options;
         options.num_threads = 1;  // parallelism comes from the evaluator's workers
         options.precision = p;

@@ -16,39 +16,46 @@ std::filesystem::path default_model() {
   return shared_dir() / "models" / "deeplabv3_mnv2_dm05_pascal_quant.tflite";
 }
 
-void add_limit_options(CLI::App& command, InputLimits& limits, bool images) {
+void add_model_limit_options(CLI::App& command, ModelLimits& limits, int64_t* max_arena_bytes) {
   const auto mib = [](int64_t bytes) { return std::to_string(bytes >> 20); };
   command
       .add_option_function<int64_t>(
-          "--max-model-mb",
-          [&limits](int64_t mb) { limits.model.max_file_bytes = mb << 20; },
-          "Largest model file to read, MiB (default " + mib(limits.model.max_file_bytes) + ")")
+          "--max-model-mb", [&limits](int64_t mb) { limits.max_file_bytes = mb << 20; },
+          "Largest model file to read, MiB (default " + mib(limits.max_file_bytes) + ")")
       ->check(CLI::Range(int64_t{1}, int64_t{2047}));
   command
       .add_option_function<int64_t>(
-          "--max-tensor-mb", [&limits](int64_t mb) { limits.model.max_tensor_bytes = mb << 20; },
-          "Largest tensor a model may declare, MiB (default " +
-              mib(limits.model.max_tensor_bytes) + ")")
+          "--max-tensor-mb", [&limits](int64_t mb) { limits.max_tensor_bytes = mb << 20; },
+          "Largest tensor a model may declare, MiB (default " + mib(limits.max_tensor_bytes) +
+              ")")
       ->check(CLI::Range(int64_t{1}, int64_t{1} << 20));
-  command.add_option("--max-ops", limits.model.max_ops, "Most ops a model may have")
+  command.add_option("--max-ops", limits.max_ops, "Most ops a model may have")
       ->check(CLI::Range(int64_t{1}, int64_t{10'000'000}))
       ->capture_default_str();
-  command.add_option("--max-tensors", limits.model.max_tensors, "Most tensors a model may have")
+  command.add_option("--max-tensors", limits.max_tensors, "Most tensors a model may have")
       ->check(CLI::Range(int64_t{1}, int64_t{10'000'000}))
       ->capture_default_str();
-  command
-      .add_option_function<int64_t>(
-          "--max-arena-mb", [&limits](int64_t mb) { limits.max_arena_bytes = mb << 20; },
-          "Largest tensor arena to plan, MiB (default " + mib(limits.max_arena_bytes) + ")")
-      ->check(CLI::Range(int64_t{1}, int64_t{1} << 20));
-  if (images) {
+  if (max_arena_bytes) {
     command
         .add_option_function<int64_t>(
-            "--max-image-mp", [&limits](int64_t mp) { limits.image.max_pixels = mp * 1'000'000; },
-            "Largest image to decode, millions of pixels (default " +
-                std::to_string(limits.image.max_pixels / 1'000'000) + ")")
-        ->check(CLI::Range(int64_t{1}, int64_t{4000}));
+            "--max-arena-mb", [max_arena_bytes](int64_t mb) { *max_arena_bytes = mb << 20; },
+            "Largest tensor arena to plan, MiB (default " + mib(*max_arena_bytes) + ")")
+        ->check(CLI::Range(int64_t{1}, int64_t{1} << 20));
   }
+}
+
+void add_image_limit_option(CLI::App& command, ImageLimits& limits) {
+  command
+      .add_option_function<int64_t>(
+          "--max-image-mp", [&limits](int64_t mp) { limits.max_pixels = mp * 1'000'000; },
+          "Largest image to decode, millions of pixels (default " +
+              std::to_string(limits.max_pixels / 1'000'000) + ")")
+      ->check(CLI::Range(int64_t{1}, int64_t{4000}));
+}
+
+void add_limit_options(CLI::App& command, InputLimits& limits, bool images) {
+  add_model_limit_options(command, limits.model, &limits.max_arena_bytes);
+  if (images) add_image_limit_option(command, limits.image);
 }
 
 void add_requantization_option(CLI::App& command, Requantization& value) {

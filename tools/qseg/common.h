@@ -47,6 +47,10 @@ struct InputLimits {
   ImageLimits image;
 };
 void add_limit_options(CLI::App& command, InputLimits& limits, bool images);
+// The parts: --max-model-mb, --max-tensor-mb, --max-ops, --max-tensors and (when max_arena_bytes
+// is given) --max-arena-mb; --max-image-mp.
+void add_model_limit_options(CLI::App& command, ModelLimits& limits, int64_t* max_arena_bytes);
+void add_image_limit_option(CLI::App& command, ImageLimits& limits);
 
 // A positive thread count or an error naming the flag.
 Status check_threads(int threads);

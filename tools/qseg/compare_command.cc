@@ -35,9 +35,11 @@ Status run_compare(const CompareArgs& args) {
   QSEG_ASSIGN_OR_RETURN(std::vector<Sample> samples, read_dataset(args.dataset, &description));
   EvalOptions options;
   QSEG_ASSIGN_OR_RETURN(options.open_model,
-                        model_opener(args.dataset.precision, args.dataset.checkpoint_output));
+                        model_opener(args.dataset.precision, args.dataset.checkpoint_output,
+                                     args.dataset.limits));
   options.num_threads = args.dataset.threads;
   options.skip_bad = args.dataset.skip_bad;
+  options.image_limits = args.dataset.limits.image;
   options.keep_masks = !args.dataset.report.empty();
   const auto end_progress = attach_progress("compare", &options);
   fmt::print("A {}\nB {}\ndata {} (split {}): {} photos, {} threads\n", args.models[0],

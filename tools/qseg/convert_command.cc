@@ -37,6 +37,7 @@ struct ConvertArgs {
   std::string calibration_method = "minmax";
   double percentile = 99.99;
   int threads = 1;
+  InputLimits limits;  // --graph, and the calibration photos and interpreter
 };
 
 Status check_input_shape(const std::vector<int>& shape, int* size) {
@@ -126,7 +127,7 @@ Status run_convert(const ConvertArgs& args) {
 
   convert::FrozenGraph frozen;
   if (!args.graph.empty()) {
-    QSEG_ASSIGN_OR_RETURN(Graph graph, read_tflite_file(args.graph));
+    QSEG_ASSIGN_OR_RETURN(Graph graph, read_tflite_file(args.graph, args.limits.model));
     QSEG_ASSIGN_OR_RETURN(frozen, convert::graph_to_frozen(std::move(graph), args.graph));
     if (size > 0 && size != frozen.input_size) {
       return Status::error(fmt::format("{} has input {}x{}; export it again with --input-shape",
@@ -143,6 +144,8 @@ Status run_convert(const ConvertArgs& args) {
                                                        : convert::CalibrationMethod::kMinMax;
     c.percentile = args.percentile;
     c.num_threads = args.threads;
+    c.image_limits = args.limits.image;
+    c.max_arena_bytes = args.limits.max_arena_bytes;
     const bool tty = ::isatty(STDERR_FILENO);
     c.progress = [tty](int done, int total) {
       if (tty) std::fprintf(stderr, "\rcalibrating: %d/%d photos\033[K", done, total);
@@ -221,6 +224,7 @@ void add_convert_command(CLI::App& app, Action& run) {
       ->capture_default_str();
   cmd->add_option("--calibration-images", args->calibration_images, "Photos to calibrate on")
       ->capture_default_str();
+  add_limit_options(*cmd, args->limits, /*images=*/true);
   cmd->add_option("--calibration-method", args->calibration_method, "minmax or percentile")
       ->check(CLI::IsMember({"minmax", "percentile"}))
       ->capture_default_str();

@@ -28,9 +28,11 @@ Status run_eval(const EvalArgs& args) {
   }
   EvalOptions options;
   QSEG_ASSIGN_OR_RETURN(options.open_model,
-                        model_opener(args.dataset.precision, args.dataset.checkpoint_output));
+                        model_opener(args.dataset.precision, args.dataset.checkpoint_output,
+                                     args.dataset.limits));
   options.num_threads = args.dataset.threads;
   options.skip_bad = args.dataset.skip_bad;
+  options.image_limits = args.dataset.limits.image;
   options.keep_masks = !args.dataset.report.empty();
   if (!args.save_masks.empty()) {
     std::error_code ec;

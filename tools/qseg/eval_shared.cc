@@ -43,6 +43,7 @@ void add_dataset_options(CLI::App* cmd, DatasetArgs* args) {
                   "ArgMax, as float models with logits output)")
       ->check(CLI::IsMember({"labels", "scores"}))
       ->capture_default_str();
+  add_limit_options(*cmd, args->limits, /*images=*/true);
 }
 
 Result<std::vector<Sample>> read_dataset(const DatasetArgs& args, DatasetDescription* description) {
@@ -136,6 +137,7 @@ Status write_outputs(const DatasetArgs& args, const nlohmann::json& json, const 
     ReportOptions options;
     options.title = title;
     options.data = description;
+    options.image_limits = args.limits.image;
     QSEG_RETURN_IF_ERROR(write_html_report(args.report, result, options));
     fmt::print("report: {}\n", args.report);
   }

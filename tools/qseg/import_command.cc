@@ -72,6 +72,8 @@ void add_import_command(CLI::App& app, Action& run) {
                   "Photo for the check (default: a generated image)");
   cmd->add_flag("!--no-check", options->check, "Skip the comparison with qseg's runtime");
   cmd->add_option("--threads", options->num_threads, "Threads")->capture_default_str();
+  add_model_limit_options(*cmd, options->model_limits, /*max_arena_bytes=*/nullptr);
+  add_image_limit_option(*cmd, options->image_limits);
   cmd->callback([options, &run] { run = [options] { return run_import(*options); }; });
 }
 

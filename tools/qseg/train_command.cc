@@ -62,13 +62,15 @@ Status evaluate(const TrainArgs& args, const std::vector<train::TrainingSample>&
   };
   options.precision = train::CheckpointPrecision::kFloat;
   QSEG_ASSIGN_OR_RETURN(train::SegmentationScores f,
-                        train::evaluate_checkpoint(checkpoint, samples, options, progress));
+                        train::evaluate_checkpoint(checkpoint, samples, options, progress,
+                                                     args.options.image_limits));
   if (!args.quiet) std::fprintf(stderr, "\r\033[K");
   print_scores(label + ", float", f);
   if (simulated) {
     options.precision = train::CheckpointPrecision::kSimulated;
     QSEG_ASSIGN_OR_RETURN(train::SegmentationScores q,
-                          train::evaluate_checkpoint(checkpoint, samples, options, progress));
+                          train::evaluate_checkpoint(checkpoint, samples, options, progress,
+                                                     args.options.image_limits));
     if (!args.quiet) std::fprintf(stderr, "\r\033[K");
     print_scores(label + ", simulated quantization", q);
   }
@@ -258,6 +260,7 @@ void add_train_command(CLI::App& app, Action& run) {
   cmd->add_option("--threads", o.num_threads, "libtorch threads")->capture_default_str();
   cmd->add_option("--loader-threads", o.loader_threads, "Threads preparing batches")
       ->capture_default_str();
+  add_image_limit_option(*cmd, o.image_limits);
   cmd->add_option("--out", o.out_dir, "Output folder (checkpoint.ckpt, train_log.csv, loss.svg)");
   cmd->add_option("--checkpoint-every", o.checkpoint_every, "Write a checkpoint every N steps")
       ->capture_default_str();

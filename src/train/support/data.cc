@@ -161,7 +161,7 @@ Status BatchLoader::load(size_t index, std::shared_ptr<const std::pair<Image, Im
   }
   const TrainingSample& s = samples_[index];
   QSEG_ASSIGN_OR_RETURN(LoadedSample loaded,
-                        load_sample(Sample{s.name, s.photo_path, s.label_path}));
+                        load_sample(Sample{s.name, s.photo_path, s.label_path}, options_.image_limits));
   auto pair = std::make_shared<const std::pair<Image, Image>>(std::move(loaded.rgb),
                                                               std::move(loaded.labels));
   if (options_.cache) {

@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "qseg/image.h"
+#include "qseg/limits.h"
 #include "qseg/status.h"
 
 namespace qseg::train {
@@ -83,6 +84,7 @@ struct LoaderOptions {
   int num_threads = 2;  // background threads preparing batches
   int prefetch = 2;     // batches prepared ahead of the one asked for
   bool cache = true;    // keep decoded photos and labels in memory
+  ImageLimits image_limits;  // a photo or label over them is an error naming the sample
 };
 
 // The k-th example of the run (k = step * world_size * batch_size + rank * batch_size + i) is

@@ -6,11 +6,15 @@
 
 namespace qseg::train {
 
-Result<Graph> read_tflite_graph(const std::filesystem::path& path) {
-  return read_tflite_file(path);
+Result<Graph> read_tflite_graph(const std::filesystem::path& path, const ModelLimits& limits) {
+  return read_tflite_file(path, limits);
 }
-Result<Image> read_photo(const std::filesystem::path& path) { return read_image(path); }
-Result<Image> read_labels(const std::filesystem::path& path) { return read_label_image(path); }
+Result<Image> read_photo(const std::filesystem::path& path, const ImageLimits& limits) {
+  return read_image(path, limits);
+}
+Result<Image> read_labels(const std::filesystem::path& path, const ImageLimits& limits) {
+  return read_label_image(path, limits);
+}
 Status write_labels_png(const std::filesystem::path& path, const Image& labels) {
   return write_label_png(path, labels);
 }

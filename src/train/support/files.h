@@ -7,13 +7,17 @@
 
 #include "qseg/graph.h"
 #include "qseg/image.h"
+#include "qseg/limits.h"
 #include "qseg/status.h"
 
 namespace qseg::train {
 
-Result<Graph> read_tflite_graph(const std::filesystem::path& path);
-Result<Image> read_photo(const std::filesystem::path& path);   // 3-channel RGB
-Result<Image> read_labels(const std::filesystem::path& path);  // 1 channel of class ids
+Result<Graph> read_tflite_graph(const std::filesystem::path& path,
+                                const ModelLimits& limits = {});
+Result<Image> read_photo(const std::filesystem::path& path,
+                         const ImageLimits& limits = {});  // 3-channel RGB
+Result<Image> read_labels(const std::filesystem::path& path,
+                          const ImageLimits& limits = {});  // 1 channel of class ids
 Status write_labels_png(const std::filesystem::path& path, const Image& labels);
 
 }  // namespace qseg::train

@@ -44,13 +44,14 @@ Image scores_to_photo(const float* scores, int height, int width, int classes,
 
 Result<SegmentationScores> score_segmenter(const std::vector<TrainingSample>& samples,
                                            const SegmentFunction& segment,
-                                           const std::function<void(int, int)>& progress) {
+                                           const std::function<void(int, int)>& progress,
+                                           const ImageLimits& image_limits) {
   ConfusionMatrix total;
   SegmentationScores scores;
   for (size_t i = 0; i < samples.size(); ++i) {
     const TrainingSample& s = samples[i];
     QSEG_ASSIGN_OR_RETURN(LoadedSample sample,
-                          load_sample(Sample{s.name, s.photo_path, s.label_path}));
+                          load_sample(Sample{s.name, s.photo_path, s.label_path}, image_limits));
     QSEG_ASSIGN_OR_RETURN(Image prediction, segment(sample.rgb));
     Status added = total.add(prediction, sample.labels);
     if (!added.is_ok()) return added.with_context(s.photo_path.string());

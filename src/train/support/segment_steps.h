@@ -44,6 +44,7 @@ using SegmentFunction = std::function<Result<Image>(const Image& rgb)>;
 // Runs `segment` on every sample (in order) and scores it; progress(done, total) after each.
 Result<SegmentationScores> score_segmenter(const std::vector<TrainingSample>& samples,
                                            const SegmentFunction& segment,
-                                           const std::function<void(int, int)>& progress = {});
+                                           const std::function<void(int, int)>& progress = {},
+                                           const ImageLimits& image_limits = {});
 
 }  // namespace qseg::train
