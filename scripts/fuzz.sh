@@ -108,18 +108,27 @@ for t in $targets; do
   started=$SECONDS
   set +e
   ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
-    "$build/fuzz/fuzz_$t" -max_total_time="$seconds" -print_final_stats=1 -timeout=10 \
-    -rss_limit_mb=2048 -artifact_prefix="$artifacts/" "$corpus" "$seeds/$t" >"$log" 2>&1
-  rc=$?
+    # Each log line starts with the second of the run it was printed in, so the log shows when
+  # coverage last grew (the plateau).
+  "$build/fuzz/fuzz_$t" -max_total_time="$seconds" -print_final_stats=1 -timeout=10 \
+    -rss_limit_mb=2048 -artifact_prefix="$artifacts/" "$corpus" "$seeds/$t" 2>&1 |
+    while IFS= read -r l; do printf '%d %s\n' $((SECONDS - started)) "$l"; done >"$log"
+  rc=${PIPESTATUS[0]}
   set -e
   took=$((SECONDS - started))  # wall time, also when the run stopped early at a finding
-  final=$(grep -E '^#[0-9]+' "$log" | grep -E 'cov: ' | tail -1 || true)
+  final=$(grep -E '^[0-9]+ #[0-9]+' "$log" | grep -E 'cov: ' | tail -1 || true)
   cov=$(sed -nE 's/.* cov: ([0-9]+).*/\1/p' <<<"$final")
   ft=$(sed -nE 's/.* ft: ([0-9]+).*/\1/p' <<<"$final")
-  runs=$(sed -nE 's/^stat::number_of_executed_units: *([0-9]+)/\1/p' "$log" | tail -1)
+  # The last second at which an input added coverage (cov, not only features).
+  grown=$(awk '$2 ~ /^#[0-9]+$/ && / cov: / { c = $0; sub(/.* cov: /, "", c); sub(/ .*/, "", c);
+                 if (c + 0 > best) { best = c + 0; at = $1 } } END { print at + 0 }' "$log")
+  runs=$(sed -nE 's/^[0-9]+ stat::number_of_executed_units: *([0-9]+)/\1/p' "$log" | tail -1)
   files=$(find "$corpus" -type f | wc -l)
   bytes=$(du -sb "$corpus" | cut -f1)
-  line="fuzz_$t: ${took}s, ${runs:-?} executions, cov ${cov:-?}, ft ${ft:-?}, corpus $files files ($bytes bytes)"
+  # Totals over every run kept in this build folder (a run appends one line).
+  echo "$took ${runs:-0} ${cov:-0} ${ft:-0}" >>"$build/fuzz-logs/$t.runs"
+  total=$(awk '{ s += $1; n += $2 } END { print s "s, " n " executions" }' "$build/fuzz-logs/$t.runs")
+  line="fuzz_$t: ${took}s, ${runs:-?} executions, cov ${cov:-?} (last grew at ${grown}s), ft ${ft:-?}, corpus $files files ($bytes bytes); all runs here: $total"
   if [ $rc -ne 0 ]; then
     line="$line; FAILED (exit $rc), see $log and $artifacts/"
     status=1
