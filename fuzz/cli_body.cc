@@ -1,6 +1,6 @@
 // fuzz_cli: any bytes as a TOML flag file and as a command line for the qseg app. The app has
-// the subcommands that need no libtorch (segment, run, inspect, eval, compare), registered by
-// the same functions as tools/qseg/main.cc; parsing only stores flags, no action runs.
+// every subcommand but bench, registered by the same functions as tools/qseg/main.cc; parsing
+// only stores flags and checks them, no action runs.
 #include <CLI/CLI.hpp>
 #include <sstream>
 #include <string>
@@ -26,33 +26,22 @@ struct App {
     cli::add_inspect_command(app, run);
     cli::add_eval_command(app, run);
     cli::add_compare_command(app, run);
+    cli::add_import_command(app, run);
+    cli::add_train_command(app, run);
+    cli::add_launch_command(app, run);
+    cli::add_export_command(app, run);
+    cli::add_convert_command(app, run);
   }
 };
 
-// What `qseg train --config FILE` does with a flag file (train_command.cc), on another command:
-// each item becomes the flag of its name, as if given on the command line.
-void apply_config(const std::string& text, const char* command) {
-  App app;
-  CLI::App* cmd = app.app.get_subcommand(command);
+// What `qseg train --config FILE` does with a flag file (the train command alone is built: the
+// others read no flag files).
+void apply_train_config(const std::string& text) {
+  CLI::App app;
+  cli::Action run;
+  cli::add_train_command(app, run);
   std::istringstream in(text);
-  std::vector<CLI::ConfigItem> items;
-  try {
-    items = CLI::ConfigTOML().from_config(in);
-  } catch (const CLI::Error&) {
-    return;
-  }
-  for (const CLI::ConfigItem& item : items) {
-    if (!item.parents.empty()) return;
-    CLI::Option* option = cmd->get_option_no_throw("--" + item.name);
-    if (!option) return;
-    if (option->count() > 0) continue;
-    try {
-      option->add_result(item.inputs);
-      option->run_callback();
-    } catch (const CLI::Error&) {
-      return;
-    }
-  }
+  (void)cli::apply_config(app.get_subcommand("train"), in, "fuzz.toml");
 }
 
 // One argument per line, as a shell would pass them; main.cc's check of the command name first.
@@ -81,8 +70,7 @@ void parse_command_line(const std::string& text) {
 
 void fuzz_cli(std::span<const uint8_t> bytes) {
   const std::string text(reinterpret_cast<const char*>(bytes.data()), bytes.size());
-  apply_config(text, "segment");
-  apply_config(text, "eval");
+  apply_train_config(text);
   parse_command_line(text);
 }
 

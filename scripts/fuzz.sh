@@ -89,7 +89,16 @@ make_seeds() {
         >"$dir/eval.args"
       printf 'compare\n--help-all\n' >"$dir/help.args"
       printf 'run\n--requantization=float\nm.tflite\n--\n-x\n' >"$dir/run.args"
-      printf 'inspect\n-h\n' >"$dir/inspect.args" ;;
+      printf 'inspect\n-h\n' >"$dir/inspect.args"
+      printf 'train\n--init\na.ckpt\n--data\nd\n--split\nt.txt\n--steps\n3\n--quantize-delay-step\n1\n--world-size\n2\n--rank\n1\n--master\n127.0.0.1:29500\n--max-image-mp=2\n' \
+        >"$dir/train.args"
+      printf 'launch\n--nproc\n2\n--grace\n5\ntrain\n--from-scratch\n--data\nd\n' >"$dir/launch.args"
+      printf 'import\n--tflite\nm.tflite\n--out\nc.ckpt\n--output-stride\n8\n--no-check\n' >"$dir/import.args"
+      printf 'convert\n--checkpoint\nc.ckpt\n--output\nm.tflite\n--inference-input-type\nQUANTIZED_UINT8\n--calibrate\nd\n' \
+        >"$dir/convert.args"
+      printf 'export\n--checkpoint\nc.ckpt\n--output\ng.tflite\n' >"$dir/export.args"
+      printf 'steps = 3\nbase-lr = 3e-5\ndata = ["a", "b"]\nquantize-delay-step = 1\nquiet = true\n' \
+        >"$dir/train.toml" ;;
   esac
 }
 

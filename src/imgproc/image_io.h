@@ -60,7 +60,11 @@ Status write_label_png(const std::filesystem::path& path, const Image& labels);
 // directory", "X: file is larger than ... bytes").
 Result<std::vector<uint8_t>> read_file_bytes(const std::filesystem::path& path,
                                              int64_t max_bytes = int64_t{1} << 31);
-// Writes `bytes` to `path` atomically (temporary file in the same folder, then rename).
+// Writes `bytes` to `path` atomically (temporary file in the same folder, then rename): a reader
+// sees the old file or the whole new one, and a failed write leaves no temporary behind. Not
+// forced to disk (no fsync): these are masks, JSON and reports, made again by running the command
+// again, and an fsync per mask would slow `eval --save-masks`. What cannot be made again
+// (checkpoints, converted models) goes through durable writes that do fsync.
 Status write_file_atomically(const std::filesystem::path& path, std::span<const uint8_t> bytes);
 
 }  // namespace qseg

@@ -2,7 +2,10 @@
 // can build the same option sets without main() and without libtorch.
 #include "common.h"
 
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
+#include <fstream>
 #include <string>
 
 namespace qseg::cli {
@@ -83,6 +86,37 @@ Status check_threads(int threads) {
   if (threads < 1 || threads > 256)
     return Status::error("--threads must be between 1 and 256, got " + std::to_string(threads));
   return Status::ok();
+}
+
+Status apply_config(CLI::App* cmd, std::istream& in, const std::string& name) {
+  std::vector<CLI::ConfigItem> items;
+  try {
+    items = CLI::ConfigTOML().from_config(in);
+  } catch (const CLI::Error& e) {
+    return Status::error("cannot read config " + name + ": " + e.what());
+  }
+  for (const CLI::ConfigItem& item : items) {
+    if (!item.parents.empty())
+      return Status::error(name + ": sections are not supported ([" + item.parents[0] + "])");
+    CLI::Option* option =
+        item.name == "config" ? nullptr : cmd->get_option_no_throw("--" + item.name);
+    if (!option) return Status::error(name + ": unknown flag '" + item.name + "'");
+    if (option->count() > 0) continue;  // the command line wins
+    try {
+      option->add_result(item.inputs);
+      option->run_callback();
+    } catch (const CLI::Error& e) {
+      return Status::error(name + ": " + item.name + ": " + e.what());
+    }
+  }
+  return Status::ok();
+}
+
+Status apply_config_file(CLI::App* cmd, const std::string& path) {
+  if (path.empty()) return Status::ok();
+  std::ifstream in(path);
+  if (!in) return Status::error("cannot read config " + path + ": " + std::strerror(errno));
+  return apply_config(cmd, in, path);
 }
 
 }  // namespace qseg::cli

@@ -4,6 +4,7 @@
 #include <CLI/CLI.hpp>
 #include <filesystem>
 #include <functional>
+#include <istream>
 #include <string>
 
 #include "imgproc/image_io.h"
@@ -51,6 +52,13 @@ void add_limit_options(CLI::App& command, InputLimits& limits, bool images);
 // is given) --max-arena-mb; --max-image-mp.
 void add_model_limit_options(CLI::App& command, ModelLimits& limits, int64_t* max_arena_bytes);
 void add_image_limit_option(CLI::App& command, ImageLimits& limits);
+
+// Flags from a TOML file ("steps = 2000", "data = [\"a\", \"b\"]", "quiet = true"): each one
+// not given on the command line is set as if it had been (CLI11 2.1 reads config files only for
+// the top-level app, so `qseg train --config` reads its own). Errors start with `name` (the file)
+// and name the flag; sections and unknown flags are errors. An empty path is no file.
+Status apply_config(CLI::App* cmd, std::istream& in, const std::string& name);
+Status apply_config_file(CLI::App* cmd, const std::string& path);
 
 // A positive thread count or an error naming the flag.
 Status check_threads(int threads);

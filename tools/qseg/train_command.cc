@@ -77,34 +77,6 @@ Status evaluate(const TrainArgs& args, const std::vector<train::TrainingSample>&
   return Status::ok();
 }
 
-// Flags from a TOML file ("steps = 2000", "data = [\"a\", \"b\"]", "quiet = true"): each one not
-// given on the command line is set as if it had been (CLI11 2.1 reads config files only for the
-// top-level app, so the train command reads its own).
-Status apply_config_file(CLI::App* cmd, const std::string& path) {
-  if (path.empty()) return Status::ok();
-  std::vector<CLI::ConfigItem> items;
-  try {
-    items = CLI::ConfigTOML().from_file(path);
-  } catch (const CLI::Error& e) {
-    return Status::error("cannot read config " + path + ": " + e.what());
-  }
-  for (const CLI::ConfigItem& item : items) {
-    if (!item.parents.empty())
-      return Status::error(path + ": sections are not supported ([" + item.parents[0] + "])");
-    CLI::Option* option =
-        item.name == "config" ? nullptr : cmd->get_option_no_throw("--" + item.name);
-    if (!option) return Status::error(path + ": unknown flag '" + item.name + "'");
-    if (option->count() > 0) continue;  // the command line wins
-    try {
-      option->add_result(item.inputs);
-      option->run_callback();
-    } catch (const CLI::Error& e) {
-      return Status::error(path + ": " + item.name + ": " + e.what());
-    }
-  }
-  return Status::ok();
-}
-
 // --eval-only: the --init checkpoint on --eval-data, in float and (when it is quantized: QAT or a
 // uint8 import) with simulated quantization.
 Status run_eval_only(const TrainArgs& args) {
