@@ -14,6 +14,10 @@ packages=(
   libgloo-dev                         # headers of libtorch's c10d Gloo process groups (qseg launch)
   chromium                            # the eval report test renders the HTML report headless
   libxnnpack-dev libpthreadpool-dev   # bench/xnnpack_bench.cc: native XNNPACK QU8 baseline
+  # The aarch64 device build (cmake/aarch64-linux-gnu.cmake, scripts/test_aarch64.sh): the cross
+  # compiler, the emulator its tests run in, and the target's libraries (Debian multiarch).
+  g++-aarch64-linux-gnu qemu-user-static
+  libgtest-dev:arm64 libjpeg62-turbo-dev:arm64 libpng-dev:arm64 zlib1g-dev:arm64
 )
 # The real TFLite oracle (tools/tflite-oracle) needs Node.js and npm; a machine may already carry a
 # Node.js build that bundles npm (and conflicts with Debian's npm package). ctest installs the
@@ -22,6 +26,11 @@ if ! command -v npm >/dev/null 2>&1; then packages+=(nodejs npm); fi
 
 sudo_cmd=()
 if [ "$(id -u)" -ne 0 ]; then sudo_cmd=(sudo); fi
+
+# arm64 packages install beside the host's (multiarch) once dpkg knows the architecture.
+if ! dpkg --print-foreign-architectures | grep -qx arm64; then
+  "${sudo_cmd[@]}" dpkg --add-architecture arm64
+fi
 
 missing=()
 for p in "${packages[@]}"; do

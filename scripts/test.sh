@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Builds and runs every test: first the Release build, then the whole suite again under
 # AddressSanitizer + UndefinedBehaviorSanitizer (clang), then each libFuzzer target for about a
-# minute (scripts/fuzz.sh; QSEG_FUZZ_SECONDS sets the time). Set QSEG_SKIP_SANITIZERS=1 or
-# QSEG_SKIP_FUZZ=1 to leave those passes out while iterating.
+# minute (scripts/fuzz.sh; QSEG_FUZZ_SECONDS sets the time), with the aarch64 device build and
+# its tests under emulation (scripts/test_aarch64.sh) before the fuzzing. Set
+# QSEG_SKIP_SANITIZERS=1, QSEG_SKIP_AARCH64=1 or QSEG_SKIP_FUZZ=1 to leave those out while
+# iterating.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs=$(nproc)
@@ -18,6 +20,11 @@ if [ "${QSEG_SKIP_SANITIZERS:-0}" != 1 ]; then
   cmake --build build-asan --parallel "$jobs"
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     ctest --test-dir build-asan --output-on-failure --parallel "$jobs"
+fi
+
+if [ "${QSEG_SKIP_AARCH64:-0}" != 1 ]; then
+  echo "== aarch64 device build (cross-built, tests under qemu-aarch64-static)"
+  scripts/test_aarch64.sh "$@"
 fi
 
 if [ "${QSEG_SKIP_FUZZ:-0}" != 1 ]; then
