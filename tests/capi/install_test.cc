@@ -66,12 +66,12 @@ TEST(InstalledPackage, ExampleBuildsAgainstItAndSegmentsLikeTheSegmenter) {
 
   // find_package(qseg), with this build's compilers and sanitizer flags.
   const auto example = std::filesystem::path(QSEG_SOURCE_DIR) / "examples/segment_ppm";
-  const std::string flags = QSEG_EXAMPLE_FLAGS;
+  const std::string flags = QSEG_EXAMPLE_FLAGS, link_flags = QSEG_EXAMPLE_LINK_FLAGS;
   ASSERT_TRUE(run(std::string(QSEG_CMAKE_COMMAND) + " -S " + shell_quoted(example) + " -B " +
                   shell_quoted(dir / "build") + " -DCMAKE_PREFIX_PATH=" + shell_quoted(prefix) +
                   " -DCMAKE_C_COMPILER=" + QSEG_C_COMPILER + " -DCMAKE_CXX_COMPILER=" +
                   QSEG_CXX_COMPILER + " '-DCMAKE_C_FLAGS=" + flags + "' '-DCMAKE_CXX_FLAGS=" +
-                  flags + "' '-DCMAKE_EXE_LINKER_FLAGS=" + flags + "'"));
+                  flags + "' '-DCMAKE_EXE_LINKER_FLAGS=" + link_flags + "'"));
   ASSERT_TRUE(run(std::string(QSEG_CMAKE_COMMAND) + " --build " + shell_quoted(dir / "build")));
   for (const char* program : {"segment_ppm", "segment_ppm_static"}) {
     const auto out = dir / (std::string(program) + ".pgm");
@@ -82,7 +82,7 @@ TEST(InstalledPackage, ExampleBuildsAgainstItAndSegmentsLikeTheSegmenter) {
 
   // pkg-config alone, against the shared library.
   const std::string pc = "PKG_CONFIG_PATH=" + shell_quoted(prefix / "lib/pkgconfig") + " pkg-config";
-  ASSERT_TRUE(run(std::string(QSEG_C_COMPILER) + " -std=c99 " + flags + " -o " +
+  ASSERT_TRUE(run(std::string(QSEG_C_COMPILER) + " -std=c99 " + link_flags + " -o " +
                   shell_quoted(dir / "segment_ppm_pc") + " " + shell_quoted(example / "segment_ppm.c") +
                   " $(" + pc + " --cflags --libs qseg) -Wl,-rpath," + shell_quoted(prefix / "lib")));
   ASSERT_TRUE(run(shell_quoted(dir / "segment_ppm_pc") + " " + shell_quoted(model) + " " +
