@@ -1,6 +1,6 @@
-// The C API (include/qseg/qseg_c.h) over the Segmenter: a handle keeps the model's Graph so a new
-// thread count rebuilds the Segmenter with it; every entry point catches what the C++ side may
-// throw (only std::bad_alloc in practice) and turns it into an error.
+// The C API (include/qseg/qseg_c.h) over the Segmenter: a new thread count rebuilds the Segmenter
+// from the Graph its interpreter holds (the model's weights are kept once); every entry point
+// catches what the C++ side may throw (only std::bad_alloc in practice) and turns it into an error.
 #include "qseg/qseg_c.h"
 
 #include <cstring>
@@ -15,7 +15,6 @@
 #include "qseg/tflite.h"
 
 struct qseg_model {
-  qseg::Graph graph;
   qseg::SegmenterOptions options;
   std::unique_ptr<qseg::Segmenter> segmenter;
 };
@@ -57,8 +56,7 @@ qseg_model* make_model(qseg::Result<qseg::Graph> graph) {
     return nullptr;
   }
   auto model = std::make_unique<qseg_model>();
-  model->graph = std::move(graph).value();
-  auto segmenter = qseg::Segmenter::create(model->graph, model->options);
+  auto segmenter = qseg::Segmenter::create(std::move(graph).value(), model->options);
   if (!segmenter.is_ok()) {
     fail(segmenter.status());
     return nullptr;
@@ -115,7 +113,8 @@ qseg_status qseg_model_set_threads(qseg_model* model, int num_threads) {
   try {
     qseg::SegmenterOptions options = model->options;
     options.num_threads = num_threads;
-    auto segmenter = qseg::Segmenter::create(model->graph, options);
+    auto segmenter =
+        qseg::Segmenter::create(model->segmenter->interpreter().graph(), options);
     if (!segmenter.is_ok()) return fail(segmenter.status());  // the model keeps its old threads
     model->segmenter = std::move(segmenter).value();
     model->options = options;
