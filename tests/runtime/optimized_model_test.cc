@@ -4,6 +4,8 @@
 // golden per-op check of the real TFLite holds for the optimized kernels too.
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+
 #include <string>
 #include <vector>
 
@@ -122,8 +124,30 @@ TEST(OptimizedModel, SameMasksAsReferenceOnPhotos) {
   }
 }
 
+TEST(KernelIsaNames, EveryNameParsesBackToItsVariant) {
+  for (KernelIsa isa : {KernelIsa::kAuto, KernelIsa::kReference, KernelIsa::kAvx2,
+                        KernelIsa::kAvx512Vnni, KernelIsa::kAvx512Amx, KernelIsa::kNeon,
+                        KernelIsa::kNeonDotprod}) {
+    KernelIsa parsed = KernelIsa::kReference == isa ? KernelIsa::kAuto : KernelIsa::kReference;
+    ASSERT_TRUE(parse_kernel_isa(kernel_isa_name(isa), &parsed)) << kernel_isa_name(isa);
+    EXPECT_EQ(parsed, isa) << kernel_isa_name(isa);
+  }
+  KernelIsa unchanged = KernelIsa::kNeon;
+  EXPECT_FALSE(parse_kernel_isa("sse2", &unchanged));
+  EXPECT_EQ(unchanged, KernelIsa::kNeon);
+}
+
+// Run-time detection: scripts/test_aarch64.sh runs this under emulated CPUs with and without the
+// dot product extension and says which variant auto must pick there.
+TEST(KernelIsaDetection, AutoPicksWhatTheCpuSupports) {
+  const char* expected = std::getenv("QSEG_EXPECT_AUTO_KERNELS");
+  if (expected == nullptr) GTEST_SKIP() << "QSEG_EXPECT_AUTO_KERNELS not set";
+  EXPECT_EQ(kernel_isa_name(best_kernel_isa()), std::string_view(expected));
+}
+
 TEST(OptimizedModel, UnavailableKernelsAreAnError) {
-  for (KernelIsa isa : {KernelIsa::kAvx2, KernelIsa::kAvx512Vnni, KernelIsa::kAvx512Amx}) {
+  for (KernelIsa isa : {KernelIsa::kAvx2, KernelIsa::kAvx512Vnni, KernelIsa::kAvx512Amx,
+                        KernelIsa::kNeon, KernelIsa::kNeonDotprod}) {
     if (kernel_isa_available(isa)) continue;
     auto graph = read_tflite_file(test::shared_path(kModels[0]));
     ASSERT_TRUE(graph.is_ok());

@@ -78,8 +78,9 @@ void add_kernels_option(CLI::App& command, KernelIsa& value) {
       .add_option_function<std::string>(
           "--kernels", [&value](const std::string& name) { parse_kernel_isa(name, &value); },
           "Kernels: auto (the fastest this CPU supports, bit-exact with the reference), "
-          "reference, avx2, avx512-vnni or avx512-amx")
-      ->check(CLI::IsMember({"auto", "reference", "avx2", "avx512-vnni", "avx512-amx"}));
+          "reference, avx2, avx512-vnni, avx512-amx, neon or neon-dotprod")
+      ->check(CLI::IsMember(
+          {"auto", "reference", "avx2", "avx512-vnni", "avx512-amx", "neon", "neon-dotprod"}));
 }
 
 Status check_threads(int threads) {

@@ -8,6 +8,9 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 #endif
+#if defined(__aarch64__) && defined(__linux__)
+#include <sys/auxv.h>
+#endif
 #include "qseg/kernel_isa.h"
 
 namespace qseg {
@@ -24,13 +27,18 @@ std::string_view kernel_isa_name(KernelIsa isa) {
       return "avx512-vnni";
     case KernelIsa::kAvx512Amx:
       return "avx512-amx";
+    case KernelIsa::kNeon:
+      return "neon";
+    case KernelIsa::kNeonDotprod:
+      return "neon-dotprod";
   }
   return "unknown";
 }
 
 bool parse_kernel_isa(std::string_view name, KernelIsa* isa) {
   for (KernelIsa candidate :
-       {KernelIsa::kAuto, KernelIsa::kReference, KernelIsa::kAvx2, KernelIsa::kAvx512Vnni}) {
+       {KernelIsa::kAuto, KernelIsa::kReference, KernelIsa::kAvx2, KernelIsa::kAvx512Vnni,
+        KernelIsa::kAvx512Amx, KernelIsa::kNeon, KernelIsa::kNeonDotprod}) {
     if (name == kernel_isa_name(candidate)) {
       *isa = candidate;
       return true;
@@ -51,6 +59,10 @@ bool kernel_isa_available(KernelIsa isa) {
     case KernelIsa::kAvx512Amx:
       return kernels::opt::avx512_built() && kernels::opt::cpu_has_avx512_vnni() &&
              kernels::opt::amx_usable();
+    case KernelIsa::kNeon:
+      return kernels::opt::neon_built() && kernels::opt::cpu_has_neon();
+    case KernelIsa::kNeonDotprod:
+      return kernels::opt::neon_built() && kernels::opt::cpu_has_neon_dotprod();
   }
   return false;
 }
@@ -59,12 +71,15 @@ KernelIsa best_kernel_isa() {
   if (kernel_isa_available(KernelIsa::kAvx512Amx)) return KernelIsa::kAvx512Amx;
   if (kernel_isa_available(KernelIsa::kAvx512Vnni)) return KernelIsa::kAvx512Vnni;
   if (kernel_isa_available(KernelIsa::kAvx2)) return KernelIsa::kAvx2;
+  if (kernel_isa_available(KernelIsa::kNeonDotprod)) return KernelIsa::kNeonDotprod;
+  if (kernel_isa_available(KernelIsa::kNeon)) return KernelIsa::kNeon;
   return KernelIsa::kReference;
 }
 
 std::vector<KernelIsa> available_optimized_kernel_isas() {
   std::vector<KernelIsa> isas;
-  for (KernelIsa isa : {KernelIsa::kAvx2, KernelIsa::kAvx512Vnni, KernelIsa::kAvx512Amx}) {
+  for (KernelIsa isa : {KernelIsa::kAvx2, KernelIsa::kAvx512Vnni, KernelIsa::kAvx512Amx,
+                        KernelIsa::kNeon, KernelIsa::kNeonDotprod}) {
     if (kernel_isa_available(isa)) isas.push_back(isa);
   }
   return isas;
@@ -100,6 +115,24 @@ bool amx_usable() {
 bool cpu_has_avx2() { return false; }
 bool cpu_has_avx512_vnni() { return false; }
 bool amx_usable() { return false; }
+#endif
+
+#if defined(__aarch64__)
+bool cpu_has_neon() { return true; }  // Advanced SIMD is part of every ARMv8-A
+#if defined(__linux__)
+bool cpu_has_neon_dotprod() {
+#if defined(HWCAP_ASIMDDP)
+  return (getauxval(AT_HWCAP) & HWCAP_ASIMDDP) != 0;
+#else
+  return (getauxval(AT_HWCAP) & (1ul << 20)) != 0;  // HWCAP_ASIMDDP
+#endif
+}
+#else
+bool cpu_has_neon_dotprod() { return false; }
+#endif
+#else
+bool cpu_has_neon() { return false; }
+bool cpu_has_neon_dotprod() { return false; }
 #endif
 
 }  // namespace kernels::opt

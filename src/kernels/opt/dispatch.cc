@@ -7,6 +7,9 @@
 #if defined(QSEG_HAVE_AVX2_KERNELS)
 #include "kernels/opt/avx2/avx2_kernels.h"
 #endif
+#if defined(QSEG_HAVE_NEON_KERNELS)
+#include "kernels/opt/neon/neon_kernels.h"
+#endif
 
 namespace qseg::kernels::opt {
 
@@ -60,6 +63,59 @@ bool avx2_built() { return false; }
 const IsaKernels* avx2_kernels() { return nullptr; }
 #endif
 
+#if defined(QSEG_HAVE_NEON_KERNELS)
+bool neon_built() { return true; }
+const IsaKernels* neon_kernels() {
+  static const IsaKernels table = [] {  // no average pool: the reference runs it
+    IsaKernels t;
+    t.conv_2d = &neon::conv_2d;
+    t.depthwise_conv_2d = &neon::depthwise_conv_2d;
+    t.add = &neon::add;
+    t.resize_bilinear = &neon::resize_bilinear;
+    t.quantize = &neon::quantize;
+    t.resize_arg_max = &neon::resize_arg_max;
+    return t;
+  }();
+  return &table;
+}
+const IsaKernels* neon_dotprod_kernels() {
+  static const IsaKernels table = [] {
+    IsaKernels t = *neon_kernels();
+    t.conv_2d = &neon::conv_2d_dotprod;
+    return t;
+  }();
+  return &table;
+}
+#else
+bool neon_built() { return false; }
+const IsaKernels* neon_kernels() { return nullptr; }
+const IsaKernels* neon_dotprod_kernels() { return nullptr; }
+#endif
+
+ConvLayout conv_layout(KernelIsa isa) {
+  switch (isa) {
+    case KernelIsa::kAvx2:
+      return ConvLayout::kWidePairs;
+    case KernelIsa::kNeon:
+      return ConvLayout::kWideColumns;
+    case KernelIsa::kNeonDotprod:
+      return ConvLayout::kDot;
+    default:
+      return ConvLayout::kVnni;
+  }
+}
+
+int32_t resize_arg_max_width(KernelIsa isa) {
+  switch (isa) {
+    case KernelIsa::kAvx2:
+    case KernelIsa::kNeon:
+    case KernelIsa::kNeonDotprod:
+      return 8;
+    default:
+      return kChannelBlock;
+  }
+}
+
 const IsaKernels* kernels_for(KernelIsa isa) {
   switch (isa) {
     case KernelIsa::kAvx512Vnni:
@@ -68,6 +124,10 @@ const IsaKernels* kernels_for(KernelIsa isa) {
       return avx2_kernels();
     case KernelIsa::kAvx512Amx:
       return amx_kernels();
+    case KernelIsa::kNeon:
+      return neon_kernels();
+    case KernelIsa::kNeonDotprod:
+      return neon_dotprod_kernels();
     default:
       return nullptr;
   }

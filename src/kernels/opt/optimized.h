@@ -24,8 +24,11 @@ namespace qseg::kernels::opt {
 bool cpu_has_avx2();
 bool cpu_has_avx512_vnni();
 bool amx_usable();  // the CPU has AMX-INT8 and the OS lets this process use the tiles
+bool cpu_has_neon();
+bool cpu_has_neon_dotprod();  // the CPU reports the dot product instructions (SDOT, UDOT)
 bool avx2_built();
 bool avx512_built();
+bool neon_built();
 
 // The taps of a filter axis whose input index origin + tap * dilation falls in [0, size).
 struct TapRange {
@@ -89,29 +92,42 @@ bool make_channel_requantization(const ConvQuantization& q, int32_t channels,
 // VPDPBUSD) and the terms that do not depend on the input are folded into the bias. The
 // arithmetic is int32 and wraps; prepare accepts only shapes whose exact sum fits in int32
 // whatever the data, so the wrapped result is the exact one and equals the reference.
+// The weight layouts of the convolution micro-kernels.
+enum class ConvLayout : uint8_t {
+  kVnni,         // AVX-512 VNNI, AMX: bytes in groups of 4 along k, unsigned input by signed weight
+  kWidePairs,    // AVX2: int16 pairs along k (VPMADDWD)
+  kWideColumns,  // NEON: int16, 16 channels per k (SMLAL by lane)
+  kDot,          // NEON dot product: bytes in groups of 4 along k, both of the op's signedness
+};
 struct PackedConv {
+  ConvLayout layout = ConvLayout::kVnni;
   int32_t k = 0;
   int32_t k_padded = 0;            // multiple of 4
   int32_t n = 0;                   // output channels
   int32_t n_blocks = 0;            // ceil(n / 16)
   bool direct = false;             // 1x1, stride 1, no padding, k % 4 == 0: an input pixel is a row
-  std::vector<int8_t> weights;     // [n_blocks][k_padded / 4][16][4], zero beyond n and k
+  // kVnni: [n_blocks][k_padded / 4][16][4], w - 128 (uint8) or w (int8), zero beyond n and k.
+  // kDot: the same with the weight bytes as they are (UDOT for uint8, SDOT for int8).
+  std::vector<int8_t> weights;
   std::vector<int32_t> bias;       // [n_blocks * 16], the folded terms included
-  int32_t rowsum_coefficient = 0;  // uint8: 128 - zw (times sum a of the row); int8: 0
-  uint32_t input_xor = 0;          // int8: 0x80808080 turns signed bytes into a + 128
+  // Times the byte sum of the row (uint8 only): 128 - zw for kVnni, -zw for kDot; int8: 0.
+  int32_t rowsum_coefficient = 0;
+  uint32_t input_xor = 0;          // kVnni int8: 0x80808080 turns signed bytes into a + 128
   uint8_t pad_byte = 0;            // the input zero point: an out-of-image tap
   bool is_signed = false;
   ChannelRequantization requant;
-  // AVX2 (no VNNI): sum (a - za)(w - zw) = sum a (w - zw) - za sum (w - zw), the inputs widened
-  // to int16 and multiplied in pairs along k (VPMADDWD, exact: 2 * 255 * 255 < 2^31).
-  int32_t wide_k_padded = 0;          // multiple of 2
-  std::vector<int16_t> wide_weights;  // [n_blocks * 2][wide_k_padded / 2][8][2], w - zw
-  std::vector<int32_t> wide_bias;     // [n_blocks * 16], bias - za sum (w - zw)
+  // The int16 layouts: sum (a - za)(w - zw) = sum a (w - zw) - za sum (w - zw), the inputs widened
+  // to int16 (exact products: 255 * 255 < 2^31).
+  int32_t wide_k_padded = 0;  // kWidePairs: multiple of 2; kWideColumns: multiple of 4
+  // kWidePairs: [n_blocks * 2][wide_k_padded / 2][8][2]; kWideColumns: [n_blocks][wide_k_padded]
+  // [16]; w - zw.
+  std::vector<int16_t> wide_weights;
+  std::vector<int32_t> wide_bias;  // [n_blocks * 16], bias - za sum (w - zw)
 };
-// Packs an 8-bit convolution; false (the reference kernel runs) when it is not covered.
-// wide: the AVX2 layout (wide_weights, wide_bias) instead of the VNNI one.
-bool pack_conv(const Conv2dParams& params, const Tensor& weights, const Tensor* bias, bool wide,
-               PackedConv* out);
+// Packs an 8-bit convolution in `layout`; false (the reference kernel runs) when it is not
+// covered.
+bool pack_conv(const Conv2dParams& params, const Tensor& weights, const Tensor* bias,
+               ConvLayout layout, PackedConv* out);
 // An output pixel of a convolution as (batch, y, x), stepped through consecutive pixels without
 // the divisions of a flat index.
 struct OutputPosition {
@@ -145,6 +161,7 @@ struct PackedDepthwise {
   int32_t channels_padded = 0;
   int32_t taps = 0;
   std::vector<int32_t> weights;  // [taps][channels_padded], w + weights_offset
+  std::vector<int16_t> narrow_weights;  // the same as int16 (|w + weights_offset| <= 255)
   std::vector<int32_t> bias;     // [channels_padded]
   // bias + input_offset * sum over taps of the weights: for outputs whose taps are all inside
   // the image, the kernel then multiplies the raw input (no offset per tap).
@@ -184,6 +201,19 @@ inline constexpr int64_t kResizeArgMaxPlaneFloats = 16384;
 bool plan_resize_arg_max(const ResizeBilinearParams& resize, const ArgMaxParams& arg_max,
                          int32_t width, ResizeArgMaxPlan* out);
 
+// Scalar pieces the vector kernels share (scalar.cc, built for the baseline CPU):
+// One channel of a depthwise output pixel whose window starts at `origin` (tail channels).
+uint8_t depthwise_channel(const DepthwiseConv2dParams& params, const PackedDepthwise& packed,
+                          const uint8_t* origin, TapRange ty, TapRange tx, int32_t channel);
+// One channel of a resized output pixel, the reference's expression (tail channels).
+uint8_t resize_channel(const ResizeBilinearParams& params, const uint8_t* row0,
+                       const uint8_t* row1, const InterpolationTap& ty, const InterpolationTap& tx,
+                       int32_t channel);
+// The fused resize's planar rows: a0[c][x] = in(row0, x, c) * (1 - dy), a1[c][x] = in(row1, x, c)
+// * dy (the first product of each term of the reference expression), rows plan.row_length apart.
+void fill_planar_rows(const ResizeBilinearParams& params, const ResizeArgMaxPlan& plan,
+                      const uint8_t* row0, const uint8_t* row1, float dy, float* a0, float* a1);
+
 // One instruction set's micro-kernels; null entries fall back to the reference kernels. All
 // 8-bit data pass as bytes; PackedConv/PackedDepthwise know whether they are signed.
 struct IsaKernels {
@@ -210,7 +240,12 @@ struct IsaKernels {
 };
 const IsaKernels* avx512_kernels();            // null when the build has no AVX-512 files
 const IsaKernels* avx2_kernels();              // null when the build has no AVX2 files
+const IsaKernels* neon_kernels();              // null when the build has no NEON files
 const IsaKernels* kernels_for(KernelIsa isa);  // kAuto must be resolved first
+
+// The convolution weight layout and the fused resize + arg max block width of `isa`'s kernels.
+ConvLayout conv_layout(KernelIsa isa);
+int32_t resize_arg_max_width(KernelIsa isa);
 
 // An op's params (the reference prepare, options' requantization) and its weights packed for
 // `isa`; false when weights or bias are not constant or the packing does not cover the op.

@@ -208,7 +208,7 @@ bool prepare_packed_conv(const Graph& graph, const Op& op, KernelIsa isa,
   prepared.value().quantization.requantization = options.requantization;
   const Tensor& weights = graph.tensors[op.inputs[1]];
   if (!weights.is_constant ||
-      !pack_conv(prepared.value(), weights, bias, isa == KernelIsa::kAvx2, packed)) {
+      !pack_conv(prepared.value(), weights, bias, conv_layout(isa), packed)) {
     return false;
   }
   *params = std::move(prepared).value();
@@ -334,9 +334,9 @@ std::unique_ptr<Kernel> create_fused_resize_arg_max(const Graph& graph, int resi
   Result<ArgMaxParams> arg_max = prepare_arg_max(graph, arg_max_op);
   if (!resize.is_ok() || !arg_max.is_ok()) return nullptr;
   ResizeArgMaxPlan plan;
-  if (!plan_resize_arg_max(resize.value(), arg_max.value(),
-                           isa == KernelIsa::kAvx2 ? 8 : kChannelBlock, &plan))
+  if (!plan_resize_arg_max(resize.value(), arg_max.value(), resize_arg_max_width(isa), &plan)) {
     return nullptr;
+  }
   return std::make_unique<ResizeArgMaxKernel>(std::move(resize).value(), arg_max.value(),
                                               std::move(plan), *table, kernel_isa_name(isa),
                                               resize_op.inputs[0], arg_max_op.outputs[0]);

@@ -89,12 +89,13 @@ bool make_channel_requantization(const ConvQuantization& q, int32_t channels,
   return true;
 }
 
-bool pack_conv(const Conv2dParams& p, const Tensor& weights, const Tensor* bias, bool wide,
+bool pack_conv(const Conv2dParams& p, const Tensor& weights, const Tensor* bias, ConvLayout layout,
                PackedConv* out) {
   if (p.type != DataType::kUInt8 && p.type != DataType::kInt8) return false;
   const ConvQuantization& q = p.quantization;
   const Window2d& w = p.window;
   PackedConv pc;
+  pc.layout = layout;
   pc.is_signed = p.type == DataType::kInt8;
   pc.k = w.filter_h * w.filter_w * p.input.channels;
   pc.k_padded = round_up(pc.k, 4);
@@ -110,57 +111,66 @@ bool pack_conv(const Conv2dParams& p, const Tensor& weights, const Tensor* bias,
 
   const int32_t za = -q.input_offset;
   const int32_t zw = -q.weights_offset;  // 0 for int8
-  pc.rowsum_coefficient = pc.is_signed ? 0 : 128 - zw;
-  pc.input_xor = pc.is_signed ? 0x80808080u : 0u;
   pc.pad_byte = static_cast<uint8_t>(za);
-  if (wide) {
+  const uint8_t* raw = weights.data.data();  // [O][KH][KW][I] is [O][k]
+  // The weight as the true product sees it: w - zw (uint8) or w (int8).
+  const auto true_weight = [&](int32_t oc, int32_t k) {
+    const uint8_t byte = raw[int64_t{oc} * pc.k + k];
+    return pc.is_signed ? int32_t{static_cast<int8_t>(byte)} : int32_t{byte} - zw;
+  };
+  const auto sum_weights = [&](int32_t oc) {
+    int64_t sum = 0;
+    for (int32_t k = 0; k < pc.k; ++k) sum += true_weight(oc, k);
+    return sum;
+  };
+  // In int64, then wrapped to int32: the kernels' int32 sums wrap the same way and the total is
+  // exact (bound above).
+  const auto wrap = [](int64_t v) { return static_cast<int32_t>(static_cast<uint32_t>(v)); };
+
+  if (layout == ConvLayout::kWidePairs || layout == ConvLayout::kWideColumns) {
     if (pc.k > kMaxIm2colDepth) return false;  // the kernel widens rows on the stack
-    pc.wide_k_padded = round_up(pc.k, 2);
+    const bool pairs_layout = layout == ConvLayout::kWidePairs;
+    pc.wide_k_padded = round_up(pc.k, pairs_layout ? 2 : 4);
     const int32_t pairs = pc.wide_k_padded / 2;
-    const int32_t blocks8 = pc.n_blocks * 2;
-    pc.wide_weights.assign(static_cast<size_t>(blocks8) * pairs * 16, 0);
+    pc.wide_weights.assign(static_cast<size_t>(pc.n_blocks) * pc.wide_k_padded * kChannelBlock, 0);
     pc.wide_bias.assign(static_cast<size_t>(pc.n_blocks) * kChannelBlock, 0);
-    const uint8_t* raw = weights.data.data();
     for (int32_t oc = 0; oc < pc.n; ++oc) {
-      int64_t sum_w = 0;
       for (int32_t k = 0; k < pc.k; ++k) {
-        const uint8_t byte = raw[int64_t{oc} * pc.k + k];
-        const int32_t value = pc.is_signed ? static_cast<int8_t>(byte) : int32_t{byte} - zw;
-        sum_w += value;
-        pc.wide_weights[((static_cast<size_t>(oc / 8) * pairs + k / 2) * 8 + oc % 8) * 2 + k % 2] =
-            static_cast<int16_t>(value);
+        const size_t at =
+            pairs_layout
+                ? ((static_cast<size_t>(oc / 8) * pairs + k / 2) * 8 + oc % 8) * 2 + k % 2
+                : (static_cast<size_t>(oc / kChannelBlock) * pc.wide_k_padded + k) *
+                          kChannelBlock +
+                      oc % kChannelBlock;
+        pc.wide_weights[at] = static_cast<int16_t>(true_weight(oc, k));
       }
-      pc.wide_bias[oc] =
-          static_cast<int32_t>(static_cast<uint32_t>(bias_at(bias, oc) - za * sum_w));
+      pc.wide_bias[oc] = wrap(bias_at(bias, oc) - int64_t{za} * sum_weights(oc));
     }
     *out = std::move(pc);
     return true;
   }
+  const bool dot = layout == ConvLayout::kDot;
+  // kVnni: uint8 sum (a - za)(w - zw) = sum a (w - 128) + (128 - zw) sum a - za sum (w - zw);
+  //        int8  sum (a - za) w = sum (a ^ 0x80) w - (128 + za) sum w.
+  // kDot:  uint8 sum (a - za)(w - zw) = sum a w - zw sum a - za sum (w - zw);
+  //        int8  sum (a - za) w = sum a w - za sum w.
+  pc.rowsum_coefficient = pc.is_signed ? 0 : (dot ? -zw : 128 - zw);
+  pc.input_xor = pc.is_signed && !dot ? 0x80808080u : 0u;
   const int32_t groups = pc.k_padded / 4;
   pc.weights.assign(static_cast<size_t>(pc.n_blocks) * groups * kChannelBlock * 4, 0);
   pc.bias.assign(static_cast<size_t>(pc.n_blocks) * kChannelBlock, 0);
-  const uint8_t* raw = weights.data.data();  // [O][KH][KW][I] is [O][k]
   for (int32_t oc = 0; oc < pc.n; ++oc) {
     const int32_t block = oc / kChannelBlock, lane = oc % kChannelBlock;
-    int64_t sum_w = 0;  // sum over k of the weight as the true product sees it
     for (int32_t k = 0; k < pc.k; ++k) {
       const uint8_t byte = raw[int64_t{oc} * pc.k + k];
-      int32_t packed = 0;
-      if (pc.is_signed) {
-        packed = static_cast<int8_t>(byte);
-        sum_w += packed;
-      } else {
-        packed = int32_t{byte} - 128;
-        sum_w += int32_t{byte} - zw;
-      }
+      const int32_t packed =
+          pc.is_signed || dot ? static_cast<int8_t>(byte) : int32_t{byte} - 128;
       const size_t index =
           ((static_cast<size_t>(block) * groups + k / 4) * kChannelBlock + lane) * 4 + k % 4;
       pc.weights[index] = static_cast<int8_t>(packed);
     }
-    // uint8: - za * sum (w - zw); int8: - (128 + za) * sum w. In int64, then wrapped to int32:
-    // the kernel's int32 sums wrap the same way and the total is exact (bound above).
-    const int64_t fold = pc.is_signed ? -(128 + za) * sum_w : -za * sum_w;
-    pc.bias[oc] = static_cast<int32_t>(static_cast<uint32_t>(bias_at(bias, oc) + fold));
+    const int64_t input_term = pc.is_signed && !dot ? 128 + za : za;
+    pc.bias[oc] = wrap(bias_at(bias, oc) - input_term * sum_weights(oc));
   }
   *out = std::move(pc);
   return true;
@@ -189,6 +199,7 @@ bool pack_depthwise(const DepthwiseConv2dParams& p, const Tensor& weights, const
       pd.weights[static_cast<size_t>(t) * pd.channels_padded + c] = value + q.weights_offset;
     }
   }
+  pd.narrow_weights.assign(pd.weights.begin(), pd.weights.end());
   const int32_t pairs = (pd.taps + 1) / 2;
   pd.pair_weights.assign(static_cast<size_t>(pairs) * pd.channels_padded * 2, 0);
   for (int32_t t = 0; t < pd.taps; ++t) {

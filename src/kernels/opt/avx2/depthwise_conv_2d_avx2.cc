@@ -46,19 +46,7 @@ void depthwise_rows(const DepthwiseConv2dParams& p, const PackedDepthwise& pd, c
                               requantize(acc, load_block_requantization(pd.requant, c)));
       }
       for (int32_t c = vector_channels; c < channels; ++c) {
-        int32_t acc = pd.bias[c];
-        for (int32_t fy = ty.first; fy < ty.last; ++fy) {
-          for (int32_t fx = tx.first; fx < tx.last; ++fx) {
-            const uint8_t byte =
-                origin[(int64_t{fy} * w.dilation_h * in_w + int64_t{fx} * w.dilation_w) * channels +
-                       c];
-            const int32_t x = (kSigned ? static_cast<int8_t>(byte) : byte) + pd.input_offset;
-            acc +=
-                x * pd.weights[static_cast<size_t>(fy * w.filter_w + fx) * pd.channels_padded + c];
-          }
-        }
-        out[int64_t{out_x} * channels + c] =
-            static_cast<uint8_t>(requantize_scalar(pd.requant, acc, c));
+        out[int64_t{out_x} * channels + c] = depthwise_channel(p, pd, origin, ty, tx, c);
       }
     }
   }

@@ -67,12 +67,7 @@ void resize_rows(const ResizeBilinearParams& p, const uint8_t* input, uint8_t* o
                               _mm256_cvtps_epi32(round_clamp(v, low, high)));
       }
       for (int32_t c = vector_channels; c < channels; ++c) {
-        const float v = value<kSigned>(row0, lo + c) * one_minus_dy * one_minus_dx +
-                        value<kSigned>(row1, lo + c) * dy * one_minus_dx +
-                        value<kSigned>(row0, up + c) * one_minus_dy * dx +
-                        value<kSigned>(row1, up + c) * dy * dx;
-        out[int64_t{x} * channels + c] =
-            static_cast<uint8_t>(quant::round_and_clamp(v, p.range.min, p.range.max));
+        out[int64_t{x} * channels + c] = resize_channel(p, row0, row1, ty, tx, c);
       }
     }
   }
@@ -92,16 +87,9 @@ void resize_arg_max_rows(const ResizeBilinearParams& p, const ResizeArgMaxPlan& 
   for (int64_t row = row_begin; row < row_end; ++row) {
     const auto batch = static_cast<int32_t>(row / out_h);
     const InterpolationTap& ty = p.rows[row % out_h];
-    const float dy = ty.fraction, one_minus_dy = 1 - ty.fraction;
     const uint8_t* row0 = input + (int64_t{batch} * in_h + ty.lower) * in_w * channels;
     const uint8_t* row1 = input + (int64_t{batch} * in_h + ty.upper) * in_w * channels;
-    for (int32_t x = 0; x < in_w; ++x) {
-      for (int32_t c = 0; c < channels; ++c) {
-        a0[int64_t{c} * stride + x] =
-            value<kSigned>(row0, int64_t{x} * channels + c) * one_minus_dy;
-        a1[int64_t{c} * stride + x] = value<kSigned>(row1, int64_t{x} * channels + c) * dy;
-      }
-    }
+    fill_planar_rows(p, plan, row0, row1, ty.fraction, a0, a1);
     Index* out = output + row * out_w;
     for (int32_t first = 0; first < out_w; first += kBlock) {
       const int32_t base = plan.block_base[first / kBlock];

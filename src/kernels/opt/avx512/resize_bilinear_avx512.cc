@@ -102,19 +102,9 @@ void resize_arg_max_rows(const ResizeBilinearParams& p, const ResizeArgMaxPlan& 
   for (int64_t row = row_begin; row < row_end; ++row) {
     const auto batch = static_cast<int32_t>(row / out_h);
     const InterpolationTap& ty = p.rows[row % out_h];
-    const float dy = ty.fraction, one_minus_dy = 1 - ty.fraction;
     const uint8_t* row0 = input + (int64_t{batch} * in_h + ty.lower) * in_w * channels;
     const uint8_t* row1 = input + (int64_t{batch} * in_h + ty.upper) * in_w * channels;
-    for (int32_t x = 0; x < in_w; ++x) {
-      for (int32_t c = 0; c < channels; ++c) {
-        const float v0 = kSigned ? static_cast<float>(static_cast<int8_t>(row0[x * channels + c]))
-                                 : static_cast<float>(row0[x * channels + c]);
-        const float v1 = kSigned ? static_cast<float>(static_cast<int8_t>(row1[x * channels + c]))
-                                 : static_cast<float>(row1[x * channels + c]);
-        a0[int64_t{c} * stride + x] = v0 * one_minus_dy;
-        a1[int64_t{c} * stride + x] = v1 * dy;
-      }
-    }
+    fill_planar_rows(p, plan, row0, row1, ty.fraction, a0, a1);
     Index* out = output + row * out_w;
     for (int32_t first = 0; first < out_w; first += kChannelBlock) {
       const int32_t block = first / kChannelBlock;
