@@ -13,6 +13,12 @@ int main(int argc, char** argv) {
   qseg::cli::add_segment_command(app, run);
   qseg::cli::add_run_command(app, run);
   qseg::cli::add_inspect_command(app, run);
+#if defined(QSEG_DEVICE_CLI)
+  // The device build (QSEG_RUNTIME_ONLY): the commands that need only the runtime and image files.
+  const char* const commands = "segment, run, inspect";
+#else
+  const char* const commands =
+      "segment, run, inspect, eval, compare, import, train, launch, export, convert, bench";
   qseg::cli::add_eval_command(app, run);
   qseg::cli::add_compare_command(app, run);
   qseg::cli::add_import_command(app, run);
@@ -21,14 +27,13 @@ int main(int argc, char** argv) {
   qseg::cli::add_export_command(app, run);
   qseg::cli::add_convert_command(app, run);
   qseg::cli::add_bench_command(app, run);
+#endif
   if (argc > 1 && argv[1][0] != '-') {
     try {
       app.get_subcommand(argv[1]);
     } catch (const CLI::OptionNotFound&) {
-      std::fprintf(stderr,
-                   "qseg: error: unknown command '%s' (commands: segment, run, inspect, eval, "
-                   "compare, import, train, launch, export, convert, bench; see qseg --help)\n",
-                   argv[1]);
+      std::fprintf(stderr, "qseg: error: unknown command '%s' (commands: %s; see qseg --help)\n",
+                   argv[1], commands);
       return 2;
     }
   }
