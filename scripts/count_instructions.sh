@@ -9,7 +9,8 @@
 #
 # MODEL defaults to the published dm0.5 model, KERNELS to reference neon neon-dotprod; one thread,
 # the bird photo at 513x513. Needs build-aarch64 (scripts/test_aarch64.sh). The reference run takes
-# about 10 minutes: the log is read as it is written, through a FIFO, never stored.
+# about 25 minutes (8 billion instructions): the log is read as it is written, through a FIFO,
+# never stored.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 shared=$(cd "${QSEG_SHARED:-../shared}" && pwd)

@@ -4,11 +4,15 @@
 // the sum over executions of the block's length. (A block left early by a signal or fault would
 // be over-counted; a segmentation run has none.)
 //
-//   qemu_instruction_count LOG [BEGIN END]   (LOG may be a FIFO qemu writes to: -D LOG)
+//   qemu_instruction_count LOG [BEGIN END [TOP]]   (LOG may be a FIFO qemu writes to: -D LOG)
+//
+// With TOP, also the TOP functions that executed the most instructions (by the symbol qemu names
+// for each block).
 //
 // With BEGIN and END (function names), only blocks executed after a block of BEGIN and before the
 // next block of END count. Prints: instructions, block executions, and executions of blocks never
 // seen translated.
+#include <algorithm>
 #include <cerrno>
 #include <cinttypes>
 #include <cstdint>
@@ -18,6 +22,8 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
+#include <vector>
 
 namespace {
 
@@ -49,6 +55,8 @@ struct Counter {
   uint32_t block_insns = 0;
   uint64_t instructions = 0, executions = 0, unknown = 0;
   std::string begin, end_marker;  // empty: count everything
+  bool by_function = false;
+  std::unordered_map<std::string, uint64_t> function_instructions;
   bool counting = true;
   int windows = 0;
 
@@ -62,16 +70,17 @@ struct Counter {
       end_block();
       const char* open = static_cast<const char*>(std::memchr(p, '[', n));
       if (open == nullptr) return;
+      std::string_view symbol;
+      if (const char* close = static_cast<const char*>(std::memchr(open, ']', end - open));
+          close != nullptr && close + 2 <= end) {
+        symbol = std::string_view(close + 2, static_cast<size_t>(end - close - 2));
+      }
       if (!begin.empty()) {
-        const char* close = static_cast<const char*>(std::memchr(open, ']', end - open));
-        if (close != nullptr && close + 2 <= end) {
-          const std::string_view symbol(close + 2, static_cast<size_t>(end - close - 2));
-          if (symbol == begin) {
-            if (!counting) ++windows;
-            counting = true;
-          } else if (symbol == end_marker) {
-            counting = false;
-          }
+        if (symbol == begin) {
+          if (!counting) ++windows;
+          counting = true;
+        } else if (symbol == end_marker) {
+          counting = false;
         }
         if (!counting) return;
       }
@@ -84,6 +93,7 @@ struct Counter {
         ++unknown;
       } else {
         instructions += it->second;
+        if (by_function) function_instructions[std::string(symbol)] += it->second;
       }
       return;
     }
@@ -108,16 +118,18 @@ struct Counter {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 2 && argc != 4) {
-    std::fprintf(stderr, "usage: qemu_instruction_count LOG [BEGIN END]\n");
+  if (argc != 2 && argc != 4 && argc != 5) {
+    std::fprintf(stderr, "usage: qemu_instruction_count LOG [BEGIN END [TOP]]\n");
     return 2;
   }
   Counter counter;
-  if (argc == 4) {
+  if (argc >= 4) {
     counter.begin = argv[2];
     counter.end_marker = argv[3];
     counter.counting = false;
   }
+  const int top = argc == 5 ? std::atoi(argv[4]) : 0;
+  counter.by_function = top > 0;
   std::FILE* f = std::fopen(argv[1], "rb");
   if (f == nullptr) {
     std::fprintf(stderr, "qemu_instruction_count: cannot open %s: %s\n", argv[1],
@@ -151,6 +163,15 @@ int main(int argc, char** argv) {
   std::printf("instructions %" PRIu64 "\nblock_executions %" PRIu64 "\nunknown_blocks %" PRIu64
               "\n",
               counter.instructions, counter.executions, counter.unknown);
+  std::vector<std::pair<uint64_t, std::string>> ranked;
+  for (const auto& [name, n] : counter.function_instructions) ranked.emplace_back(n, name);
+  std::sort(ranked.rbegin(), ranked.rend());
+  for (size_t i = 0; i < ranked.size() && i < static_cast<size_t>(top); ++i) {
+    std::printf("  %14" PRIu64 "  %5.1f%%  %s\n", ranked[i].first,
+                100.0 * static_cast<double>(ranked[i].first) /
+                    static_cast<double>(counter.instructions),
+                ranked[i].second.c_str());
+  }
   if (!counter.begin.empty() && counter.windows != 1) {
     std::fprintf(stderr, "qemu_instruction_count: %s ran %d times, expected once\n",
                  counter.begin.c_str(), counter.windows);

@@ -64,6 +64,7 @@ struct ChannelRequantization {
   bool fixed_point = true;           // Requantization::kFixedPoint, else kFloat
   std::vector<int32_t> multiplier;   // quantized multiplier, [2^30, 2^31) or 0
   std::vector<int32_t> right_shift;  // >= 0
+  std::vector<int32_t> negative_shift;  // -right_shift (NEON's rounding shift takes -e)
   std::vector<float> scale;          // kFloat
   int32_t output_offset = 0;         // output zero point
   int32_t min = 0, max = 0;          // activation range, in output units

@@ -53,6 +53,7 @@ bool make_channel_requantization(const ConvQuantization& q, int32_t channels,
   r.fixed_point = q.requantization == Requantization::kFixedPoint;
   r.multiplier.assign(padded, 0);
   r.right_shift.assign(padded, 0);
+  r.negative_shift.assign(padded, 0);
   r.scale.assign(padded, 0.0f);
   for (int32_t c = 0; c < channels; ++c) {
     const quant::FixedPointMultiplier& m = q.multipliers[c];
@@ -60,6 +61,7 @@ bool make_channel_requantization(const ConvQuantization& q, int32_t channels,
     if (r.fixed_point && m.shift < -31) return false;
     r.multiplier[c] = m.multiplier;
     r.right_shift[c] = -m.shift;
+    r.negative_shift[c] = m.shift;
     if (!q.float_scales.empty()) r.scale[c] = q.float_scales[c];
   }
   r.output_offset = q.output_offset;

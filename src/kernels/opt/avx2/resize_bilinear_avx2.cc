@@ -73,7 +73,7 @@ void resize_rows(const ResizeBilinearParams& p, const uint8_t* input, uint8_t* o
   }
 }
 
-template <bool kSigned, typename Index>
+template <typename Index>
 void resize_arg_max_rows(const ResizeBilinearParams& p, const ResizeArgMaxPlan& plan,
                          const uint8_t* input, Index* output, int64_t row_begin, int64_t row_end,
                          float* planes) {
@@ -141,16 +141,11 @@ void resize_arg_max(const ResizeBilinearParams& p, const ArgMaxParams& a,
   alignas(32) float planes[kResizeArgMaxPlaneFloats];
   // Lanes past the input width are loaded (never selected): keep them defined.
   std::fill_n(planes, 2 * int64_t{p.input.channels} * plan.row_length, 0.0f);
-  const bool is_signed = p.type == DataType::kInt8;
   if (a.output_type == DataType::kInt32) {
-    auto* out = static_cast<int32_t*>(output);
-    if (is_signed)
-      return resize_arg_max_rows<true>(p, plan, input, out, row_begin, row_end, planes);
-    return resize_arg_max_rows<false>(p, plan, input, out, row_begin, row_end, planes);
+    return resize_arg_max_rows(p, plan, input, static_cast<int32_t*>(output), row_begin, row_end,
+                               planes);
   }
-  auto* out = static_cast<int64_t*>(output);
-  if (is_signed) return resize_arg_max_rows<true>(p, plan, input, out, row_begin, row_end, planes);
-  return resize_arg_max_rows<false>(p, plan, input, out, row_begin, row_end, planes);
+  resize_arg_max_rows(p, plan, input, static_cast<int64_t*>(output), row_begin, row_end, planes);
 }
 
 }  // namespace qseg::kernels::opt::avx2

@@ -5,6 +5,8 @@
 // input is multiplied. Channels past the last vector go one at a time.
 #include <arm_neon.h>
 
+#include <algorithm>
+
 #include "kernels/opt/neon/neon_kernels.h"
 #include "kernels/opt/neon/vector_math.h"
 #include "kernels/opt/optimized.h"
@@ -74,6 +76,45 @@ inline void channels8(const PackedDepthwise& pd, const Taps& t, const uint8_t* o
   vst1_u8(out + c, narrow8<kSigned>(v0, v1));
 }
 
+// 16 channels from c of the output columns [x_first, x_last) of a row whose 3x3 windows lie
+// inside the image: the 9 taps' weights stay in registers across the columns, the input offset
+// is in the bias.
+template <bool kSigned>
+[[gnu::noinline]] void interior_3x3(const DepthwiseConv2dParams& p, const PackedDepthwise& pd, const Taps& t,
+                  const uint8_t* input_row, int32_t x_first, int32_t x_last, int32_t c,
+                  const RequantizationBounds& bounds, uint8_t* out_row) {
+  const int32_t channels = p.input.channels;
+  int16x8_t w[9][2];
+  for (int tap = 0; tap < 9; ++tap) {
+    const int16_t* at = pd.narrow_weights.data() + int64_t{tap} * pd.channels_padded + c;
+    w[tap][0] = vld1q_s16(at);
+    w[tap][1] = vld1q_s16(at + 8);
+  }
+  const int32_t* bias = pd.interior_bias.data() + c;
+  const int64_t column_step = int64_t{t.dilation_w} * channels;
+  const int64_t row_step = t.dilation_h * t.row_stride;
+  for (int32_t x = x_first; x < x_last; ++x) {
+    const uint8_t* origin =
+        input_row + int64_t{x * p.window.stride_w - p.window.pad_left} * channels + c;
+    int32x4_t acc0 = vld1q_s32(bias), acc1 = vld1q_s32(bias + 4);
+    int32x4_t acc2 = vld1q_s32(bias + 8), acc3 = vld1q_s32(bias + 12);
+#pragma GCC unroll 9
+    for (int tap = 0; tap < 9; ++tap) {
+      const uint8_t* in = origin + (tap / 3) * row_step + (tap % 3) * column_step;
+      const int16x8_t x0 = load_widen8<kSigned>(in), x1 = load_widen8<kSigned>(in + 8);
+      acc0 = vmlal_s16(acc0, vget_low_s16(x0), vget_low_s16(w[tap][0]));
+      acc1 = vmlal_high_s16(acc1, x0, w[tap][0]);
+      acc2 = vmlal_s16(acc2, vget_low_s16(x1), vget_low_s16(w[tap][1]));
+      acc3 = vmlal_high_s16(acc3, x1, w[tap][1]);
+    }
+    const int32x4_t v0 = requantize(acc0, load_quad(pd.requant, c), bounds);
+    const int32x4_t v1 = requantize(acc1, load_quad(pd.requant, c + 4), bounds);
+    const int32x4_t v2 = requantize(acc2, load_quad(pd.requant, c + 8), bounds);
+    const int32x4_t v3 = requantize(acc3, load_quad(pd.requant, c + 12), bounds);
+    vst1q_u8(out_row + int64_t{x} * channels + c, narrow16<kSigned>(v0, v1, v2, v3));
+  }
+}
+
 template <bool kSigned>
 void depthwise_rows(const DepthwiseConv2dParams& p, const PackedDepthwise& pd, const uint8_t* input,
                     uint8_t* output, int64_t row_begin, int64_t row_end, int64_t output_row_base) {
@@ -93,6 +134,23 @@ void depthwise_rows(const DepthwiseConv2dParams& p, const PackedDepthwise& pd, c
     t.y = valid_taps(in_y0, w.dilation_h, w.filter_h, in_h);
     const uint8_t* image = input + int64_t{batch} * in_h * in_w * channels;
     uint8_t* out_row = output + (row - output_row_base) * out_w * channels;
+    // Rows whose 3x3 windows are inside the image vertically: the columns whose windows are
+    // inside horizontally too run interior_3x3 for their whole vectors of 16 channels.
+    int32_t x_first = 0, x_last = 0;
+    if (w.filter_h == 3 && w.filter_w == 3 && t.y.first == 0 && t.y.last == 3) {
+      x_first = out_w;
+      for (int32_t x = 0; x < out_w; ++x) {
+        const int32_t in_x0 = x * w.stride_w - w.pad_left;
+        if (in_x0 >= 0 && in_x0 + 2 * w.dilation_w < in_w) {
+          x_first = std::min(x_first, x);
+          x_last = x + 1;
+        }
+      }
+      for (int32_t c = 0; c + 16 <= channels; c += 16) {
+        interior_3x3<kSigned>(p, pd, t, image + int64_t{in_y0} * t.row_stride, x_first, x_last, c,
+                              bounds, out_row);
+      }
+    }
     for (int32_t out_x = 0; out_x < out_w; ++out_x) {
       const int32_t in_x0 = out_x * w.stride_w - w.pad_left;
       t.x = valid_taps(in_x0, w.dilation_w, w.filter_w, in_w);
@@ -101,7 +159,9 @@ void depthwise_rows(const DepthwiseConv2dParams& p, const PackedDepthwise& pd, c
       const uint8_t* origin = image + (int64_t{in_y0} * in_w + in_x0) * channels;
       uint8_t* out = out_row + int64_t{out_x} * channels;
       int32_t c = 0;
-      if (interior) {
+      if (out_x >= x_first && out_x < x_last) {
+        c = channels / 16 * 16;  // done by interior_3x3
+      } else if (interior) {
         for (; c + 16 <= channels; c += 16) {
           channels16<kSigned, false>(pd, t, origin, channels, c, bounds, out);
         }

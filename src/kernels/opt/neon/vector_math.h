@@ -32,10 +32,14 @@ struct RequantizationBounds {
   int32x4_t offset, low, high;  // low and high: min and max minus the offset
   float32x4_t low_f, high_f;
   bool fixed_point;
+  // min - offset >= 0: every negative value ends clamped to min whichever way it rounds, so the
+  // fix-up for rounding negative halves away from zero is skipped.
+  bool clamps_negatives;
 };
 inline RequantizationBounds load_bounds(const ChannelRequantization& r) {
   RequantizationBounds b;
   b.fixed_point = r.fixed_point;
+  b.clamps_negatives = r.clamps_negatives;
   b.offset = vdupq_n_s32(r.output_offset);
   b.low = vdupq_n_s32(r.min - r.output_offset);
   b.high = vdupq_n_s32(r.max - r.output_offset);
@@ -47,7 +51,7 @@ inline RequantizationBounds load_bounds(const ChannelRequantization& r) {
                                                            int32_t first_channel) {
   QuadRequantization q;
   q.multiplier = vld1q_s32(r.multiplier.data() + first_channel);
-  q.negative_shift = vnegq_s32(vld1q_s32(r.right_shift.data() + first_channel));
+  q.negative_shift = vld1q_s32(r.negative_shift.data() + first_channel);
   q.scale = vld1q_f32(r.scale.data() + first_channel);
   return q;
 }
@@ -56,7 +60,10 @@ inline RequantizationBounds load_bounds(const ChannelRequantization& r) {
 [[gnu::always_inline]] inline int32x4_t requantize(int32x4_t acc, const QuadRequantization& q,
                                                    const RequantizationBounds& b) {
   if (b.fixed_point) {
-    const int32x4_t v = multiply_by_multiplier(acc, q.multiplier, q.negative_shift);
+    const int32x4_t v =
+        b.clamps_negatives
+            ? vrshlq_s32(vqrdmulhq_s32(acc, q.multiplier), q.negative_shift)
+            : multiply_by_multiplier(acc, q.multiplier, q.negative_shift);
     return vaddq_s32(vminq_s32(vmaxq_s32(v, b.low), b.high), b.offset);
   }
   float32x4_t v = vmulq_f32(vcvtq_f32_s32(acc), q.scale);
