@@ -101,7 +101,6 @@ enum class ConvLayout : uint8_t {
   kDot,          // NEON dot product: bytes in groups of 4 along k, both of the op's signedness
 };
 struct PackedConv {
-  ConvLayout layout = ConvLayout::kVnni;
   int32_t k = 0;
   int32_t k_padded = 0;            // multiple of 4
   int32_t n = 0;                   // output channels

@@ -97,7 +97,6 @@ bool pack_conv(const Conv2dParams& p, const Tensor& weights, const Tensor* bias,
   const ConvQuantization& q = p.quantization;
   const Window2d& w = p.window;
   PackedConv pc;
-  pc.layout = layout;
   pc.is_signed = p.type == DataType::kInt8;
   pc.k = w.filter_h * w.filter_w * p.input.channels;
   pc.k_padded = round_up(pc.k, 4);

@@ -127,6 +127,19 @@ void depthwise_rows(const DepthwiseConv2dParams& p, const PackedDepthwise& pd, c
   t.dilation_w = w.dilation_w;
   t.filter_w = w.filter_w;
   t.row_stride = int64_t{in_w} * channels;
+  // The output columns whose 3x3 windows lie inside the image horizontally, [x_first, x_last)
+  // (empty for other filters): the same for every row.
+  int32_t x_first = 0, x_last = 0;
+  if (w.filter_h == 3 && w.filter_w == 3) {
+    x_first = out_w;
+    for (int32_t x = 0; x < out_w; ++x) {
+      const int32_t in_x0 = x * w.stride_w - w.pad_left;
+      if (in_x0 >= 0 && in_x0 + 2 * w.dilation_w < in_w) {
+        x_first = std::min(x_first, x);
+        x_last = x + 1;
+      }
+    }
+  }
   for (int64_t row = row_begin; row < row_end; ++row) {
     const auto batch = static_cast<int32_t>(row / out_h);
     const auto out_y = static_cast<int32_t>(row % out_h);
@@ -134,18 +147,10 @@ void depthwise_rows(const DepthwiseConv2dParams& p, const PackedDepthwise& pd, c
     t.y = valid_taps(in_y0, w.dilation_h, w.filter_h, in_h);
     const uint8_t* image = input + int64_t{batch} * in_h * in_w * channels;
     uint8_t* out_row = output + (row - output_row_base) * out_w * channels;
-    // Rows whose 3x3 windows are inside the image vertically: the columns whose windows are
-    // inside horizontally too run interior_3x3 for their whole vectors of 16 channels.
-    int32_t x_first = 0, x_last = 0;
-    if (w.filter_h == 3 && w.filter_w == 3 && t.y.first == 0 && t.y.last == 3) {
-      x_first = out_w;
-      for (int32_t x = 0; x < out_w; ++x) {
-        const int32_t in_x0 = x * w.stride_w - w.pad_left;
-        if (in_x0 >= 0 && in_x0 + 2 * w.dilation_w < in_w) {
-          x_first = std::min(x_first, x);
-          x_last = x + 1;
-        }
-      }
+    // Rows whose 3x3 windows are inside the image vertically: the interior columns run
+    // interior_3x3 for their whole vectors of 16 channels.
+    const bool rows_inside = x_first < x_last && t.y.first == 0 && t.y.last == 3;
+    if (rows_inside) {
       for (int32_t c = 0; c + 16 <= channels; c += 16) {
         interior_3x3<kSigned>(p, pd, t, image + int64_t{in_y0} * t.row_stride, x_first, x_last, c,
                               bounds, out_row);
@@ -159,7 +164,7 @@ void depthwise_rows(const DepthwiseConv2dParams& p, const PackedDepthwise& pd, c
       const uint8_t* origin = image + (int64_t{in_y0} * in_w + in_x0) * channels;
       uint8_t* out = out_row + int64_t{out_x} * channels;
       int32_t c = 0;
-      if (out_x >= x_first && out_x < x_last) {
+      if (rows_inside && out_x >= x_first && out_x < x_last) {
         c = channels / 16 * 16;  // done by interior_3x3
       } else if (interior) {
         for (; c + 16 <= channels; c += 16) {
