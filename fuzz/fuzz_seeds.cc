@@ -1,6 +1,7 @@
 // Writes the fuzz seeds that the shared folder lacks, into the folder given as argument:
-// tiny_conv.tflite (one CONV_2D), deeplab_*.tflite (small DeepLab models with every op qseg
-// runs, converted from a random checkpoint at a 33x33 input so fuzz_tflite invokes them),
+// tiny_conv.tflite (one CONV_2D), op_*.tflite (one op each, for every op and tensor type qseg
+// runs: op_seeds.h), deeplab_*.tflite (small DeepLab models with every op qseg runs, converted
+// from a random checkpoint at a 33x33 input so fuzz_tflite invokes them),
 // tiny_deeplab.ckpt (that checkpoint), and small BMP and PNG files of every pixel layout the
 // decoders take (written by the tests' naive encoders). Small seeds keep executions fast.
 #include <cstdio>
@@ -10,6 +11,8 @@
 #include "convert/convert.h"
 #include "imgproc/fixture_encoders.h"
 #include "imgproc/image_io.h"
+#include "op_seeds.h"
+#include "qseg/interpreter.h"
 #include "qseg/tflite.h"
 #include "tiny_model.h"
 #include "train/support/checkpoint_file.h"
@@ -62,6 +65,24 @@ Result<train::CheckpointFile> random_checkpoint(const train::DeepLabConfig& conf
 Status write(const std::filesystem::path& path, std::span<const uint8_t> bytes) {
   QSEG_RETURN_IF_ERROR(write_file_atomically(path, bytes));
   std::printf("seed %s (%zu bytes)\n", path.c_str(), bytes.size());
+  return Status::ok();
+}
+
+// The one-op models, each checked to load, prepare and run with the reference and the optimized
+// kernels: a seed that no longer prepares would only exercise the first check that refuses it.
+Status write_op_models(const std::filesystem::path& dir) {
+  for (fuzz::NamedGraph& seed : fuzz::op_seed_graphs()) {
+    QSEG_ASSIGN_OR_RETURN(std::vector<uint8_t> bytes, write_tflite(seed.graph));
+    for (KernelIsa isa : {KernelIsa::kReference, KernelIsa::kAuto}) {
+      QSEG_ASSIGN_OR_RETURN(Graph graph, read_tflite(bytes, seed.name + ".tflite"));
+      InterpreterOptions options;
+      options.kernel_isa = isa;
+      QSEG_ASSIGN_OR_RETURN(std::unique_ptr<Interpreter> interpreter,
+                            Interpreter::create(std::move(graph), options));
+      interpreter->invoke();
+    }
+    QSEG_RETURN_IF_ERROR(write(dir / ("op_" + seed.name + ".tflite"), bytes));
+  }
   return Status::ok();
 }
 
@@ -176,6 +197,7 @@ Status run(const std::filesystem::path& dir) {
   std::filesystem::create_directories(checkpoints);
   QSEG_RETURN_IF_ERROR(
       write(models / "tiny_conv.tflite", test::build_tflite(test::tiny_conv_model())));
+  QSEG_RETURN_IF_ERROR(write_op_models(models));
 
   train::DeepLabConfig plain;  // the published head: image pooling, output stride 16
   plain.depth_multiplier = 0.1f;

@@ -1,0 +1,306 @@
+#include "op_seeds.h"
+
+#include <cstdint>
+#include <cstring>
+#include <utility>
+
+namespace qseg::fuzz {
+namespace {
+
+// The three ways qseg stores activations: uint8 and int8 (quantized) and float.
+enum class Kind { kUint8, kInt8, kFloat };
+
+const char* kind_name(Kind kind) {
+  switch (kind) {
+    case Kind::kUint8:
+      return "uint8";
+    case Kind::kInt8:
+      return "int8";
+    case Kind::kFloat:
+      break;
+  }
+  return "float";
+}
+
+DataType activation_type(Kind kind) {
+  switch (kind) {
+    case Kind::kUint8:
+      return DataType::kUInt8;
+    case Kind::kInt8:
+      return DataType::kInt8;
+    case Kind::kFloat:
+      break;
+  }
+  return DataType::kFloat32;
+}
+
+Quantization per_tensor(float scale, int64_t zero_point) {
+  Quantization q;
+  q.scale = {scale};
+  q.zero_point = {zero_point};
+  return q;
+}
+
+template <typename T>
+std::vector<uint8_t> bytes_of(const std::vector<T>& values) {
+  std::vector<uint8_t> bytes(values.size() * sizeof(T));
+  if (!bytes.empty()) std::memcpy(bytes.data(), values.data(), bytes.size());
+  return bytes;
+}
+
+int64_t count(const std::vector<int32_t>& shape) {
+  int64_t n = 1;
+  for (int32_t d : shape) n *= d;
+  return n;
+}
+
+// Builds one small graph; tensors are added in order and ops refer to their indices.
+class Builder {
+ public:
+  explicit Builder(Kind kind) : kind_(kind) {}
+
+  // An activation of the builder's type. `scale` distinguishes ranges (CONCATENATION, ADD).
+  int activation(std::vector<int32_t> shape, float scale = 0.05f) {
+    Quantization q;
+    if (kind_ == Kind::kUint8) q = per_tensor(scale, 128);
+    if (kind_ == Kind::kInt8) q = per_tensor(scale, -3);
+    return add(activation_type(kind_), std::move(shape), std::move(q), {});
+  }
+
+  // Weights [rows..., channels] with a deterministic pattern; per-channel scales along `axis`
+  // for int8 (as the converter writes them), one scale otherwise.
+  int weights(std::vector<int32_t> shape, int axis) {
+    const int64_t n = count(shape);
+    if (kind_ == Kind::kFloat) {
+      std::vector<float> v(static_cast<size_t>(n));
+      for (int64_t i = 0; i < n; ++i) v[i] = static_cast<float>((i * 7) % 11 - 5) / 8;
+      return add(DataType::kFloat32, std::move(shape), {}, bytes_of(v));
+    }
+    std::vector<uint8_t> v(static_cast<size_t>(n));
+    for (int64_t i = 0; i < n; ++i) v[i] = static_cast<uint8_t>(i * 37 + 5);
+    Quantization q;
+    if (kind_ == Kind::kUint8) {
+      q = per_tensor(0.02f, 120);
+    } else {
+      const int channels = shape[axis];
+      for (int c = 0; c < channels; ++c) {
+        q.scale.push_back(0.01f + 0.002f * c);
+        q.zero_point.push_back(0);
+      }
+      q.quantized_dimension = axis;
+    }
+    return add(activation_type(kind_), std::move(shape), std::move(q), std::move(v));
+  }
+
+  // The bias of a convolution over `channels` outputs whose input has scale 0.05.
+  int bias(int channels, const Tensor& filter) {
+    const std::vector<int32_t> shape = {channels};
+    if (kind_ == Kind::kFloat) {
+      std::vector<float> v(static_cast<size_t>(channels));
+      for (int c = 0; c < channels; ++c) v[c] = 0.25f * static_cast<float>(c % 3 - 1);
+      return add(DataType::kFloat32, shape, {}, bytes_of(v));
+    }
+    std::vector<int32_t> v(static_cast<size_t>(channels));
+    Quantization q;
+    for (int c = 0; c < channels; ++c) {
+      v[c] = (c % 3 - 1) * 200;
+      if (c < static_cast<int>(filter.quant.scale.size())) {
+        q.scale.push_back(0.05f * filter.quant.scale[c]);
+        q.zero_point.push_back(0);
+      }
+    }
+    q.quantized_dimension = 0;
+    return add(DataType::kInt32, shape, std::move(q), bytes_of(v));
+  }
+
+  int int32_constant(std::vector<int32_t> values) {
+    const int32_t n = static_cast<int32_t>(values.size());
+    return add(DataType::kInt32, {n}, {}, bytes_of(values));
+  }
+
+  int add(DataType type, std::vector<int32_t> shape, Quantization quant,
+          std::vector<uint8_t> data) {
+    Tensor t;
+    t.name = "t" + std::to_string(graph_.tensors.size());
+    t.type = type;
+    t.shape = std::move(shape);
+    t.quant = std::move(quant);
+    t.is_constant = !data.empty();
+    t.data = std::move(data);
+    graph_.tensors.push_back(std::move(t));
+    return static_cast<int>(graph_.tensors.size()) - 1;
+  }
+
+  void op(OpType type, std::vector<int32_t> inputs, std::vector<int32_t> outputs,
+          OpOptions options = {}) {
+    Op op;
+    op.type = type;
+    op.inputs = std::move(inputs);
+    op.outputs = std::move(outputs);
+    op.options = std::move(options);
+    graph_.ops.push_back(std::move(op));
+  }
+
+  const Tensor& tensor(int index) const { return graph_.tensors[index]; }
+
+  Graph finish(std::vector<int32_t> inputs, std::vector<int32_t> outputs) {
+    graph_.description = "fuzz seed";
+    graph_.inputs = std::move(inputs);
+    graph_.outputs = std::move(outputs);
+    return std::move(graph_);
+  }
+
+ private:
+  Kind kind_;
+  Graph graph_;
+};
+
+Graph conv_2d(Kind kind) {
+  Builder b(kind);
+  const int in = b.activation({1, 5, 5, 3});
+  const int filter = b.weights({4, 3, 3, 3}, 0);
+  const int bias = b.bias(4, b.tensor(filter));
+  const int out = b.activation({1, 3, 3, 4}, 0.1f);
+  Conv2dOptions options;
+  options.stride_w = options.stride_h = 2;
+  options.activation = Activation::kRelu6;
+  b.op(OpType::kConv2d, {in, filter, bias}, {out}, options);
+  return b.finish({in}, {out});
+}
+
+Graph depthwise_conv_2d(Kind kind) {
+  Builder b(kind);
+  const int in = b.activation({1, 5, 5, 3});
+  const int filter = b.weights({1, 3, 3, 6}, 3);
+  const int bias = b.bias(6, b.tensor(filter));
+  const int out = b.activation({1, 5, 5, 6}, 0.1f);
+  DepthwiseConv2dOptions options;
+  options.dilation_w = options.dilation_h = 2;
+  options.depth_multiplier = 2;
+  options.activation = Activation::kRelu;
+  b.op(OpType::kDepthwiseConv2d, {in, filter, bias}, {out}, options);
+  return b.finish({in}, {out});
+}
+
+Graph average_pool_2d(Kind kind) {
+  Builder b(kind);
+  const int in = b.activation({1, 5, 5, 3});
+  const int out = b.activation({1, 3, 3, 3});
+  Pool2dOptions options;
+  options.padding = Padding::kSame;
+  options.filter_w = options.filter_h = 2;
+  options.stride_w = options.stride_h = 2;
+  b.op(OpType::kAveragePool2d, {in}, {out}, options);
+  return b.finish({in}, {out});
+}
+
+Graph add(Kind kind) {
+  Builder b(kind);
+  const int in1 = b.activation({1, 4, 4, 3});
+  const int in2 = b.activation({1, 4, 4, 3}, 0.08f);
+  const int out = b.activation({1, 4, 4, 3}, 0.1f);
+  AddOptions options;
+  options.activation = Activation::kReluN1To1;
+  b.op(OpType::kAdd, {in1, in2}, {out}, options);
+  return b.finish({in1, in2}, {out});
+}
+
+Graph concatenation(Kind kind) {
+  Builder b(kind);
+  const int in1 = b.activation({1, 2, 2, 3});
+  const int in2 = b.activation({1, 2, 2, 2}, 0.08f);
+  const int out = b.activation({1, 2, 2, 5}, 0.1f);
+  ConcatenationOptions options;
+  options.axis = -1;
+  b.op(OpType::kConcatenation, {in1, in2}, {out}, options);
+  return b.finish({in1, in2}, {out});
+}
+
+Graph resize_bilinear(Kind kind, bool half_pixel) {
+  Builder b(kind);
+  const int in = b.activation({1, 3, 3, 2});
+  const int size = b.int32_constant({5, 5});
+  const int out = b.activation({1, 5, 5, 2});
+  ResizeBilinearOptions options;
+  options.align_corners = !half_pixel;
+  options.half_pixel_centers = half_pixel;
+  b.op(OpType::kResizeBilinear, {in, size}, {out}, options);
+  return b.finish({in}, {out});
+}
+
+// RESIZE_BILINEAR read only by ARG_MAX over channels: the optimized kernels fuse the two.
+Graph resize_arg_max(Kind kind) {
+  Builder b(kind);
+  const int in = b.activation({1, 3, 3, 4});
+  const int size = b.int32_constant({9, 9});
+  const int resized = b.activation({1, 9, 9, 4});
+  const int axis = b.int32_constant({3});
+  const int out = b.add(DataType::kInt64, {1, 9, 9}, {}, {});
+  b.op(OpType::kResizeBilinear, {in, size}, {resized}, ResizeBilinearOptions{});
+  b.op(OpType::kArgMax, {resized, axis}, {out}, ArgMaxOptions{DataType::kInt64});
+  return b.finish({in}, {out});
+}
+
+Graph reshape(Kind kind) {
+  Builder b(kind);
+  const int in = b.activation({1, 2, 2, 3});
+  const int shape = b.int32_constant({1, 12});
+  const int out = b.activation({1, 12});
+  ReshapeOptions options;
+  options.new_shape = {1, 12};
+  b.op(OpType::kReshape, {in, shape}, {out}, options);
+  return b.finish({in}, {out});
+}
+
+Graph arg_max(Kind kind) {
+  Builder b(kind);
+  const int in = b.activation({1, 3, 3, 4});
+  const int axis = b.int32_constant({3});
+  const int out = b.add(DataType::kInt32, {1, 3, 3}, {}, {});
+  b.op(OpType::kArgMax, {in, axis}, {out}, ArgMaxOptions{DataType::kInt32});
+  return b.finish({in}, {out});
+}
+
+// QUANTIZE from float, or requantizing from the other 8-bit type; DEQUANTIZE back to float.
+Graph quantize(Kind kind) {
+  Builder from(kind == Kind::kUint8 ? Kind::kFloat : Kind::kUint8);
+  const int in = from.activation({1, 2, 2, 3});
+  const DataType type = kind == Kind::kUint8 ? DataType::kUInt8 : DataType::kInt8;
+  const int out = from.add(type, {1, 2, 2, 3}, per_tensor(0.03f, kind == Kind::kUint8 ? 100 : 5), {});
+  from.op(OpType::kQuantize, {in}, {out});
+  return from.finish({in}, {out});
+}
+
+Graph dequantize(Kind kind) {
+  Builder b(kind);
+  const int in = b.activation({1, 2, 2, 3});
+  const int out = b.add(DataType::kFloat32, {1, 2, 2, 3}, {}, {});
+  b.op(OpType::kDequantize, {in}, {out});
+  return b.finish({in}, {out});
+}
+
+}  // namespace
+
+std::vector<NamedGraph> op_seed_graphs() {
+  std::vector<NamedGraph> out;
+  for (Kind kind : {Kind::kUint8, Kind::kInt8, Kind::kFloat}) {
+    const std::string suffix = std::string("_") + kind_name(kind);
+    out.push_back({"conv_2d" + suffix, conv_2d(kind)});
+    out.push_back({"depthwise_conv_2d" + suffix, depthwise_conv_2d(kind)});
+    out.push_back({"average_pool_2d" + suffix, average_pool_2d(kind)});
+    out.push_back({"add" + suffix, add(kind)});
+    out.push_back({"concatenation" + suffix, concatenation(kind)});
+    out.push_back({"resize_bilinear" + suffix, resize_bilinear(kind, false)});
+    out.push_back({"resize_bilinear_half_pixel" + suffix, resize_bilinear(kind, true)});
+    out.push_back({"resize_arg_max" + suffix, resize_arg_max(kind)});
+    out.push_back({"reshape" + suffix, reshape(kind)});
+    out.push_back({"arg_max" + suffix, arg_max(kind)});
+    if (kind != Kind::kFloat) {
+      out.push_back({"quantize_to" + suffix, quantize(kind)});
+      out.push_back({"dequantize" + suffix, dequantize(kind)});
+    }
+  }
+  return out;
+}
+
+}  // namespace qseg::fuzz
