@@ -116,10 +116,10 @@ for t in $targets; do
   # small in fuzz/); -timeout: one input taking over 10 s is a hang.
   started=$SECONDS
   set +e
-  ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
-    # Each log line starts with the second of the run it was printed in, so the log shows when
+  # Each log line starts with the second of the run it was printed in, so the log shows when
   # coverage last grew (the plateau).
-  "$build/fuzz/fuzz_$t" -max_total_time="$seconds" -print_final_stats=1 -timeout=10 \
+  ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+    "$build/fuzz/fuzz_$t" -max_total_time="$seconds" -print_final_stats=1 -timeout=10 \
     -rss_limit_mb=2048 -artifact_prefix="$artifacts/" "$corpus" "$seeds/$t" 2>&1 |
     while IFS= read -r l; do printf '%d %s\n' $((SECONDS - started)) "$l"; done >"$log"
   rc=${PIPESTATUS[0]}
