@@ -72,7 +72,6 @@ struct Conv2dOptions {
   int32_t stride_w = 1, stride_h = 1;
   int32_t dilation_w = 1, dilation_h = 1;
   Activation activation = Activation::kNone;
-  bool operator==(const Conv2dOptions&) const = default;
 };
 
 struct DepthwiseConv2dOptions {
@@ -81,7 +80,6 @@ struct DepthwiseConv2dOptions {
   int32_t dilation_w = 1, dilation_h = 1;
   int32_t depth_multiplier = 1;
   Activation activation = Activation::kNone;
-  bool operator==(const DepthwiseConv2dOptions&) const = default;
 };
 
 struct Pool2dOptions {
@@ -89,34 +87,28 @@ struct Pool2dOptions {
   int32_t stride_w = 1, stride_h = 1;
   int32_t filter_w = 1, filter_h = 1;
   Activation activation = Activation::kNone;
-  bool operator==(const Pool2dOptions&) const = default;
 };
 
 struct AddOptions {
   Activation activation = Activation::kNone;
-  bool operator==(const AddOptions&) const = default;
 };
 
 struct ConcatenationOptions {
   int32_t axis = 0;  // may be negative (counted from the last dimension)
   Activation activation = Activation::kNone;
-  bool operator==(const ConcatenationOptions&) const = default;
 };
 
 struct ResizeBilinearOptions {
   bool align_corners = false;
   bool half_pixel_centers = false;
-  bool operator==(const ResizeBilinearOptions&) const = default;
 };
 
 struct ReshapeOptions {
   std::vector<int32_t> new_shape;  // may be empty: the shape then comes from input 1 or output
-  bool operator==(const ReshapeOptions&) const = default;
 };
 
 struct ArgMaxOptions {
   DataType output_type = DataType::kInt64;
-  bool operator==(const ArgMaxOptions&) const = default;
 };
 
 using OpOptions =
