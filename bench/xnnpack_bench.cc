@@ -37,6 +37,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <random>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -265,17 +266,23 @@ Status plan_resize(const Graph& g, int index, Plan& plan, Step& step) {
 
 // Scalar requantization uint8 -> uint8 with XNNPACK's convert arithmetic (8 fractional bits),
 // which is what TFLite's XNNPACK delegate runs for QUANTIZE; rows of `count` values, strided.
-std::function<void()> requantize_rows(const uint8_t* in, size_t in_stride, uint8_t* out,
-                                      size_t out_stride, size_t rows, size_t count, Quant8 qi,
-                                      Quant8 qo) {
-  const auto params = quant::float_convert_params(qi.scale, qi.zero_point, qo.scale, qo.zero_point);
-  return [=] {
+Result<std::function<void()>> requantize_rows(const uint8_t* in, size_t in_stride, uint8_t* out,
+                                              size_t out_stride, size_t rows, size_t count,
+                                              Quant8 qi, Quant8 qo) {
+  const std::optional<quant::FloatConvert> convert =
+      quant::float_convert_params(qi.scale, qi.zero_point, qo.scale, qo.zero_point);
+  if (!convert) {
+    return Status::error("scales " + std::to_string(qi.scale) + " -> " + std::to_string(qo.scale) +
+                         " are outside the range of XNNPACK's 8-bit conversion");
+  }
+  const quant::FloatConvert params = *convert;
+  return std::function<void()>([=] {
     const quant::QuantizedRange range{0, 255};
     for (size_t r = 0; r < rows; ++r)
       for (size_t i = 0; i < count; ++i)
         out[r * out_stride + i] =
             static_cast<uint8_t>(quant::float_convert(in[r * in_stride + i], params, range));
-  };
+  });
 }
 
 Status plan_quantize(const Graph& g, int index, Plan& plan, Step& step) {
@@ -284,8 +291,9 @@ Status plan_quantize(const Graph& g, int index, Plan& plan, Step& step) {
   QSEG_ASSIGN_OR_RETURN(const Quant8 qi, quant8(in));
   QSEG_ASSIGN_OR_RETURN(const Quant8 qo, quant8(g.tensors[op.outputs[0]]));
   const size_t n = in.num_elements();
-  step.scalar =
-      requantize_rows(plan.data(op.inputs[0]), n, plan.data(op.outputs[0]), n, 1, n, qi, qo);
+  QSEG_ASSIGN_OR_RETURN(
+      step.scalar,
+      requantize_rows(plan.data(op.inputs[0]), n, plan.data(op.outputs[0]), n, 1, n, qi, qo));
   return Status::ok();
 }
 
@@ -320,8 +328,10 @@ Status plan_concatenation(const Graph& g, int index, Plan& plan, Step& step) {
           xnn_check(xnn_setup_copy_nc_x8(x, outer, plan.data(input), destination, plan.pool), index,
                     op, "xnn_setup_copy_nc_x8"));
     } else {
-      requantizers.push_back(
+      QSEG_ASSIGN_OR_RETURN(
+          std::function<void()> requantizer,
           requantize_rows(plan.data(input), inner, destination, out_inner, outer, inner, qi, qo));
+      requantizers.push_back(std::move(requantizer));
     }
     offset += inner;
   }

@@ -1,6 +1,7 @@
 // QUANTIZE and DEQUANTIZE prepare: type, shape and quantization checks, requantize multiplier.
 #include "kernels/quantize.h"
 
+#include <optional>
 #include <string>
 
 #include "kernels/op_checks.h"
@@ -39,11 +40,12 @@ Result<QuantizeParams> prepare_quantize(const Graph& graph, const Op& op) {
     // As TFLite's quantize.cc: the ratio of the two scales in double.
     params.multiplier =
         quant::quantize_multiplier(static_cast<double>(in.scale) / static_cast<double>(out.scale));
-    params.convert =
+    // float_convert_params bounds the multiplier to [1, 2^16) and the bias to 2^30: with
+    // |x| <= 255 the conversion stays inside int32.
+    const std::optional<quant::FloatConvert> convert =
         quant::float_convert_params(in.scale, in.zero_point, out.scale, out.zero_point);
-    // Bound: with 1 <= multiplier < 2^16 and |x| <= 255 the conversion stays far inside int32.
-    params.convert_available = input->type == output->type && params.convert.multiplier >= 1 &&
-                               params.convert.multiplier < (1 << 16);
+    params.convert_available = input->type == output->type && convert.has_value();
+    if (convert) params.convert = *convert;
   }
   return params;
 }

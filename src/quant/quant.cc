@@ -159,12 +159,16 @@ FloatRescale float_rescale(float input_scale, int32_t input_zero_point, float ou
   return {scale, static_cast<float>(-input_zero_point) * scale, output_zero_point};
 }
 
-FloatConvert float_convert_params(float input_scale, int32_t input_zero_point, float output_scale,
-                                  int32_t output_zero_point) {
-  FloatConvert c;
-  c.multiplier = static_cast<int32_t>(std::lrintf(256.0f * (input_scale / output_scale)));
-  c.bias = output_zero_point * 256 - c.multiplier * input_zero_point + 128;
-  return c;
+std::optional<FloatConvert> float_convert_params(float input_scale, int32_t input_zero_point,
+                                                 float output_scale, int32_t output_zero_point) {
+  const float ratio = 256.0f * (input_scale / output_scale);
+  // Checked before rounding: lrintf of a value beyond long's range (or NaN) has no defined result.
+  if (!(ratio >= 0.5f && ratio < 65536.0f)) return std::nullopt;
+  const auto multiplier = static_cast<int32_t>(std::lrintf(ratio));
+  if (multiplier < 1 || multiplier >= (1 << 16)) return std::nullopt;
+  const int64_t bias = int64_t{output_zero_point} * 256 - int64_t{multiplier} * input_zero_point + 128;
+  if (bias < -(int64_t{1} << 30) || bias > (int64_t{1} << 30)) return std::nullopt;
+  return FloatConvert{multiplier, static_cast<int32_t>(bias)};
 }
 
 }  // namespace qseg::quant

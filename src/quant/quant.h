@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <optional>
 
 #include "qseg/graph.h"
 #include "qseg/requantization.h"
@@ -148,12 +149,15 @@ inline int32_t requantize_float(int32_t accumulator, float scale, int32_t output
 // XNNPACK's 8-bit to 8-bit conversion (what TFLite's XNNPACK delegate runs for QUANTIZE):
 // multiplier m = round(256 * input_scale / output_scale) with 8 fractional bits, and
 // out = clamp(((output_zero_point << 8) - m * input_zero_point + 128 + m * x) >> 8).
+// Empty when the multiplier falls outside [1, 2^16) (or the scales give no number) or the bias
+// outside [-2^30, 2^30]: then float_convert could overflow for 8-bit values, and the caller
+// requantizes in fixed point instead.
 struct FloatConvert {
   int32_t multiplier = 0;
   int32_t bias = 0;  // (output_zero_point << 8) - multiplier * input_zero_point + 128
 };
-FloatConvert float_convert_params(float input_scale, int32_t input_zero_point, float output_scale,
-                                  int32_t output_zero_point);
+std::optional<FloatConvert> float_convert_params(float input_scale, int32_t input_zero_point,
+                                                 float output_scale, int32_t output_zero_point);
 inline int32_t float_convert(int32_t q, FloatConvert c, QuantizedRange range) {
   const int32_t v = (c.bias + c.multiplier * q) >> 8;  // arithmetic shift: floor
   return v < range.min ? range.min : (v > range.max ? range.max : v);

@@ -229,16 +229,29 @@ TEST(FloatRequantization, ConvolutionScaleIsTheFloatProductThenQuotient) {
 
 TEST(FloatConvert, MatchesXnnpackFormula) {
   // Identity scales: out = x - in_zp + out_zp.
-  const FloatConvert same = float_convert_params(0.1f, 128, 0.1f, 100);
+  const FloatConvert same = float_convert_params(0.1f, 128, 0.1f, 100).value();
   EXPECT_EQ(same.multiplier, 256);
   for (int x : {0, 1, 127, 128, 200, 255}) EXPECT_EQ(float_convert(x, same, {0, 255}), std::clamp(x - 28, 0, 255));
   // Halving: out = floor((zp_out * 256 - m * zp_in + 128 + m * x) / 256) with m = 128.
-  const FloatConvert half = float_convert_params(0.1f, 0, 0.2f, 3);
+  const FloatConvert half = float_convert_params(0.1f, 0, 0.2f, 3).value();
   EXPECT_EQ(half.multiplier, 128);
   EXPECT_EQ(float_convert(1, half, {0, 255}), 4);  // 3 + 0.5 + 0.5 -> 4
   EXPECT_EQ(float_convert(2, half, {0, 255}), 4);  // 3 + 1 + 0.5 -> 4
   EXPECT_EQ(float_convert(255, half, {0, 255}), 131);
-  EXPECT_EQ(float_convert(255, float_convert_params(1.0f, 0, 0.5f, 0), {0, 255}), 255);  // clamp
+  EXPECT_EQ(float_convert(255, float_convert_params(1.0f, 0, 0.5f, 0).value(), {0, 255}), 255);
+}
+
+// A file's scales can be anything: outside the multiplier's range [1, 2^16) there is no
+// conversion (the kernels then requantize in fixed point) instead of an int32 overflow.
+TEST(FloatConvert, RefusesMultipliersOutsideItsRange) {
+  EXPECT_EQ(float_convert_params(255.0f, 0, 1.0f, 0).value().multiplier, 65280);
+  EXPECT_EQ(float_convert_params(1.0f, 0, 256.0f, 0).value().multiplier, 1);
+  EXPECT_FALSE(float_convert_params(256.0f, 0, 1.0f, 0).has_value());        // 2^16
+  EXPECT_FALSE(float_convert_params(1.0f, 0, 1024.0f, 0).has_value());       // rounds to 0
+  EXPECT_FALSE(float_convert_params(1e30f, 128, 1e-30f, 128).has_value());  // the fuzzer's case
+  EXPECT_FALSE(float_convert_params(1.0f, 0, 0.0f, 0).has_value());          // infinite
+  EXPECT_FALSE(float_convert_params(0.0f, 0, 0.0f, 0).has_value());          // NaN
+  EXPECT_FALSE(float_convert_params(1.0f, 0, -1.0f, 0).has_value());
 }
 
 }  // namespace
