@@ -28,7 +28,8 @@ Result<std::vector<int32_t>> resolve_shape(const std::vector<int64_t>& requested
     } else if (d < 0 || d > std::numeric_limits<int32_t>::max()) {
       return Status::error("the requested shape has an invalid dim " + std::to_string(d));
     } else {
-      known *= d;
+      if (__builtin_mul_overflow(known, d, &known))
+        return Status::error("the requested shape holds more elements than int64 can count");
       shape.push_back(static_cast<int32_t>(d));
     }
   }

@@ -1,6 +1,8 @@
 // RESHAPE kernel: byte copies for any type, -1 inference and consistency checks, errors.
 #include <gtest/gtest.h>
 
+#include <limits>
+
 #include "kernel_test_util.h"
 
 namespace qseg::test {
@@ -43,6 +45,13 @@ TEST(ReshapeErrorTest, Errors) {
   g.tensor(shape).data = to_bytes(std::vector<int32_t>{-1, 4});
   EXPECT_EQ(g.create_error(),
             "op 0 (RESHAPE): cannot infer the -1 dim of the requested shape for 6 elements");
+  // A file's dims multiply past int64 (the fuzzer's case): refused, not overflowed.
+  const int32_t big = std::numeric_limits<int32_t>::max();
+  g.tensor(shape).shape = {4};
+  g.tensor(shape).data = to_bytes(std::vector<int32_t>{big, big, big, -1});
+  EXPECT_EQ(g.create_error(),
+            "op 0 (RESHAPE): the requested shape holds more elements than int64 can count");
+  g.tensor(shape).shape = {2};
   g.tensor(shape).data = to_bytes(std::vector<int32_t>{3, 2});
   EXPECT_EQ(g.create_error(), "");
   g.tensor(out).shape = {7};
