@@ -103,13 +103,16 @@ Result<Tensor> read_tensor(int index, const ::tflite::Tensor* t, const ::tflite:
     }
     const int64_t max_elements =
         limits.max_tensor_bytes / static_cast<int64_t>(data_type_size(tensor.type));
-    int64_t elements = 1;
+    // The product of the dims with zeros counted as 1: a zero dim empties the tensor, but the
+    // kernels still multiply the other dims (strides, outer and inner sizes), so they are bounded
+    // as if the tensor held data.
+    int64_t extent = 1;
     for (int32_t d : *t->shape()) {
       if (d < 0) return Status::error("negative dimension " + std::to_string(d) + " in shape");
-      elements *= d;  // cannot overflow: both factors are bounded by max_elements before this
-      if (elements > max_elements) {
+      extent *= std::max(d, 1);  // cannot overflow: both factors are bounded by max_elements
+      if (extent > max_elements) {
         return Status::error("shape holds more than " + std::to_string(limits.max_tensor_bytes) +
-                             " bytes, above the tensor size limit");
+                             " bytes (zero dims counted as 1), above the tensor size limit");
       }
       tensor.shape.push_back(d);
     }

@@ -134,6 +134,11 @@ TEST(TfliteReader, NegativeAndHugeShapes) {
   m = tiny_conv_model();
   m.tensors[3].shape = {1, 1 << 30, 1 << 30, 2};
   EXPECT_NE(read_error(build_tflite(m)).find("more than"), std::string::npos);
+  // A zero dim empties the tensor but the other dims still count: the kernels multiply them
+  // (the fuzzer's ADD broadcast strides overflowed on [0, 2^31-1, ...]).
+  m = tiny_conv_model();
+  m.tensors[3].shape = {0, 1 << 30, 1 << 30, 2};
+  EXPECT_NE(read_error(build_tflite(m)).find("zero dims counted as 1"), std::string::npos);
   m = tiny_conv_model();
   m.tensors[3].shape = {1, 1, 1, 1, 1, 1, 1, 1, 1, 1};
   EXPECT_NE(read_error(build_tflite(m)).find("rank 10"), std::string::npos);
