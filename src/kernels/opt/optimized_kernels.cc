@@ -293,8 +293,9 @@ std::unique_ptr<Kernel> create_optimized_kernel(const Graph& graph, int op_index
       if (!params.is_ok() || !is_8bit(params.value().type)) return nullptr;
       const AveragePool2dParams& p = params.value();
       if (p.input.channels > kMaxPoolChannels) return nullptr;
-      // Sums stay exact in int32: at most 128 per element in magnitude, window elements.
-      if (int64_t{p.window.filter_h} * p.window.filter_w * 255 > INT32_MAX) return nullptr;
+      // Sums stay exact in int32: at most 255 per element in magnitude, window elements. (The
+      // window's area fits int64; times 255 it might not, so the bound is divided instead.)
+      if (int64_t{p.window.filter_h} * p.window.filter_w > INT32_MAX / 255) return nullptr;
       return std::make_unique<AveragePool2dKernel>(std::move(params).value(), *table, name, op);
     }
     case OpType::kQuantize: {
