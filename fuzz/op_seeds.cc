@@ -241,6 +241,32 @@ Graph resize_arg_max(Kind kind) {
   return b.finish({in}, {out});
 }
 
+// A MobileNetV2 inverted residual block: 1x1 expansion, 3x3 depthwise, 1x1 projection (which
+// the optimized kernels fuse into one kernel when asked), then the residual ADD.
+Graph inverted_residual(Kind kind) {
+  Builder b(kind);
+  const int in = b.activation({1, 6, 6, 4});
+  const int expand_filter = b.weights({8, 1, 1, 4}, 0);
+  const int expand_bias = b.bias(8, b.tensor(expand_filter));
+  const int expanded = b.activation({1, 6, 6, 8});
+  Conv2dOptions conv;
+  conv.activation = Activation::kRelu6;
+  b.op(OpType::kConv2d, {in, expand_filter, expand_bias}, {expanded}, conv);
+  const int dw_filter = b.weights({1, 3, 3, 8}, 3);
+  const int dw_bias = b.bias(8, b.tensor(dw_filter));
+  const int filtered = b.activation({1, 6, 6, 8});
+  DepthwiseConv2dOptions depthwise;
+  depthwise.activation = Activation::kRelu6;
+  b.op(OpType::kDepthwiseConv2d, {expanded, dw_filter, dw_bias}, {filtered}, depthwise);
+  const int project_filter = b.weights({4, 1, 1, 8}, 0);
+  const int project_bias = b.bias(4, b.tensor(project_filter));
+  const int projected = b.activation({1, 6, 6, 4}, 0.07f);
+  b.op(OpType::kConv2d, {filtered, project_filter, project_bias}, {projected}, Conv2dOptions{});
+  const int out = b.activation({1, 6, 6, 4}, 0.1f);
+  b.op(OpType::kAdd, {in, projected}, {out}, AddOptions{});
+  return b.finish({in}, {out});
+}
+
 Graph reshape(Kind kind) {
   Builder b(kind);
   const int in = b.activation({1, 2, 2, 3});
@@ -293,6 +319,7 @@ std::vector<NamedGraph> op_seed_graphs() {
     out.push_back({"resize_bilinear" + suffix, resize_bilinear(kind, false)});
     out.push_back({"resize_bilinear_half_pixel" + suffix, resize_bilinear(kind, true)});
     out.push_back({"resize_arg_max" + suffix, resize_arg_max(kind)});
+    out.push_back({"inverted_residual" + suffix, inverted_residual(kind)});
     out.push_back({"reshape" + suffix, reshape(kind)});
     out.push_back({"arg_max" + suffix, arg_max(kind)});
     if (kind != Kind::kFloat) {

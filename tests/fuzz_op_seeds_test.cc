@@ -10,13 +10,14 @@
 
 #include "op_seeds.h"
 #include "qseg/interpreter.h"
+#include "qseg/kernel_isa.h"
 #include "qseg/tflite.h"
 
 namespace qseg {
 namespace {
 
 std::vector<uint8_t> run(const std::vector<uint8_t>& model, const std::string& name,
-                         KernelIsa isa) {
+                         KernelIsa isa, bool fuse_blocks = false) {
   Result<Graph> graph = read_tflite(model, name);
   if (!graph.is_ok()) {
     ADD_FAILURE() << name << ": " << graph.status().message();
@@ -24,6 +25,7 @@ std::vector<uint8_t> run(const std::vector<uint8_t>& model, const std::string& n
   }
   InterpreterOptions options;
   options.kernel_isa = isa;
+  options.fuse_inverted_residuals = fuse_blocks;
   Result<std::unique_ptr<Interpreter>> created =
       Interpreter::create(std::move(graph).value(), options);
   if (!created.is_ok()) {
@@ -73,9 +75,27 @@ TEST(FuzzOpSeeds, CoverEveryOpAndRoundTripAndRunTheSameOnEveryKernel) {
     const std::vector<uint8_t> reference = run(bytes.value(), seed.name, KernelIsa::kReference);
     ASSERT_FALSE(reference.empty());
     EXPECT_EQ(run(bytes.value(), seed.name, KernelIsa::kAuto), reference);
+    EXPECT_EQ(run(bytes.value(), seed.name, KernelIsa::kAuto, true), reference);
   }
   // Every op qseg runs has a seed (OpType's last enumerator is kArgMax).
   EXPECT_EQ(ops.size(), static_cast<size_t>(OpType::kArgMax) + 1);
+}
+
+// The block seeds reach the fused inverted-residual kernel (fuzz_tflite asks for it when the
+// input's last byte has bit 1 set) wherever optimized kernels exist.
+TEST(FuzzOpSeeds, InvertedResidualSeedsReachTheFusedKernel) {
+  if (available_optimized_kernel_isas().empty()) GTEST_SKIP() << "no optimized kernels here";
+  int fused = 0;
+  for (const fuzz::NamedGraph& seed : fuzz::op_seed_graphs()) {
+    if (seed.name.rfind("inverted_residual", 0) != 0) continue;
+    SCOPED_TRACE(seed.name);
+    InterpreterOptions options;
+    options.fuse_inverted_residuals = true;
+    auto created = Interpreter::create(seed.graph, options);
+    ASSERT_TRUE(created.is_ok()) << created.status().message();
+    fused += created.value()->kernel_variant(1) == "fused";
+  }
+  EXPECT_GE(fused, 2);  // uint8 and int8
 }
 
 }  // namespace

@@ -61,7 +61,7 @@ TEST(FuzzTfliteMutator, WritesReadableChangedModelsThatOftenStillPrepare) {
       base_model_size = model.size();
     }
   }
-  // Measured: 13600 tried, 13069 written (96%), 2348 of those prepared (18%).
+  // Measured: 14800 tried, 14176 written (96%), 2603 of those prepared (18%).
   EXPECT_GT(written, tries / 2);
   EXPECT_GT(prepared, written / 10);
   std::printf("mutations: %d tried, %d written, %d prepared\n", tries, written, prepared);
