@@ -114,6 +114,8 @@ Result<std::unique_ptr<Interpreter>> Interpreter::create(Graph graph,
         }
         for (size_t j = i; j + 1 < i + count; ++j) unmaterialized.push_back(g.ops[j].outputs[0]);
         fused_runs.push_back({i, count});
+        // Only the last op's outputs are written; all ops were checked above.
+        if (writes_nothing(g, g.ops[i + count - 1])) fused = std::make_unique<NothingToWrite>();
         interp->kernels_.push_back(std::move(fused));
         for (size_t j = 1; j < count; ++j) {
           interp->kernels_.push_back(std::make_unique<FusedIntoPrevious>());
@@ -122,17 +124,11 @@ Result<std::unique_ptr<Interpreter>> Interpreter::create(Graph graph,
         continue;
       }
     }
-    QSEG_ASSIGN_OR_RETURN(auto kernel, create_kernel(g, static_cast<int>(i), kernel_options));
+    QSEG_ASSIGN_OR_RETURN(std::unique_ptr<Kernel> kernel,
+                          create_kernel(g, static_cast<int>(i), kernel_options));
+    // Replaced after its prepare, so an op with empty outputs is still checked.
+    if (writes_nothing(g, g.ops[i])) kernel = std::make_unique<NothingToWrite>();
     interp->kernels_.push_back(std::move(kernel));
-  }
-  // Checked after every op's own prepare, so an op with empty outputs is still validated.
-  for (size_t i = 0; i < g.ops.size(); ++i) {
-    size_t last = i;
-    for (const FusedRun& run : fused_runs) {
-      if (run.first == i) last = run.first + run.count - 1;
-    }
-    if (writes_nothing(g, g.ops[last])) interp->kernels_[i] = std::make_unique<NothingToWrite>();
-    i = last;
   }
   auto lifetimes = tensor_lifetimes(g);
   for (int32_t t : unmaterialized) lifetimes[t].bytes = 0;
