@@ -9,7 +9,7 @@
 namespace qseg {
 namespace cli {
 
-Result<ModelOpener> model_opener(const std::string&, const std::string&, const InputLimits&) {
+Result<ModelOpener> model_opener(const DatasetArgs&) {
   return Status::error("training checkpoints are not available in the fuzz build");
 }
 

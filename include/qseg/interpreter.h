@@ -26,9 +26,9 @@ struct InterpreterOptions {
   bool preserve_all_tensors = false;
   // Refuse plans larger than this (512 MiB, a device's budget; --max-arena-mb raises it).
   int64_t max_arena_bytes = int64_t{512} << 20;
-  // TFLite's built-in fixed-point arithmetic (the reference) or its XNNPACK delegate's float
-  // requantization; see qseg/requantization.h.
-  Requantization requantization = Requantization::kFixedPoint;
+  // TFLite's default CPU arithmetic (its XNNPACK delegate) or its built-in kernels' fixed-point
+  // arithmetic; see qseg/requantization.h.
+  Requantization requantization = Requantization::kXnnpack;
   // The kernels: kAuto runs the optimized ones for the best instruction set the CPU reports
   // (bit-exact with the reference), kReference the reference kernels; a named instruction set
   // the CPU or build lacks is an error. With optimized kernels and without

@@ -6,10 +6,12 @@
 
 #include <filesystem>
 #include <memory>
+#include <vector>
 
 #include "qseg/graph.h"
 #include "qseg/image.h"
 #include "qseg/interpreter.h"
+#include "qseg/normalization.h"
 #include "qseg/status.h"
 #include "qseg/tflite.h"
 
@@ -21,13 +23,13 @@ struct SegmenterOptions {
   // padding is the mean pixel, i.e. 0 after normalization. Quantized (uint8) inputs take the
   // pixels as they are and are padded with the input's zero point (128 for the published
   // models, which were converted with mean 128 and std 128).
-  float float_mean = 127.5f;
-  float float_std = 127.5f;
+  float float_mean = kDefaultInputMean;  // see qseg/normalization.h
+  float float_std = kDefaultInputStd;
   ModelLimits model_limits;
   int64_t max_arena_bytes = InterpreterOptions{}.max_arena_bytes;
-  Requantization requantization = Requantization::kFixedPoint;  // see qseg/requantization.h
-  KernelIsa kernel_isa = KernelIsa::kAuto;                      // see qseg/interpreter.h
-  bool fuse_inverted_residuals = false;                         // see qseg/interpreter.h
+  Requantization requantization = Requantization::kXnnpack;  // see qseg/requantization.h
+  KernelIsa kernel_isa = KernelIsa::kAuto;                   // see qseg/interpreter.h
+  bool fuse_inverted_residuals = false;                      // see qseg/interpreter.h
 };
 
 struct SegmentTiming {
@@ -46,6 +48,10 @@ class Segmenter {
 
   // rgb: 3-channel image of any size. Returns a 1-channel image of class ids of the same size.
   Result<Image> segment(const Image& rgb, SegmentTiming* timing = nullptr);
+
+  // The exact model input segment() feeds the model for this photo (resized, padded and, for
+  // float models, normalized), as bytes: what qseg diff gives both sides of a comparison.
+  Result<std::vector<uint8_t>> model_input(const Image& rgb);
 
   int input_width() const { return input_width_; }
   int input_height() const { return input_height_; }
@@ -72,6 +78,14 @@ class Segmenter {
 // becomes exact); images that already fit keep their size.
 void fit_size(int width, int height, int max_width, int max_height, int* out_width,
               int* out_height);
+
+// The float model input every path uses (the Segmenter, checkpoint evaluation, calibration): the
+// photo resized to fit input_width x input_height with its aspect ratio kept (bilinear, corners
+// aligned; photos that fit are not resized), normalized with normalize_pixel, in the top-left
+// corner of dst ([input_height, input_width, 3]), the rest 0 (the mean pixel). Sets the resized
+// size.
+void fill_float_model_input(const Image& rgb, int input_width, int input_height, float mean,
+                            float std, float* dst, int* resized_width, int* resized_height);
 
 // Per-class scores [height, width, classes] (float32, uint8 or int8 sharing one scale) that
 // cover a model input of input_width x input_height with corners aligned, as the models upsample.

@@ -56,7 +56,7 @@ Result<std::vector<int32_t>> broadcast_shapes(const Tensor& input1, const Tensor
 
 }  // namespace
 
-Result<AddParams> prepare_add(const Graph& graph, const Op& op) {
+Result<AddParams> prepare_add(const Graph& graph, const Op& op, Requantization requantization) {
   QSEG_RETURN_IF_ERROR(check_io_count(op, 2, 2, 1));
   AddOptions options;
   if (!std::holds_alternative<std::monostate>(op.options)) {
@@ -86,6 +86,10 @@ Result<AddParams> prepare_add(const Graph& graph, const Op& op) {
   QSEG_ASSIGN_OR_RETURN(const TensorQuantization out, per_tensor_quantization(*output, "output"));
   params.quantization = quant::add_quantization(q1.scale, q1.zero_point, q2.scale, q2.zero_point,
                                                 out.scale, out.zero_point);
+  if (requantization == Requantization::kXnnpack) {
+    params.xnnpack = quant::xnnpack_add_params(q1.scale, q1.zero_point, q2.scale, q2.zero_point,
+                                               out.scale, out.zero_point);
+  }
   const quant::QuantizedRange range = type_range(params.type);
   params.activation_range =
       quant::activation_range(options.activation, out.scale, out.zero_point, range.min, range.max);

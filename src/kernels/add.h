@@ -5,8 +5,10 @@
 
 #include <array>
 #include <cstdint>
+#include <optional>
 
 #include "qseg/graph.h"
+#include "qseg/requantization.h"
 #include "qseg/status.h"
 #include "quant/quant.h"
 
@@ -24,19 +26,24 @@ struct AddParams {
   std::array<int64_t, kMaxRank> output_dims{};
   std::array<int64_t, kMaxRank> input1_strides{};
   std::array<int64_t, kMaxRank> input2_strides{};
-  quant::AddQuantization quantization;  // uint8 and int8 kernels
+  quant::AddQuantization quantization;  // uint8 and int8 kernels: TFLite's built-in arithmetic
+  // Set when the requantization is Requantization::kXnnpack and XNNPACK takes these scales: the
+  // 8-bit kernels then compute quant::add_xnnpack instead of quant::add_quantized.
+  std::optional<quant::XnnpackAdd> xnnpack;
   quant::QuantizedRange activation_range;
   quant::FloatRange float_activation_range;  // float32 kernel
 };
 
 // Inputs: two tensors. Options: AddOptions (absent means no activation). The output may have
-// its own scale and zero point.
-Result<AddParams> prepare_add(const Graph& graph, const Op& op);
+// its own scale and zero point. `requantization` picks the 8-bit arithmetic.
+Result<AddParams> prepare_add(const Graph& graph, const Op& op,
+                              Requantization requantization = Requantization::kFixedPoint);
 
 namespace ref {
 
-// Each computes output elements [begin, end) (flat, row-major). uint8/int8 follow TFLite's
-// fixed-point scheme (quant::add_quantized); float32 adds and clamps.
+// Each computes output elements [begin, end) (flat, row-major). uint8/int8 follow XNNPACK's
+// arithmetic (quant::add_xnnpack) when params.xnnpack is set, else TFLite's fixed-point scheme
+// (quant::add_quantized); float32 adds and clamps.
 void add_uint8(const AddParams& params, const uint8_t* input1, const uint8_t* input2,
                uint8_t* output, int64_t begin, int64_t end);
 void add_int8(const AddParams& params, const int8_t* input1, const int8_t* input2, int8_t* output,

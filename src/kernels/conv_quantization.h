@@ -19,13 +19,13 @@ struct ConvQuantization {
   int32_t weights_offset = 0;  // -weights zero point (uint8 weights; 0 for symmetric int8)
   int32_t output_offset = 0;   // output zero point
   std::vector<quant::FixedPointMultiplier> multipliers;  // one per output channel
-  std::vector<float> float_scales;  // the same scales in float32, for Requantization::kFloat
+  std::vector<float> float_scales;  // the same scales in float32, for Requantization::kXnnpack
   quant::QuantizedRange activation_range;
   Requantization requantization = Requantization::kFixedPoint;
 
   // The output value of channel oc for an int32 accumulator (bias included).
   int32_t requantize(int32_t accumulator, int32_t oc) const {
-    if (requantization == Requantization::kFloat) {
+    if (requantization == Requantization::kXnnpack) {
       return quant::requantize_float(accumulator, float_scales[oc], output_offset,
                                      activation_range);
     }

@@ -22,7 +22,7 @@ struct QuantizeParams {
   int32_t input_zero_point = 0;
   quant::FixedPointMultiplier multiplier;  // of input_scale / output_scale, in double
   quant::QuantizedRange range;             // of the output type
-  // Requantization::kFloat between equal types uses XNNPACK's 8-fractional-bit conversion,
+  // Requantization::kXnnpack between equal types uses XNNPACK's 8-fractional-bit conversion,
   // when its multiplier is representable (convert_available); otherwise the fixed-point one.
   Requantization requantization = Requantization::kFixedPoint;
   bool convert_available = false;

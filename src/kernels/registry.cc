@@ -273,11 +273,12 @@ Result<std::unique_ptr<Kernel>> create_for_op(const Graph& graph, const Op& op,
       return make<DepthwiseConv2dKernel>(
           with_conv_requantization(kernels::prepare_depthwise_conv_2d(graph, op), options), op);
     case OpType::kAdd:
-      return make<AddKernel>(kernels::prepare_add(graph, op), op);
+      return make<AddKernel>(kernels::prepare_add(graph, op, options.requantization), op);
     case OpType::kAveragePool2d:
       return make<AveragePool2dKernel>(kernels::prepare_average_pool_2d(graph, op), op);
     case OpType::kResizeBilinear:
-      return make<ResizeBilinearKernel>(kernels::prepare_resize_bilinear(graph, op), op);
+      return make<ResizeBilinearKernel>(
+          kernels::prepare_resize_bilinear(graph, op, options.requantization), op);
     case OpType::kQuantize: {
       auto params = kernels::prepare_quantize(graph, op);
       if (params.is_ok()) params.value().requantization = options.requantization;

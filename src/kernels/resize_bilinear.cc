@@ -29,13 +29,15 @@ std::vector<InterpolationTap> interpolation_taps(int32_t input_size, int32_t out
     tap.lower = std::min(std::max(static_cast<int32_t>(std::floor(src)), 0), input_size - 1);
     tap.upper = std::min(static_cast<int32_t>(std::ceil(src)), input_size - 1);
     tap.fraction = src - static_cast<float>(tap.lower);
+    tap.q11 = static_cast<int32_t>(std::nearbyint(std::max(tap.fraction, 0.0f) * 2048.0f));
   }
   return taps;
 }
 
 }  // namespace
 
-Result<ResizeBilinearParams> prepare_resize_bilinear(const Graph& graph, const Op& op) {
+Result<ResizeBilinearParams> prepare_resize_bilinear(const Graph& graph, const Op& op,
+                                                     Requantization requantization) {
   QSEG_RETURN_IF_ERROR(check_io_count(op, 2, 2, 1));
   ResizeBilinearOptions options;
   if (!std::holds_alternative<std::monostate>(op.options)) {
@@ -85,6 +87,8 @@ Result<ResizeBilinearParams> prepare_resize_bilinear(const Graph& graph, const O
                            std::to_string(out.zero_point) + ")");
     }
     params.range = type_range(params.type);
+    params.xnnpack_int8 =
+        params.type == DataType::kInt8 && requantization == Requantization::kXnnpack;
   }
   return params;
 }

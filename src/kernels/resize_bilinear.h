@@ -7,6 +7,7 @@
 
 #include "kernels/shape.h"
 #include "qseg/graph.h"
+#include "qseg/requantization.h"
 #include "qseg/status.h"
 #include "quant/quant.h"
 
@@ -17,10 +18,13 @@ namespace qseg::kernels {
 // lower = max(floor(src), 0), upper = min(ceil(src), size - 1), fraction = src - lower. With
 // half-pixel centers src can be negative (fraction < 0); lower == upper then, so the two weights
 // 1 - fraction and fraction still sum to one over the same pixel.
+// q11 is the same fraction as XNNPACK's int8 kernel weighs it: round(max(fraction, 0) * 2^11),
+// half to even (XNNPACK clamps a negative source to 0; lower == upper there, so nothing changes).
 struct InterpolationTap {
   int32_t lower = 0;
   int32_t upper = 0;
   float fraction = 0.0f;
+  int32_t q11 = 0;
 };
 
 struct ResizeBilinearParams {
@@ -30,6 +34,9 @@ struct ResizeBilinearParams {
   std::vector<InterpolationTap> rows;     // one per output row
   std::vector<InterpolationTap> columns;  // one per output column
   quant::QuantizedRange range;            // of the quantized type
+  // int8 with Requantization::kXnnpack: XNNPACK's resize (TFLite's XNNPACK delegate takes int8
+  // RESIZE_BILINEAR; its uint8 one runs in TFLite's built-in float kernel, as the reference).
+  bool xnnpack_int8 = false;
 
   int64_t output_rows() const { return int64_t{output.batch} * output.height; }
 };
@@ -38,17 +45,26 @@ struct ResizeBilinearParams {
 // ResizeBilinearOptions (absent: neither align_corners nor half_pixel_centers; both is an
 // error). Scale = in / out, or (in - 1) / (out - 1) with align_corners and out > 1, in float.
 // A quantized output must have the input's scale and zero point.
-Result<ResizeBilinearParams> prepare_resize_bilinear(const Graph& graph, const Op& op);
+Result<ResizeBilinearParams> prepare_resize_bilinear(
+    const Graph& graph, const Op& op, Requantization requantization = Requantization::kFixedPoint);
+
+// XNNPACK's int8 bilinear interpolation with 11-bit weights: t = (tl << 11) + (tr - tl) * wx,
+// b likewise, out = ((t << 11) + (b - t) * wy + 2^21) >> 22 (arithmetic: rounds half up).
+inline int32_t xnnpack_bilinear_q11(int32_t tl, int32_t tr, int32_t bl, int32_t br, int32_t wx,
+                                    int32_t wy) {
+  const int32_t t = tl * 2048 + (tr - tl) * wx;
+  const int32_t b = bl * 2048 + (br - bl) * wx;
+  return (t * 2048 + (b - t) * wy + (1 << 21)) >> 22;
+}
 
 namespace ref {
 
 // Each computes output rows [row_begin, row_end) of output_rows(), in float with TFLite's
 // weights and evaluation order:
 //   v = in(y0,x0)*(1-dy)*(1-dx) + in(y1,x0)*dy*(1-dx) + in(y0,x1)*(1-dy)*dx + in(y1,x1)*dy*dx.
-// Quantized outputs round v to nearest (half away from zero) and clamp. TFLite's reference
-// uint8 kernel truncates instead (and its int8 one uses 10-bit fixed-point weights), while the
-// XNNPACK delegate TFLite applies by default rounds; qseg rounds, matching the default path
-// within its own fixed-point weight rounding.
+// Quantized outputs round v to nearest (half away from zero) and clamp: what TFLite's default path
+// computes for uint8 (measured against the real TFLite on every shared photo). int8 with
+// params.xnnpack_int8 is XNNPACK's kernel instead (xnnpack_bilinear_q11).
 void resize_bilinear_uint8(const ResizeBilinearParams& params, const uint8_t* input,
                            uint8_t* output, int64_t row_begin, int64_t row_end);
 void resize_bilinear_int8(const ResizeBilinearParams& params, const int8_t* input, int8_t* output,

@@ -3,6 +3,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
+#include <limits>
 
 namespace qseg::quant {
 
@@ -117,6 +119,35 @@ ScaleZeroPoint choose_quantization(float min, float max, int32_t qmin, int32_t q
   return {scale, zero_point};
 }
 
+RealRange range_of_grid(float scale, int32_t zero_point, int32_t qmin, int32_t qmax) {
+  const RealRange plain{static_cast<float>(qmin - zero_point) * scale,
+                        static_cast<float>(qmax - zero_point) * scale};
+  auto exact = [&](const RealRange& r) {
+    const ScaleZeroPoint q = choose_quantization(r.min, r.max, qmin, qmax);
+    return q.scale == scale && q.zero_point == zero_point;
+  };
+  if (!(scale > 0.0f) || !std::isfinite(scale) || exact(plain)) return plain;
+  constexpr int kMaxUlps = 16;
+  auto step = [](float v, int ulps) {
+    const float toward =
+        ulps > 0 ? std::numeric_limits<float>::infinity() : -std::numeric_limits<float>::infinity();
+    for (int i = 0; i < std::abs(ulps); ++i) v = std::nextafter(v, toward);
+    return v;
+  };
+  // The fewest ulps in all: |dmin| + |dmax| = 1, 2, ...
+  for (int total = 1; total <= kMaxUlps; ++total) {
+    for (int dmin = -total; dmin <= total; ++dmin) {
+      const int rest = total - std::abs(dmin);
+      for (const int dmax : {rest, -rest}) {
+        const RealRange r{step(plain.min, dmin), step(plain.max, dmax)};
+        if (exact(r)) return r;
+        if (rest == 0) break;
+      }
+    }
+  }
+  return plain;
+}
+
 FakeQuantGrid fake_quant_grid(float min, float max, int num_bits, bool narrow_range) {
   FakeQuantGrid grid;
   grid.qmin = narrow_range ? 1 : 0;
@@ -152,6 +183,29 @@ AddQuantization add_quantization(float input1_scale, int32_t input1_zero_point, 
   return p;
 }
 
+std::optional<XnnpackAdd> xnnpack_add_params(float input1_scale, int32_t input1_zero_point,
+                                             float input2_scale, int32_t input2_zero_point,
+                                             float output_scale, int32_t output_zero_point) {
+  const float ratio1 = input1_scale / output_scale;
+  const float ratio2 = input2_scale / output_scale;
+  constexpr float kMin = 1.0f / 1024.0f, kMax = 256.0f;
+  if (!(ratio1 >= kMin && ratio1 < kMax && ratio2 >= kMin && ratio2 < kMax)) return std::nullopt;
+  int exponent = 0;
+  std::frexp(std::max(ratio1, ratio2), &exponent);  // max in [2^(exponent-1), 2^exponent)
+  const int32_t shift = 20 - (exponent - 1);        // in [12, 30]
+  XnnpackAdd p;
+  p.shift = shift;
+  // Scaling by 2^shift is exact in float; the rounding to an integer is half to even (lrintf).
+  p.multiplier1 = static_cast<int32_t>(std::nearbyint(std::ldexp(ratio1, shift)));
+  p.multiplier2 = static_cast<int32_t>(std::nearbyint(std::ldexp(ratio2, shift)));
+  const int64_t bias = (int64_t{1} << (shift - 1)) - int64_t{p.multiplier1} * input1_zero_point -
+                       int64_t{p.multiplier2} * input2_zero_point;
+  if (bias < INT32_MIN || bias > INT32_MAX) return std::nullopt;
+  p.bias = static_cast<int32_t>(bias);
+  p.output_zero_point = output_zero_point;
+  return p;
+}
+
 FloatRescale float_rescale(float input_scale, int32_t input_zero_point, float output_scale,
                            int32_t output_zero_point) {
   const float inverse_output_scale = 1.0f / output_scale;
@@ -166,7 +220,8 @@ std::optional<FloatConvert> float_convert_params(float input_scale, int32_t inpu
   if (!(ratio >= 0.5f && ratio < 65536.0f)) return std::nullopt;
   const auto multiplier = static_cast<int32_t>(std::lrintf(ratio));
   if (multiplier < 1 || multiplier >= (1 << 16)) return std::nullopt;
-  const int64_t bias = int64_t{output_zero_point} * 256 - int64_t{multiplier} * input_zero_point + 128;
+  const int64_t bias =
+      int64_t{output_zero_point} * 256 - int64_t{multiplier} * input_zero_point + 128;
   if (bias < -(int64_t{1} << 30) || bias > (int64_t{1} << 30)) return std::nullopt;
   return FloatConvert{multiplier, static_cast<int32_t>(bias)};
 }

@@ -87,6 +87,18 @@ struct ScaleZeroPoint {
 };
 ScaleZeroPoint choose_quantization(float min, float max, int32_t qmin, int32_t qmax);
 
+// A real range [min, max] whose choose_quantization over [qmin, qmax] gives exactly `scale` and
+// `zero_point` back: what a quantized tensor's range is when a model is imported for training or
+// conversion. (0 - zero_point) * scale and (qmax - zero_point) * scale are rounded floats, and
+// their difference divided by qmax - qmin can miss scale by an ulp, which would change the
+// converted model; the ends are moved by the fewest ulps that give it back. Falls back to the
+// plain ends if no nearby pair does.
+struct RealRange {
+  float min = 0.0f;
+  float max = 0.0f;
+};
+RealRange range_of_grid(float scale, int32_t zero_point, int32_t qmin, int32_t qmax);
+
 // The grid of a fake-quantization node (TensorFlow's FakeQuantWithMinMaxVars, which training's
 // fake quantization replicates): choose_quantization over [min, max] with num_bits bits, quantized
 // values [qmin, qmax] = [narrow_range ? 1 : 0, 2^num_bits - 1] (narrow range, used for weights,
@@ -196,6 +208,30 @@ inline int32_t add_quantized(int32_t q1, int32_t q2, const AddQuantization& p,
   const int32_t scaled2 = multiply_by_quantized_multiplier(shifted2, p.input2_multiplier);
   return offset_and_clamp(multiply_by_quantized_multiplier(scaled1 + scaled2, p.output_multiplier),
                           p.output_offset, range);
+}
+
+// XNNPACK's 8-bit ADD (what TFLite's XNNPACK delegate runs): each input's scale relative to the
+// output's, input_scale / output_scale in float, becomes an integer multiplier with `shift`
+// fractional bits, shift = 20 - the exponent of the larger ratio (so the larger multiplier has 21
+// bits), rounded half to even; out = (bias + q1 * m1 + q2 * m2) >> shift (arithmetic, so with the
+// 2^(shift-1) in bias it rounds half up), clamped, plus the output zero point. Empty when a ratio
+// is outside [2^-10, 2^8), which XNNPACK does not take: TFLite then runs its built-in kernel
+// (add_quantized).
+struct XnnpackAdd {
+  int32_t multiplier1 = 0;
+  int32_t multiplier2 = 0;
+  int32_t bias = 0;  // 2^(shift-1) - m1 * zero_point1 - m2 * zero_point2
+  int32_t shift = 0;
+  int32_t output_zero_point = 0;
+};
+std::optional<XnnpackAdd> xnnpack_add_params(float input1_scale, int32_t input1_zero_point,
+                                             float input2_scale, int32_t input2_zero_point,
+                                             float output_scale, int32_t output_zero_point);
+// For 8-bit q1, q2 nothing overflows int32: |m * (q - zero_point)| < 2^21 * 2^8 for each input.
+inline int32_t add_xnnpack(int32_t q1, int32_t q2, const XnnpackAdd& p, QuantizedRange range) {
+  const int32_t v = (p.bias + q1 * p.multiplier1 + q2 * p.multiplier2) >> p.shift;
+  const int32_t lo = range.min - p.output_zero_point, hi = range.max - p.output_zero_point;
+  return (v < lo ? lo : (v > hi ? hi : v)) + p.output_zero_point;
 }
 
 // TFLite's ConcatenationWithScaling, in float: out = round(q * scale + bias) + output_zero_point

@@ -102,7 +102,8 @@ Result<std::unique_ptr<Interpreter>> Interpreter::create(Graph graph,
                                           : nullptr;
       if (fused == nullptr) {
         count = 2;
-        fused = kernels::opt::create_fused_resize_arg_max(g, static_cast<int>(i), isa);
+        fused = kernels::opt::create_fused_resize_arg_max(g, static_cast<int>(i), isa,
+                                                          options.requantization);
       }
       if (fused != nullptr) {
         // Every op must still pass its own checks (the reference prepare: no second packing).

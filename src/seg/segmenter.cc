@@ -133,26 +133,34 @@ Status Segmenter::preprocess(const Image& rgb, int* resized_width, int* resized_
     });
     return Status::ok();
   }
+  auto* dst = static_cast<float*>(interpreter_->tensor_data(interpreter_->graph().inputs[0]));
+  fill_float_model_input(rgb, input_width_, input_height_, options_.float_mean, options_.float_std,
+                         dst, resized_width, resized_height);
+  return Status::ok();
+}
+
+void fill_float_model_input(const Image& rgb, int input_width, int input_height, float mean,
+                            float std, float* dst, int* resized_width, int* resized_height) {
+  fit_size(rgb.width, rgb.height, input_width, input_height, resized_width, resized_height);
+  const int w = *resized_width, h = *resized_height;
   Image resized;
   const Image* source = &rgb;
-  if (resize) {
+  if (w != rgb.width || h != rgb.height) {
     resized = resize_bilinear(rgb, w, h, /*align_corners=*/true);
     source = &resized;
   }
-  auto* dst = static_cast<float*>(interpreter_->tensor_data(interpreter_->graph().inputs[0]));
-  const float inv_std = 1.0f / options_.float_std;
-  for (int y = 0; y < input_height_; ++y) {
+  const size_t row_values = static_cast<size_t>(input_width) * 3;
+  const float inverse_std = 1.0f / std;
+  for (int y = 0; y < input_height; ++y) {
     float* row = dst + y * row_values;
     size_t copied = 0;
     if (y < h) {
       copied = static_cast<size_t>(w) * 3;
       const uint8_t* src = source->row(y);
-      for (size_t i = 0; i < copied; ++i)
-        row[i] = (static_cast<float>(src[i]) - options_.float_mean) * inv_std;
+      for (size_t i = 0; i < copied; ++i) row[i] = normalize_pixel(src[i], mean, inverse_std);
     }
     std::fill(row + copied, row + row_values, 0.0f);  // the mean pixel
   }
-  return Status::ok();
 }
 
 Image Segmenter::labels_from_argmax(int resized_width, int resized_height, int width,
@@ -263,11 +271,26 @@ Image labels_from_score_grid(const ScoreGrid& grid, int input_width, int input_h
   }
 }
 
-Result<Image> Segmenter::segment(const Image& rgb, SegmentTiming* timing) {
+namespace {
+Status check_rgb(const Image& rgb) {
   if (rgb.channels != 3 || rgb.width < 1 || rgb.height < 1 ||
       rgb.pixels.size() != static_cast<size_t>(rgb.width) * rgb.height * 3) {
     return Status::error("segment needs a non-empty 3-channel RGB image");
   }
+  return Status::ok();
+}
+}  // namespace
+
+Result<std::vector<uint8_t>> Segmenter::model_input(const Image& rgb) {
+  QSEG_RETURN_IF_ERROR(check_rgb(rgb));
+  int resized_width = 0, resized_height = 0;
+  QSEG_RETURN_IF_ERROR(preprocess(rgb, &resized_width, &resized_height));
+  const auto bytes = interpreter_->input_bytes(0);
+  return std::vector<uint8_t>(bytes.begin(), bytes.end());
+}
+
+Result<Image> Segmenter::segment(const Image& rgb, SegmentTiming* timing) {
+  QSEG_RETURN_IF_ERROR(check_rgb(rgb));
   auto start = std::chrono::steady_clock::now();
   int resized_width = 0, resized_height = 0;
   QSEG_RETURN_IF_ERROR(preprocess(rgb, &resized_width, &resized_height));

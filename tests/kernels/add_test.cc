@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include "kernel_test_util.h"
+#include "qseg/tflite.h"
+#include "test_util.h"
 
 namespace qseg::test {
 namespace {
@@ -185,6 +187,34 @@ TEST(AddTest, Uint8HandComputed) {
   const int out = g.add_tensor(DataType::kUInt8, {2}, per_tensor(0.125f, 3));
   g.set_op(OpType::kAdd, {x, y}, {out});  // no options: no activation
   EXPECT_EQ(g.run({{x, {12, 0}}, {y, {101, 0}}}), (std::vector<uint8_t>{13, 0}));
+}
+
+// The case that caught XNNPACK's ADD arithmetic: expanded_conv_12/add of the published dm0.5,
+// where real TFLite (XNNPACK) and TFLite's built-in fixed-point kernel disagree by one step on two
+// of the 65,536 input pairs (found by qseg diff on a VOC photo; the values are real TFLite's).
+TEST(AddTest, XnnpackArithmeticGivesRealTflitesValuesWhereFixedPointDiffers) {
+  auto model = read_tflite_file(shared_path("models/deeplabv3_mnv2_dm05_pascal_quant.tflite"));
+  ASSERT_TRUE(model.is_ok()) << model.status().message();
+  const Graph& m = model.value();
+  const Op* add = nullptr;
+  for (const Op& op : m.ops)
+    if (op.type == OpType::kAdd &&
+        m.tensors[op.outputs[0]].name == "MobilenetV2/expanded_conv_12/add")
+      add = &op;
+  ASSERT_NE(add, nullptr);
+  OpGraph g;
+  const int x = g.add_tensor(DataType::kUInt8, {2}, m.tensors[add->inputs[0]].quant);
+  const int y = g.add_tensor(DataType::kUInt8, {2}, m.tensors[add->inputs[1]].quant);
+  const int out = g.add_tensor(DataType::kUInt8, {2}, m.tensors[add->outputs[0]].quant);
+  g.set_op(OpType::kAdd, {x, y}, {out}, AddOptions{});
+  const std::map<int, std::vector<uint8_t>> inputs = {{x, {58, 178}}, {y, {122, 126}}};
+  KernelOptions options;
+  options.requantization = Requantization::kXnnpack;
+  g.set_kernel_options(options);
+  EXPECT_EQ(g.run(inputs), (std::vector<uint8_t>{74, 172}));
+  options.requantization = Requantization::kFixedPoint;
+  g.set_kernel_options(options);
+  EXPECT_EQ(g.run(inputs), (std::vector<uint8_t>{75, 171}));
 }
 
 TEST(AddErrorTest, Errors) {

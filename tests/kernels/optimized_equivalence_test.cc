@@ -130,7 +130,7 @@ TEST_P(OptimizedKernelTest, Conv2dMatchesReference) {
   };
   for (const ConvCase& c : cases) {
     for (bool is_signed : {false, true}) {
-      for (Requantization r : {Requantization::kFixedPoint, Requantization::kFloat}) {
+      for (Requantization r : {Requantization::kFixedPoint, Requantization::kXnnpack}) {
         for (int threads : {1, 3}) conv_case(GetParam(), c, is_signed, r, threads, 1.0f, rng);
       }
     }
@@ -170,7 +170,7 @@ TEST_P(OptimizedKernelTest, DepthwiseConv2dMatchesReference) {
   };
   for (const ConvCase& c : cases) {
     for (bool is_signed : {false, true}) {
-      for (Requantization r : {Requantization::kFixedPoint, Requantization::kFloat}) {
+      for (Requantization r : {Requantization::kFixedPoint, Requantization::kXnnpack}) {
         const DataType type = is_signed ? DataType::kInt8 : DataType::kUInt8;
         const int64_t lo = is_signed ? -128 : 0, hi = is_signed ? 127 : 255;
         const auto zeros = random_ints<int32_t>(3, lo, hi, rng);
@@ -209,22 +209,25 @@ TEST_P(OptimizedKernelTest, AddMatchesReference) {
   std::mt19937 rng(5);
   for (int size : {1, 15, 16, 17, 1000}) {
     for (bool is_signed : {false, true}) {
-      const DataType type = is_signed ? DataType::kInt8 : DataType::kUInt8;
-      const int64_t lo = is_signed ? -128 : 0, hi = is_signed ? 127 : 255;
-      const auto zeros = random_ints<int32_t>(3, lo, hi, rng);
-      const auto scales = test::random_floats(3, 0.01f, 0.2f, rng);
-      OpGraph g;
-      const int a = g.add_tensor(type, {1, 1, 1, size}, per_tensor(scales[0], zeros[0]));
-      const int b = g.add_tensor(type, {1, 1, 1, size}, per_tensor(scales[1], zeros[1]));
-      const int out = g.add_tensor(type, {1, 1, 1, size}, per_tensor(scales[2], zeros[2]));
-      AddOptions options;
-      options.activation = random_activation(rng);
-      g.set_op(OpType::kAdd, {a, b}, {out}, options);
-      expect_same_as_reference(g,
-                               {{a, random_ints<uint8_t>(size, lo, hi, rng)},
-                                {b, random_ints<uint8_t>(size, lo, hi, rng)}},
-                               GetParam(), Requantization::kFixedPoint, 2, true,
-                               "add " + std::to_string(size));
+      for (Requantization r : {Requantization::kFixedPoint, Requantization::kXnnpack}) {
+        const DataType type = is_signed ? DataType::kInt8 : DataType::kUInt8;
+        const int64_t lo = is_signed ? -128 : 0, hi = is_signed ? 127 : 255;
+        const auto zeros = random_ints<int32_t>(3, lo, hi, rng);
+        const auto scales = test::random_floats(3, 0.01f, 0.2f, rng);
+        OpGraph g;
+        const int a = g.add_tensor(type, {1, 1, 1, size}, per_tensor(scales[0], zeros[0]));
+        const int b = g.add_tensor(type, {1, 1, 1, size}, per_tensor(scales[1], zeros[1]));
+        const int out = g.add_tensor(type, {1, 1, 1, size}, per_tensor(scales[2], zeros[2]));
+        AddOptions options;
+        options.activation = random_activation(rng);
+        g.set_op(OpType::kAdd, {a, b}, {out}, options);
+        expect_same_as_reference(
+            g,
+            {{a, random_ints<uint8_t>(size, lo, hi, rng)},
+             {b, random_ints<uint8_t>(size, lo, hi, rng)}},
+            GetParam(), r, 2, true,
+            "add " + std::to_string(size) + " " + std::string(requantization_name(r)));
+      }
     }
   }
 }
@@ -234,7 +237,7 @@ TEST_P(OptimizedKernelTest, QuantizeMatchesReference) {
   for (DataType in_type : {DataType::kUInt8, DataType::kInt8}) {
     for (DataType out_type : {DataType::kUInt8, DataType::kInt8}) {
       for (float ratio : {0.3f, 0.9f, 1.0f, 2.7f, 40.0f}) {
-        for (Requantization r : {Requantization::kFixedPoint, Requantization::kFloat}) {
+        for (Requantization r : {Requantization::kFixedPoint, Requantization::kXnnpack}) {
           const int64_t in_lo = in_type == DataType::kInt8 ? -128 : 0;
           const int64_t out_lo = out_type == DataType::kInt8 ? -128 : 0;
           const auto in_zero = random_ints<int32_t>(1, in_lo, in_lo + 255, rng)[0];
@@ -359,29 +362,34 @@ TEST_P(OptimizedKernelTest, FusedResizeArgMaxMatchesReference) {
         // Few distinct values make many ties, which must keep the first channel.
         const auto input = random_ints<uint8_t>(size_t(c.in_h) * c.in_w * c.channels,
                                                 is_signed ? -3 : 0, is_signed ? 0 : 3, rng);
-        std::vector<std::vector<uint8_t>> outputs;
-        for (KernelIsa isa : {KernelIsa::kReference, GetParam()}) {
-          InterpreterOptions options;
-          options.kernel_isa = isa;
-          options.num_threads = 2;
-          auto interpreter = Interpreter::create(graph, options);
-          ASSERT_TRUE(interpreter.is_ok()) << interpreter.status().message();
-          std::copy(input.begin(), input.end(), interpreter.value()->input_bytes().begin());
-          interpreter.value()->invoke();
-          const auto bytes = interpreter.value()->output_bytes();
-          outputs.emplace_back(bytes.begin(), bytes.end());
-          if (isa != KernelIsa::kReference) {
-            // Fused when every block of 16 output columns reads within 16 input columns: not
-            // for the 64 -> 4 shrink.
-            const bool fusable =
-                c.in_w != 64 && kernels::opt::kernels_for(isa)->resize_arg_max != nullptr;
-            EXPECT_EQ(interpreter.value()->kernel_variant(1),
-                      fusable ? std::string_view("fused") : std::string_view("reference"))
-                << c.in_w << " -> " << c.out_w;
+        for (const Requantization r : {Requantization::kFixedPoint, Requantization::kXnnpack}) {
+          std::vector<std::vector<uint8_t>> outputs;
+          for (KernelIsa isa : {KernelIsa::kReference, GetParam()}) {
+            InterpreterOptions options;
+            options.kernel_isa = isa;
+            options.requantization = r;
+            options.num_threads = 2;
+            auto interpreter = Interpreter::create(graph, options);
+            ASSERT_TRUE(interpreter.is_ok()) << interpreter.status().message();
+            std::copy(input.begin(), input.end(), interpreter.value()->input_bytes().begin());
+            interpreter.value()->invoke();
+            const auto bytes = interpreter.value()->output_bytes();
+            outputs.emplace_back(bytes.begin(), bytes.end());
+            if (isa != KernelIsa::kReference) {
+              // Fused when every block of 16 output columns reads within 16 input columns: not
+              // for the 64 -> 4 shrink; nor for int8 in XNNPACK's arithmetic, whose resize only
+              // the reference kernel computes.
+              const bool fusable = c.in_w != 64 &&
+                                   kernels::opt::kernels_for(isa)->resize_arg_max != nullptr &&
+                                   !(is_signed && r == Requantization::kXnnpack);
+              EXPECT_EQ(interpreter.value()->kernel_variant(1),
+                        fusable ? std::string_view("fused") : std::string_view("reference"))
+                  << c.in_w << " -> " << c.out_w;
+            }
           }
+          EXPECT_EQ(outputs[0], outputs[1]) << "resize " << c.in_h << "x" << c.in_w << " -> "
+                                            << c.out_h << "x" << c.out_w << " c" << c.channels;
         }
-        EXPECT_EQ(outputs[0], outputs[1]) << "resize " << c.in_h << "x" << c.in_w << " -> "
-                                          << c.out_h << "x" << c.out_w << " c" << c.channels;
       }
     }
   }

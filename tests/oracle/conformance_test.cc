@@ -184,7 +184,7 @@ TEST(RealTflite, WrittenPerChannelInt8GraphRunsAsInQseg) {
   // qseg in both arithmetics: XNNPACK's float requantization must match real TFLite (which runs
   // XNNPACK) bit for bit; the fixed-point reference may differ by one output step (0.05).
   for (const Requantization requantization :
-       {Requantization::kFloat, Requantization::kFixedPoint}) {
+       {Requantization::kXnnpack, Requantization::kFixedPoint}) {
     InterpreterOptions options;
     options.requantization = requantization;
     auto interpreter = Interpreter::create(graph, options);
@@ -198,7 +198,7 @@ TEST(RealTflite, WrittenPerChannelInt8GraphRunsAsInQseg) {
     float max_difference = 0;
     for (size_t i = 0; i < qseg_out.size(); ++i)
       max_difference = std::max(max_difference, std::fabs(qseg_out[i] - tflite_out[i]));
-    const bool is_float = requantization == Requantization::kFloat;
+    const bool is_float = requantization == Requantization::kXnnpack;
     std::printf("per-channel int8 graph, %s arithmetic: max |qseg - real TFLite| = %g\n",
                 is_float ? "float" : "fixed-point", max_difference);
     EXPECT_LE(max_difference, is_float ? 0.0f : 0.05f * 1.001f);

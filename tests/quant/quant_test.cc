@@ -4,8 +4,8 @@
 
 #include <gtest/gtest.h>
 
-#include <cmath>
 #include <algorithm>
+#include <cmath>
 #include <limits>
 
 namespace qseg::quant {
@@ -212,9 +212,9 @@ namespace {
 
 TEST(FloatRequantization, RoundsHalfToEvenAndClampsBeforeConverting) {
   const QuantizedRange full{0, 255};
-  EXPECT_EQ(requantize_float(5, 0.5f, 10, full), 12);   // 2.5 -> 2 (even) + 10
-  EXPECT_EQ(requantize_float(7, 0.5f, 10, full), 14);   // 3.5 -> 4 (even) + 10
-  EXPECT_EQ(requantize_float(-5, 0.5f, 10, full), 8);   // -2.5 -> -2
+  EXPECT_EQ(requantize_float(5, 0.5f, 10, full), 12);  // 2.5 -> 2 (even) + 10
+  EXPECT_EQ(requantize_float(7, 0.5f, 10, full), 14);  // 3.5 -> 4 (even) + 10
+  EXPECT_EQ(requantize_float(-5, 0.5f, 10, full), 8);  // -2.5 -> -2
   EXPECT_EQ(requantize_float(3, 1.0f / 3.0f, 0, full), 1);
   // Far outside the range: clamped in float, so no integer overflow.
   EXPECT_EQ(requantize_float(std::numeric_limits<int32_t>::max(), 1000.0f, 128, full), 255);
@@ -231,7 +231,8 @@ TEST(FloatConvert, MatchesXnnpackFormula) {
   // Identity scales: out = x - in_zp + out_zp.
   const FloatConvert same = float_convert_params(0.1f, 128, 0.1f, 100).value();
   EXPECT_EQ(same.multiplier, 256);
-  for (int x : {0, 1, 127, 128, 200, 255}) EXPECT_EQ(float_convert(x, same, {0, 255}), std::clamp(x - 28, 0, 255));
+  for (int x : {0, 1, 127, 128, 200, 255})
+    EXPECT_EQ(float_convert(x, same, {0, 255}), std::clamp(x - 28, 0, 255));
   // Halving: out = floor((zp_out * 256 - m * zp_in + 128 + m * x) / 256) with m = 128.
   const FloatConvert half = float_convert_params(0.1f, 0, 0.2f, 3).value();
   EXPECT_EQ(half.multiplier, 128);
@@ -246,12 +247,36 @@ TEST(FloatConvert, MatchesXnnpackFormula) {
 TEST(FloatConvert, RefusesMultipliersOutsideItsRange) {
   EXPECT_EQ(float_convert_params(255.0f, 0, 1.0f, 0).value().multiplier, 65280);
   EXPECT_EQ(float_convert_params(1.0f, 0, 256.0f, 0).value().multiplier, 1);
-  EXPECT_FALSE(float_convert_params(256.0f, 0, 1.0f, 0).has_value());        // 2^16
-  EXPECT_FALSE(float_convert_params(1.0f, 0, 1024.0f, 0).has_value());       // rounds to 0
+  EXPECT_FALSE(float_convert_params(256.0f, 0, 1.0f, 0).has_value());       // 2^16
+  EXPECT_FALSE(float_convert_params(1.0f, 0, 1024.0f, 0).has_value());      // rounds to 0
   EXPECT_FALSE(float_convert_params(1e30f, 128, 1e-30f, 128).has_value());  // the fuzzer's case
-  EXPECT_FALSE(float_convert_params(1.0f, 0, 0.0f, 0).has_value());          // infinite
-  EXPECT_FALSE(float_convert_params(0.0f, 0, 0.0f, 0).has_value());          // NaN
+  EXPECT_FALSE(float_convert_params(1.0f, 0, 0.0f, 0).has_value());         // infinite
+  EXPECT_FALSE(float_convert_params(0.0f, 0, 0.0f, 0).has_value());         // NaN
   EXPECT_FALSE(float_convert_params(1.0f, 0, -1.0f, 0).has_value());
+}
+
+// XNNPACK's ADD parameters: ratios 1 and 1/2 of the output scale give shift 20 (the larger
+// multiplier has 21 bits) and exact multipliers; out-of-range ratios give nothing (TFLite then runs
+// its built-in kernel).
+TEST(XnnpackAddTest, ParamsAndRounding) {
+  const auto p = xnnpack_add_params(0.5f, 10, 0.25f, 3, 0.5f, 7);
+  ASSERT_TRUE(p.has_value());
+  EXPECT_EQ(p->shift, 20);
+  EXPECT_EQ(p->multiplier1, 1 << 20);
+  EXPECT_EQ(p->multiplier2, 1 << 19);
+  EXPECT_EQ(p->bias, (1 << 19) - (1 << 20) * 10 - (1 << 19) * 3);
+  const QuantizedRange full{0, 255};
+  // (12 - 10) * 1 + (4 - 3) * 0.5 = 2.5: half up to 3, plus 7.
+  EXPECT_EQ(add_xnnpack(12, 4, *p, full), 10);
+  // (9 - 10) + (2 - 3) * 0.5 = -1.5: half up to -1 (TFLite's fixed point gives -2).
+  EXPECT_EQ(add_xnnpack(9, 2, *p, full), 6);
+  const AddQuantization fixed = add_quantization(0.5f, 10, 0.25f, 3, 0.5f, 7);
+  EXPECT_EQ(add_quantized(9, 2, fixed, full), 5);
+  // Clamped to the activation range.
+  EXPECT_EQ(add_xnnpack(255, 255, *p, {0, 100}), 100);
+  EXPECT_FALSE(xnnpack_add_params(1.0f, 0, 1.0f, 0, 1.0f / 300, 0).has_value());  // ratio 300
+  EXPECT_FALSE(xnnpack_add_params(1.0f, 0, 0.0001f, 0, 1.0f, 0).has_value());     // 1e-4
+  EXPECT_TRUE(xnnpack_add_params(1.0f, 0, 1.0f / 1024, 0, 1.0f, 0).has_value());  // 2^-10
 }
 
 }  // namespace

@@ -130,14 +130,14 @@ TEST(Golden, Dm05EveryOpWithinOneStepOfTflite) {
 
 // With the XNNPACK delegate's float requantization every op reproduces TFLite's output exactly.
 TEST(Golden, Dm05EveryOpBitExactWithFloatRequantization) {
-  EXPECT_EQ(check_every_op(Requantization::kFloat), 1.0);
+  EXPECT_EQ(check_every_op(Requantization::kXnnpack), 1.0);
 }
 
 // The same, op by op, with each instruction set's optimized kernels.
 TEST(Golden, Dm05EveryOpBitExactWithFloatRequantizationOptimized) {
   int checked = 0;
   for (KernelIsa isa : available_optimized_kernel_isas()) {
-    EXPECT_EQ(check_every_op(Requantization::kFloat, isa), 1.0) << kernel_isa_name(isa);
+    EXPECT_EQ(check_every_op(Requantization::kXnnpack, isa), 1.0) << kernel_isa_name(isa);
     ++checked;
   }
   if (checked == 0) GTEST_SKIP() << "no optimized kernels on this CPU";
@@ -152,9 +152,9 @@ TEST(Golden, Dm05ArgMaxAgreesWithTflite) {
 
 TEST(Golden, ArgMaxBitExactWithFloatRequantization) {
   const auto dm05 = test::read_file(test::shared_path("golden/dm05_bird_argmax.u8"));
-  EXPECT_EQ(agreement(run_argmax(kDm05, nullptr, Requantization::kFloat), dm05), 1.0);
+  EXPECT_EQ(agreement(run_argmax(kDm05, nullptr, Requantization::kXnnpack), dm05), 1.0);
   const auto dm10 = test::read_file(test::shared_path("golden/dm10_bird_argmax.u8"));
-  EXPECT_EQ(agreement(run_argmax(kDm10, nullptr, Requantization::kFloat), dm10), 1.0);
+  EXPECT_EQ(agreement(run_argmax(kDm10, nullptr, Requantization::kXnnpack), dm10), 1.0);
 }
 
 TEST(Golden, Dm10ArgMaxAndLogitsAgreeWithTflite) {

@@ -5,7 +5,6 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
-
 #include <string>
 #include <vector>
 
@@ -51,7 +50,7 @@ TEST(OptimizedModel, SameArgMaxAsReferenceOnTheBird) {
   const auto bird =
       test::read_maybe_gzipped(test::shared_path("golden/bird_segmentation_513.rgb.gz"));
   for (const char* model : kModels) {
-    for (Requantization r : {Requantization::kFixedPoint, Requantization::kFloat}) {
+    for (Requantization r : {Requantization::kFixedPoint, Requantization::kXnnpack}) {
       const auto expected = run_model(model, bird, KernelIsa::kReference, r, 2);
       for (KernelIsa isa : optimized_isas()) {
         for (int threads : {1, 2}) {
@@ -69,7 +68,7 @@ TEST(OptimizedModel, FusedBlocksGiveTheSameArgMax) {
   const auto bird =
       test::read_maybe_gzipped(test::shared_path("golden/bird_segmentation_513.rgb.gz"));
   for (const char* model : kModels) {
-    for (Requantization r : {Requantization::kFixedPoint, Requantization::kFloat}) {
+    for (Requantization r : {Requantization::kFixedPoint, Requantization::kXnnpack}) {
       const auto expected = run_model(model, bird, KernelIsa::kReference, r, 1);
       for (KernelIsa isa : optimized_isas()) {
         for (int threads : {1, 2, 3}) {
@@ -125,9 +124,9 @@ TEST(OptimizedModel, SameMasksAsReferenceOnPhotos) {
 }
 
 TEST(KernelIsaNames, EveryNameParsesBackToItsVariant) {
-  for (KernelIsa isa : {KernelIsa::kAuto, KernelIsa::kReference, KernelIsa::kAvx2,
-                        KernelIsa::kAvx512Vnni, KernelIsa::kAvx512Amx, KernelIsa::kNeon,
-                        KernelIsa::kNeonDotprod}) {
+  for (KernelIsa isa :
+       {KernelIsa::kAuto, KernelIsa::kReference, KernelIsa::kAvx2, KernelIsa::kAvx512Vnni,
+        KernelIsa::kAvx512Amx, KernelIsa::kNeon, KernelIsa::kNeonDotprod}) {
     KernelIsa parsed = KernelIsa::kReference == isa ? KernelIsa::kAuto : KernelIsa::kReference;
     ASSERT_TRUE(parse_kernel_isa(kernel_isa_name(isa), &parsed)) << kernel_isa_name(isa);
     EXPECT_EQ(parsed, isa) << kernel_isa_name(isa);

@@ -34,7 +34,7 @@ struct BenchArgs {
   std::string oracle;  // the oracle folder (default: tflite-oracle beside the qseg binary)
   std::string json;
   double peak_gmacs = 166.0;  // one core's int8 multiply-add limit (64 per cycle at 2.6 GHz)
-  Requantization requantization = Requantization::kFixedPoint;
+  Requantization requantization = Requantization::kXnnpack;
   KernelIsa kernels = KernelIsa::kAuto;
   bool fuse_blocks = false;
   InputLimits limits;

@@ -45,8 +45,12 @@ bool is_checkpoint_file(const std::filesystem::path& path) {
   return in.read(magic, sizeof magic) && std::memcmp(magic, "QSEGCKPT", 8) == 0;
 }
 
-Result<ModelOpener> model_opener(const std::string& precision, const std::string& output,
-                                 const InputLimits& limits) {
+Result<ModelOpener> model_opener(const DatasetArgs& args) {
+  const std::string& precision = args.precision;
+  const std::string& output = args.checkpoint_output;
+  const InputLimits& limits = args.limits;
+  const Requantization requantization = args.requantization;
+  const KernelIsa kernels = args.kernels;
   train::CheckpointPrecision p;
   if (precision == "auto") {
     p = train::CheckpointPrecision::kAuto;
@@ -61,21 +65,23 @@ Result<ModelOpener> model_opener(const std::string& precision, const std::string
     return Status::error("--checkpoint-output must be labels or scores, got '" + output + "'");
   const train::CheckpointOutput o =
       output == "labels" ? train::CheckpointOutput::kLabels : train::CheckpointOutput::kScores;
-  return ModelOpener(
-      [p, o, limits](const std::filesystem::path& path) -> Result<std::unique_ptr<PhotoModel>> {
-        if (!is_checkpoint_file(path)) {
-          SegmenterOptions options;
-          options.model_limits = limits.model;
-          options.max_arena_bytes = limits.max_arena_bytes;
-          return open_tflite_model(path, options);
-        }
-        train::CheckpointSegmenterOptions options;
-        options.num_threads = 1;  // parallelism comes from the evaluator's workers
-        options.precision = p;
-        options.output = o;
-        QSEG_ASSIGN_OR_RETURN(auto segmenter, train::CheckpointSegmenter::load(path, options));
-        return std::unique_ptr<PhotoModel>(new CheckpointModel(path, std::move(segmenter)));
-      });
+  return ModelOpener([p, o, limits, requantization, kernels](
+                         const std::filesystem::path& path) -> Result<std::unique_ptr<PhotoModel>> {
+    if (!is_checkpoint_file(path)) {
+      SegmenterOptions options;
+      options.requantization = requantization;
+      options.kernel_isa = kernels;
+      options.model_limits = limits.model;
+      options.max_arena_bytes = limits.max_arena_bytes;
+      return open_tflite_model(path, options);
+    }
+    train::CheckpointSegmenterOptions options;
+    options.num_threads = 1;  // parallelism comes from the evaluator's workers
+    options.precision = p;
+    options.output = o;
+    QSEG_ASSIGN_OR_RETURN(auto segmenter, train::CheckpointSegmenter::load(path, options));
+    return std::unique_ptr<PhotoModel>(new CheckpointModel(path, std::move(segmenter)));
+  });
 }
 
 }  // namespace qseg::cli

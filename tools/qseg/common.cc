@@ -2,6 +2,8 @@
 // can build the same option sets without main() and without libtorch.
 #include "common.h"
 
+#include <unistd.h>
+
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -29,8 +31,7 @@ void add_model_limit_options(CLI::App& command, ModelLimits& limits, int64_t* ma
   command
       .add_option_function<int64_t>(
           "--max-tensor-mb", [&limits](int64_t mb) { limits.max_tensor_bytes = mb << 20; },
-          "Largest tensor a model may declare, MiB (default " + mib(limits.max_tensor_bytes) +
-              ")")
+          "Largest tensor a model may declare, MiB (default " + mib(limits.max_tensor_bytes) + ")")
       ->check(CLI::Range(int64_t{1}, int64_t{1} << 20));
   command.add_option("--max-ops", limits.max_ops, "Most ops a model may have")
       ->check(CLI::Range(int64_t{1}, int64_t{10'000'000}))
@@ -65,12 +66,24 @@ void add_requantization_option(CLI::App& command, Requantization& value) {
   command
       .add_option_function<std::string>(
           "--requantization",
-          [&value](const std::string& name) {
-            value = name == "float" ? Requantization::kFloat : Requantization::kFixedPoint;
-          },
-          "8-bit arithmetic: fixed-point (TFLite's built-in kernels, the default) or float "
-          "(TFLite's XNNPACK delegate, bit-exact with the golden outputs)")
-      ->check(CLI::IsMember({"fixed-point", "float"}));
+          [&value](const std::string& name) { parse_requantization(name, &value); },
+          "8-bit arithmetic: xnnpack (the default: TFLite's default CPU path, its XNNPACK "
+          "delegate) or fixed-point (TFLite's built-in kernels without XNNPACK, TFLite Micro)")
+      ->check(CLI::IsMember({"xnnpack", "fixed-point", "float"}));
+}
+
+Status check_writable(const std::filesystem::path& path) {
+  const std::filesystem::path parent =
+      path.parent_path().empty() ? std::filesystem::path(".") : path.parent_path();
+  std::error_code ec;
+  if (!std::filesystem::is_directory(parent, ec))
+    return Status::error(path.string() + ": the folder " + parent.string() + " does not exist");
+  if (std::filesystem::is_directory(path, ec))
+    return Status::error(path.string() + " is a folder, not a file to write");
+  if (::access(parent.c_str(), W_OK) != 0)
+    return Status::error(path.string() + ": cannot write in " + parent.string() + ": " +
+                         std::strerror(errno));
+  return Status::ok();
 }
 
 void add_kernels_option(CLI::App& command, KernelIsa& value) {

@@ -29,13 +29,18 @@ void add_launch_command(CLI::App& app, Action& run);  // issue 7: data-parallel 
 void add_export_command(CLI::App& app, Action& run);  // issue 5: export and convert
 void add_convert_command(CLI::App& app, Action& run);
 void add_bench_command(CLI::App& app, Action& run);  // issue 6: speed
+void add_diff_command(CLI::App& app, Action& run);   // qseg against the real TFLite
 
 // The shared data folder: $QSEG_SHARED, else the path configured at build time.
 std::filesystem::path shared_dir();
 std::filesystem::path default_model();
 
-// Adds --requantization fixed-point|float (TFLite's built-in kernels or its XNNPACK delegate).
+// Adds --requantization xnnpack|fixed-point (TFLite's default XNNPACK path, the default, or its
+// built-in kernels); "float", the earlier name of xnnpack, is still accepted.
 void add_requantization_option(CLI::App& command, Requantization& value);
+// An error unless a file can be written at path (its folder exists and is writable): outputs are
+// checked before the work that fills them.
+Status check_writable(const std::filesystem::path& path);
 // --kernels auto|reference|avx2|avx512-vnni.
 void add_kernels_option(CLI::App& command, KernelIsa& value);
 

@@ -34,9 +34,7 @@ Status run_compare(const CompareArgs& args) {
   DatasetDescription description;
   QSEG_ASSIGN_OR_RETURN(std::vector<Sample> samples, read_dataset(args.dataset, &description));
   EvalOptions options;
-  QSEG_ASSIGN_OR_RETURN(options.open_model,
-                        model_opener(args.dataset.precision, args.dataset.checkpoint_output,
-                                     args.dataset.limits));
+  QSEG_ASSIGN_OR_RETURN(options.open_model, model_opener(args.dataset));
   options.num_threads = args.dataset.threads;
   options.skip_bad = args.dataset.skip_bad;
   options.image_limits = args.dataset.limits.image;

@@ -27,9 +27,7 @@ Status run_eval(const EvalArgs& args) {
         ": not a qseg training checkpoint (qseg import or qseg train writes them)");
   }
   EvalOptions options;
-  QSEG_ASSIGN_OR_RETURN(options.open_model,
-                        model_opener(args.dataset.precision, args.dataset.checkpoint_output,
-                                     args.dataset.limits));
+  QSEG_ASSIGN_OR_RETURN(options.open_model, model_opener(args.dataset));
   options.num_threads = args.dataset.threads;
   options.skip_bad = args.dataset.skip_bad;
   options.image_limits = args.dataset.limits.image;

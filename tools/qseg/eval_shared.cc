@@ -43,6 +43,8 @@ void add_dataset_options(CLI::App* cmd, DatasetArgs* args) {
                   "ArgMax, as float models with logits output)")
       ->check(CLI::IsMember({"labels", "scores"}))
       ->capture_default_str();
+  add_requantization_option(*cmd, args->requantization);
+  add_kernels_option(*cmd, args->kernels);
   add_limit_options(*cmd, args->limits, /*images=*/true);
 }
 

@@ -8,9 +8,9 @@
 #include <string>
 #include <vector>
 
+#include "common.h"
 #include "eval/evaluator.h"
 #include "eval/results_json.h"
-#include "common.h"
 #include "qseg/status.h"
 
 namespace qseg::cli {
@@ -23,13 +23,15 @@ struct DatasetArgs {
   bool skip_bad = false;
   std::string json;
   std::string report;
-  std::string precision = "auto";  // for training checkpoints: auto, float, simulated
+  std::string precision = "auto";            // for training checkpoints: auto, float, simulated
   std::string checkpoint_output = "labels";  // for training checkpoints: labels, scores
-  InputLimits limits;  // for the models (.tflite) and the photos and labels
+  InputLimits limits;                        // for the models (.tflite) and the photos and labels
+  Requantization requantization = Requantization::kXnnpack;  // for .tflite models
+  KernelIsa kernels = KernelIsa::kAuto;                      // for .tflite models
 };
 
 // Adds --data, --split, --threads, --limit, --skip-bad, --json, --report, --precision,
-// --checkpoint-output and the limit flags (add_limit_options).
+// --checkpoint-output, --requantization, --kernels and the limit flags (add_limit_options).
 void add_dataset_options(CLI::App* cmd, DatasetArgs* args);
 
 // Checks the flags and reads the split (first `limit` photos).
@@ -38,9 +40,8 @@ Result<std::vector<Sample>> read_dataset(const DatasetArgs& args, DatasetDescrip
 // The evaluator's opener for model paths: .tflite files, and qseg training checkpoints (run in
 // libtorch: float, or with simulated quantization on the checkpoint's ranges; `precision` auto
 // simulates when the checkpoint is quantized). Checkpoints are told by their first bytes.
-// .tflite models are read within `limits`.
-Result<ModelOpener> model_opener(const std::string& precision, const std::string& output,
-                                 const InputLimits& limits);
+// .tflite models are read within `args.limits` and run with its arithmetic and kernels.
+Result<ModelOpener> model_opener(const DatasetArgs& args);
 bool is_checkpoint_file(const std::filesystem::path& path);
 
 // Sets on_progress and on_bad_sample: a progress bar on stderr when it is a terminal (redrawn

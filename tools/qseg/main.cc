@@ -18,7 +18,7 @@ int main(int argc, char** argv) {
   const char* const commands = "segment, run, inspect";
 #else
   const char* const commands =
-      "segment, run, inspect, eval, compare, import, train, launch, export, convert, bench";
+      "segment, run, inspect, eval, compare, diff, import, train, launch, export, convert, bench";
   qseg::cli::add_eval_command(app, run);
   qseg::cli::add_compare_command(app, run);
   qseg::cli::add_import_command(app, run);
@@ -27,6 +27,7 @@ int main(int argc, char** argv) {
   qseg::cli::add_export_command(app, run);
   qseg::cli::add_convert_command(app, run);
   qseg::cli::add_bench_command(app, run);
+  qseg::cli::add_diff_command(app, run);
 #endif
   if (argc > 1 && argv[1][0] != '-') {
     try {

@@ -33,7 +33,7 @@ struct RunArgs {
   std::string model, input, output, dump_dir;
   int threads = 1;
   int repeat = 1;
-  Requantization requantization = Requantization::kFixedPoint;
+  Requantization requantization = Requantization::kXnnpack;
   KernelIsa kernels = KernelIsa::kAuto;
   InputLimits limits;
 };

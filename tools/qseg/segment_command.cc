@@ -17,7 +17,7 @@ namespace {
 struct SegmentArgs {
   std::string model;
   int threads = 1;
-  Requantization requantization = Requantization::kFixedPoint;
+  Requantization requantization = Requantization::kXnnpack;
   KernelIsa kernels = KernelIsa::kAuto;
   bool fuse_blocks = false;
   std::string out = "qseg-masks";

@@ -270,21 +270,24 @@ std::unique_ptr<Kernel> create_optimized_kernel(const Graph& graph, int op_index
     }
     case OpType::kAdd: {
       if (table->add == nullptr) return nullptr;
-      Result<AddParams> params = prepare_add(graph, op);
+      Result<AddParams> params = prepare_add(graph, op, options.requantization);
       if (!params.is_ok() || !is_8bit(params.value().type) || params.value().broadcast) {
         return nullptr;
       }
       const quant::AddQuantization& q = params.value().quantization;
       for (const quant::FixedPointMultiplier& m :
            {q.input1_multiplier, q.input2_multiplier, q.output_multiplier}) {
-        if (m.shift > 0 || m.shift < -31) return nullptr;  // the vector path shifts right only
+        // The fixed-point vector path shifts right only.
+        if (!params.value().xnnpack && (m.shift > 0 || m.shift < -31)) return nullptr;
       }
       return std::make_unique<AddKernel>(std::move(params).value(), *table, name, op);
     }
     case OpType::kResizeBilinear: {
       if (table->resize_bilinear == nullptr) return nullptr;
-      Result<ResizeBilinearParams> params = prepare_resize_bilinear(graph, op);
+      Result<ResizeBilinearParams> params =
+          prepare_resize_bilinear(graph, op, options.requantization);
       if (!params.is_ok() || !is_8bit(params.value().type)) return nullptr;
+      if (params.value().xnnpack_int8) return nullptr;  // the reference kernel computes it
       return std::make_unique<ResizeBilinearKernel>(std::move(params).value(), *table, name, op);
     }
     case OpType::kAveragePool2d: {
@@ -313,7 +316,7 @@ std::unique_ptr<Kernel> create_optimized_kernel(const Graph& graph, int op_index
 }
 
 std::unique_ptr<Kernel> create_fused_resize_arg_max(const Graph& graph, int resize_index,
-                                                    KernelIsa isa) {
+                                                    KernelIsa isa, Requantization requantization) {
   const IsaKernels* table = kernels_for(isa);
   if (table == nullptr || table->resize_arg_max == nullptr) return nullptr;
   if (resize_index < 0 || static_cast<size_t>(resize_index) + 1 >= graph.ops.size()) {
@@ -331,9 +334,10 @@ std::unique_ptr<Kernel> create_fused_resize_arg_max(const Graph& graph, int resi
   const int32_t resized = resize_op.outputs[0];
   if (arg_max_op.inputs[0] != resized) return nullptr;
   if (!only_read_by(graph, resized, resize_index + 1)) return nullptr;
-  Result<ResizeBilinearParams> resize = prepare_resize_bilinear(graph, resize_op);
+  Result<ResizeBilinearParams> resize = prepare_resize_bilinear(graph, resize_op, requantization);
   Result<ArgMaxParams> arg_max = prepare_arg_max(graph, arg_max_op);
   if (!resize.is_ok() || !arg_max.is_ok()) return nullptr;
+  if (resize.value().xnnpack_int8) return nullptr;  // unfused: the reference kernel computes it
   ResizeArgMaxPlan plan;
   if (!plan_resize_arg_max(resize.value(), arg_max.value(), resize_arg_max_width(isa), &plan)) {
     return nullptr;

@@ -40,6 +40,13 @@ void for_each_element(const AddParams& p, int64_t begin, int64_t end, F f) {
 template <typename T>
 void add_quantized(const AddParams& p, const T* input1, const T* input2, T* output, int64_t begin,
                    int64_t end) {
+  if (p.xnnpack) {
+    const quant::XnnpackAdd& x = *p.xnnpack;
+    for_each_element(p, begin, end, [&](int64_t o, int64_t i1, int64_t i2) {
+      output[o] = static_cast<T>(quant::add_xnnpack(input1[i1], input2[i2], x, p.activation_range));
+    });
+    return;
+  }
   for_each_element(p, begin, end, [&](int64_t o, int64_t i1, int64_t i2) {
     output[o] = static_cast<T>(
         quant::add_quantized(input1[i1], input2[i2], p.quantization, p.activation_range));

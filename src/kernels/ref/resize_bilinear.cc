@@ -47,6 +47,30 @@ void resize_bilinear_uint8(const ResizeBilinearParams& params, const uint8_t* in
 
 void resize_bilinear_int8(const ResizeBilinearParams& params, const int8_t* input, int8_t* output,
                           int64_t row_begin, int64_t row_end) {
+  if (params.xnnpack_int8) {
+    const ResizeBilinearParams& p = params;
+    const int32_t in_h = p.input.height, in_w = p.input.width, channels = p.input.channels;
+    const int32_t out_h = p.output.height, out_w = p.output.width;
+    for (int64_t row = row_begin; row < row_end; ++row) {
+      const auto batch = static_cast<int32_t>(row / out_h);
+      const InterpolationTap& ty = p.rows[row % out_h];
+      const int8_t* row0 = input + (int64_t{batch} * in_h + ty.lower) * in_w * channels;
+      const int8_t* row1 = input + (int64_t{batch} * in_h + ty.upper) * in_w * channels;
+      int8_t* out = output + row * out_w * channels;
+      for (int32_t x = 0; x < out_w; ++x) {
+        const InterpolationTap& tx = p.columns[x];
+        const int8_t* p00 = row0 + int64_t{tx.lower} * channels;
+        const int8_t* p01 = row0 + int64_t{tx.upper} * channels;
+        const int8_t* p10 = row1 + int64_t{tx.lower} * channels;
+        const int8_t* p11 = row1 + int64_t{tx.upper} * channels;
+        for (int32_t c = 0; c < channels; ++c) {
+          out[int64_t{x} * channels + c] = static_cast<int8_t>(
+              xnnpack_bilinear_q11(p00[c], p01[c], p10[c], p11[c], tx.q11, ty.q11));
+        }
+      }
+    }
+    return;
+  }
   resize(params, input, output, row_begin, row_end, [&](float v) {
     return static_cast<int8_t>(quant::round_and_clamp(v, params.range.min, params.range.max));
   });

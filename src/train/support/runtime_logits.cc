@@ -5,6 +5,7 @@
 
 #include "imgproc/image_ops.h"
 #include "qseg/interpreter.h"
+#include "qseg/normalization.h"
 #include "quant/quant.h"
 
 namespace qseg::train {
@@ -52,8 +53,7 @@ Result<RuntimeLogits> run_runtime_logits(const Graph& graph, const ImportedWeigh
       out.input[i] = quant::dequantize_value(input.pixels[i], in.quant.scale[0], zero_point);
     }
   } else {
-    for (size_t i = 0; i < out.input.size(); ++i)
-      out.input[i] = (static_cast<float>(input.pixels[i]) - 127.5f) / 127.5f;
+    for (size_t i = 0; i < out.input.size(); ++i) out.input[i] = normalize_pixel(input.pixels[i]);
     std::memcpy(interpreter.tensor_data(graph.inputs[0]), out.input.data(),
                 out.input.size() * sizeof(float));
   }

@@ -11,20 +11,9 @@ namespace qseg::train {
 PreparedInput prepare_float_input(const Image& rgb, int size) {
   PreparedInput p;
   p.size = size;
-  fit_size(rgb.width, rgb.height, size, size, &p.resized_width, &p.resized_height);
-  Image resized;
-  const Image* source = &rgb;
-  if (p.resized_width != rgb.width || p.resized_height != rgb.height) {
-    resized = resize_bilinear(rgb, p.resized_width, p.resized_height, /*align_corners=*/true);
-    source = &resized;
-  }
-  p.pixels.assign(static_cast<size_t>(size) * size * 3, 0.0f);  // the mean pixel
-  for (int y = 0; y < p.resized_height; ++y) {
-    const uint8_t* row = source->row(y);
-    float* out = p.pixels.data() + static_cast<size_t>(y) * size * 3;
-    for (int i = 0; i < p.resized_width * 3; ++i)
-      out[i] = (static_cast<float>(row[i]) - 127.5f) / 127.5f;
-  }
+  p.pixels.resize(static_cast<size_t>(size) * size * 3);
+  fill_float_model_input(rgb, size, size, kDefaultInputMean, kDefaultInputStd, p.pixels.data(),
+                         &p.resized_width, &p.resized_height);
   return p;
 }
 

@@ -1,7 +1,8 @@
 // The Segmenter's pre- and post-processing for a model run outside qseg's runtime (a libtorch
 // checkpoint), so that it is evaluated exactly as the .tflite models are: the photo resized to
 // fit the input with its aspect ratio kept (bilinear, corners aligned; photos that fit are not
-// resized), normalized ((x - 127.5) / 127.5), padded bottom/right with the mean pixel (0); then
+// resized), normalized (qseg/normalization.h), padded bottom/right with the mean pixel (0): the
+// Segmenter's own fill_float_model_input; then
 // class ids at the input size cropped to the resized photo and brought back to the photo's size
 // (nearest, corners aligned), as for the published models that end in ArgMax.
 // And scoring a segmenter on VOC-layout samples with src/eval's confusion matrix.

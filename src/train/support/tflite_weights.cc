@@ -3,6 +3,8 @@
 
 #include <cmath>
 
+#include "quant/quant.h"
+
 namespace qseg::train {
 namespace {
 
@@ -51,11 +53,13 @@ Result<std::vector<float>> dequantize(const Tensor& t, const std::string& contex
   return out;
 }
 
+// The range whose 8-bit grid is exactly the tensor's scale and zero point (quant::range_of_grid),
+// so that converting the imported model gives the file's quantization back.
 std::pair<float, float> range_of(const Tensor& t) {
-  const float scale = t.quant.scale[0];
   const auto zero_point =
-      static_cast<float>(t.quant.zero_point.empty() ? 0 : t.quant.zero_point[0]);
-  return {(0.0f - zero_point) * scale, (255.0f - zero_point) * scale};
+      static_cast<int32_t>(t.quant.zero_point.empty() ? 0 : t.quant.zero_point[0]);
+  const quant::RealRange r = quant::range_of_grid(t.quant.scale[0], zero_point, 0, 255);
+  return {r.min, r.max};
 }
 
 bool is_uint8_activation(const Tensor& t) {

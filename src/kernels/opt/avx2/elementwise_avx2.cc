@@ -52,10 +52,36 @@ void add_elements(const AddParams& p, const uint8_t* input1, const uint8_t* inpu
   }
 }
 
+// XNNPACK's ADD (quant::add_xnnpack), 8 elements at a time.
+template <bool kSigned>
+void add_elements_xnnpack(const AddParams& p, const uint8_t* input1, const uint8_t* input2,
+                          uint8_t* output, int64_t begin, int64_t end) {
+  const quant::XnnpackAdd& x = *p.xnnpack;
+  const __m256i m1 = _mm256_set1_epi32(x.multiplier1);
+  const __m256i m2 = _mm256_set1_epi32(x.multiplier2);
+  const __m256i bias = _mm256_set1_epi32(x.bias);
+  const __m256i low = _mm256_set1_epi32(p.activation_range.min - x.output_zero_point);
+  const __m256i high = _mm256_set1_epi32(p.activation_range.max - x.output_zero_point);
+  const __m256i zero_point = _mm256_set1_epi32(x.output_zero_point);
+  const __m128i shift = _mm_cvtsi32_si128(x.shift);
+  int64_t i = begin;
+  for (; i + kBlock <= end; i += kBlock) {
+    const __m256i a = _mm256_mullo_epi32(load_widen<kSigned>(input1 + i), m1);
+    const __m256i b = _mm256_mullo_epi32(load_widen<kSigned>(input2 + i), m2);
+    __m256i v = _mm256_sra_epi32(_mm256_add_epi32(_mm256_add_epi32(bias, a), b), shift);
+    v = _mm256_add_epi32(_mm256_min_epi32(_mm256_max_epi32(v, low), high), zero_point);
+    store_narrow<kSigned>(output + i, v);
+  }
+  for (; i < end; ++i) {
+    output[i] = static_cast<uint8_t>(quant::add_xnnpack(
+        element<kSigned>(input1, i), element<kSigned>(input2, i), x, p.activation_range));
+  }
+}
+
 template <bool kSignedIn, bool kSignedOut>
 void requantize_elements(const QuantizeParams& p, const uint8_t* input, uint8_t* output,
                          int64_t begin, int64_t end) {
-  const bool convert = p.requantization == Requantization::kFloat && p.convert_available;
+  const bool convert = p.requantization == Requantization::kXnnpack && p.convert_available;
   const __m256i input_zero = _mm256_set1_epi32(p.input_zero_point);
   const __m256i multiplier = _mm256_set1_epi32(p.multiplier.multiplier);
   const __m256i right = _mm256_set1_epi32(std::max(0, -p.multiplier.shift));
@@ -95,6 +121,14 @@ void requantize_elements(const QuantizeParams& p, const uint8_t* input, uint8_t*
 
 void add(const AddParams& p, const uint8_t* input1, const uint8_t* input2, uint8_t* output,
          int64_t begin, int64_t end) {
+  if (p.xnnpack) {
+    if (p.type == DataType::kInt8) {
+      add_elements_xnnpack<true>(p, input1, input2, output, begin, end);
+    } else {
+      add_elements_xnnpack<false>(p, input1, input2, output, begin, end);
+    }
+    return;
+  }
   if (p.type == DataType::kInt8) {
     add_elements<true>(p, input1, input2, output, begin, end);
   } else {

@@ -61,10 +61,40 @@ void add_elements(const AddParams& p, const uint8_t* input1, const uint8_t* inpu
   }
 }
 
+// XNNPACK's ADD (quant::add_xnnpack), 8 elements at a time.
+template <bool kSigned>
+void add_elements_xnnpack(const AddParams& p, const uint8_t* input1, const uint8_t* input2,
+                          uint8_t* output, int64_t begin, int64_t end) {
+  const quant::XnnpackAdd& x = *p.xnnpack;
+  const int32x4_t m1 = vdupq_n_s32(x.multiplier1);
+  const int32x4_t m2 = vdupq_n_s32(x.multiplier2);
+  const int32x4_t bias = vdupq_n_s32(x.bias);
+  const int32x4_t shift = vdupq_n_s32(-x.shift);  // vshlq by a negative count: arithmetic right
+  const int32x4_t low = vdupq_n_s32(p.activation_range.min - x.output_zero_point);
+  const int32x4_t high = vdupq_n_s32(p.activation_range.max - x.output_zero_point);
+  const int32x4_t zero_point = vdupq_n_s32(x.output_zero_point);
+  const int32x4_t zero = vdupq_n_s32(0);
+  const auto one = [&](int32x4_t a, int32x4_t b) {
+    const int32x4_t v = vshlq_s32(vmlaq_s32(vmlaq_s32(bias, a, m1), b, m2), shift);
+    return vaddq_s32(vminq_s32(vmaxq_s32(v, low), high), zero_point);
+  };
+  int64_t i = begin;
+  for (; i + 8 <= end; i += 8) {
+    int32x4_t a0, a1, b0, b1;
+    load_offset<kSigned>(input1 + i, zero, &a0, &a1);
+    load_offset<kSigned>(input2 + i, zero, &b0, &b1);
+    vst1_u8(output + i, narrow8<kSigned>(one(a0, b0), one(a1, b1)));
+  }
+  for (; i < end; ++i) {
+    output[i] = static_cast<uint8_t>(quant::add_xnnpack(
+        element<kSigned>(input1, i), element<kSigned>(input2, i), x, p.activation_range));
+  }
+}
+
 template <bool kSignedIn, bool kSignedOut>
 void requantize_elements(const QuantizeParams& p, const uint8_t* input, uint8_t* output,
                          int64_t begin, int64_t end) {
-  const bool convert = p.requantization == Requantization::kFloat && p.convert_available;
+  const bool convert = p.requantization == Requantization::kXnnpack && p.convert_available;
   const int32x4_t minus_input_zero = vdupq_n_s32(-p.input_zero_point);
   const int32x4_t multiplier = vdupq_n_s32(p.multiplier.multiplier);
   const int32x4_t right = vdupq_n_s32(std::min(0, p.multiplier.shift));
@@ -88,7 +118,8 @@ void requantize_elements(const QuantizeParams& p, const uint8_t* input, uint8_t*
   int64_t i = begin;
   for (; i + 8 <= end; i += 8) {
     const int16x8_t x = load_widen8<kSignedIn>(input + i);
-    vst1_u8(output + i, narrow8<kSignedOut>(one(vmovl_s16(vget_low_s16(x))), one(vmovl_high_s16(x))));
+    vst1_u8(output + i,
+            narrow8<kSignedOut>(one(vmovl_s16(vget_low_s16(x))), one(vmovl_high_s16(x))));
   }
   for (; i < end; ++i) {
     const int32_t q = element<kSignedIn>(input, i);
@@ -103,6 +134,14 @@ void requantize_elements(const QuantizeParams& p, const uint8_t* input, uint8_t*
 
 void add(const AddParams& p, const uint8_t* input1, const uint8_t* input2, uint8_t* output,
          int64_t begin, int64_t end) {
+  if (p.xnnpack) {
+    if (p.type == DataType::kInt8) {
+      add_elements_xnnpack<true>(p, input1, input2, output, begin, end);
+    } else {
+      add_elements_xnnpack<false>(p, input1, input2, output, begin, end);
+    }
+    return;
+  }
   if (p.type == DataType::kInt8) {
     add_elements<true>(p, input1, input2, output, begin, end);
   } else {
