@@ -31,6 +31,7 @@ struct App {
     cli::add_launch_command(app, run);
     cli::add_export_command(app, run);
     cli::add_convert_command(app, run);
+    cli::add_diff_command(app, run);
   }
 };
 

@@ -4,6 +4,9 @@
 #   roundtrip_dm05_uint8.tflite         the published dm0.5 imported and converted back with the
 #                                       flags it was made with (uint8, mean 128, std 128, ArgMax)
 #   roundtrip_dm05_concat_uint8.tflite  the same with --change-concat-input-ranges
+#   qat_dm05_uint8.tflite               the imported dm0.5 after 20 quantization-aware steps
+#                                       (coco-voc train, batch 2, crop 257, 3e-5), converted
+#   qat_dm05_int8.tflite                the same, TFLite's per-channel int8 scheme
 #   ptq_dm05_uint8.tflite               post-training uint8 of the shared float model (imported at
 #                                       513, output stride 16), ranges from 20 coco-voc train photos
 #   ptq_dm05_int8.tflite                the same, TFLite's per-channel int8 scheme
@@ -22,6 +25,12 @@ m="$shared/models"
 "$qseg" convert --checkpoint "$dir/dm05.ckpt" --output "$dir/roundtrip_dm05_uint8.tflite"
 "$qseg" convert --checkpoint "$dir/dm05.ckpt" --output "$dir/roundtrip_dm05_concat_uint8.tflite" \
   --change-concat-input-ranges
+"$qseg" train --init "$dir/dm05.ckpt" --data "$shared/coco-voc" --split train.txt --steps 20 \
+  --batch-size 2 --crop-size 257 --base-lr 3e-5 --quantize-delay-step 0 --out "$dir/qat" \
+  --threads "$(nproc)" --quiet
+"$qseg" convert --checkpoint "$dir/qat/checkpoint.ckpt" --output "$dir/qat_dm05_uint8.tflite"
+"$qseg" convert --checkpoint "$dir/qat/checkpoint.ckpt" --output "$dir/qat_dm05_int8.tflite" \
+  --per-channel-int8
 calibration=(--calibrate "$shared/coco-voc" --calibration-split train.txt --calibration-images 20
              --threads "$(nproc)")
 "$qseg" convert --checkpoint "$dir/float.ckpt" --output "$dir/ptq_dm05_uint8.tflite" "${calibration[@]}"
@@ -29,4 +38,4 @@ calibration=(--calibrate "$shared/coco-voc" --calibration-split train.txt --cali
   --per-channel-int8 "${calibration[@]}"
 "$qseg" convert --checkpoint "$dir/float.ckpt" --output "$dir/float_dm05_logits.tflite" \
   --inference-type FLOAT --output-arrays logits
-rm -f "$dir/dm05.ckpt" "$dir/float.ckpt"
+rm -rf "$dir/dm05.ckpt" "$dir/float.ckpt" "$dir/qat"

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Builds and runs every test: first the Release build, then the whole suite again under
-# AddressSanitizer + UndefinedBehaviorSanitizer (clang), then each libFuzzer target for about a
-# minute (scripts/fuzz.sh; QSEG_FUZZ_SECONDS sets the time), with the aarch64 device build and
-# its tests under emulation (scripts/test_aarch64.sh) before the fuzzing. Set
+# Builds and runs every test: first the Release build, then a sample of the conformance run
+# against the real TFLite (scripts/conformance.sh; QSEG_CONFORMANCE_SAMPLE photos per folder),
+# then the whole suite again under AddressSanitizer + UndefinedBehaviorSanitizer (clang), then
+# each libFuzzer target for about a minute (scripts/fuzz.sh; QSEG_FUZZ_SECONDS sets the time),
+# with the aarch64 device build and its tests under emulation (scripts/test_aarch64.sh) before
+# the fuzzing. Set
 # QSEG_SKIP_SANITIZERS=1, QSEG_SKIP_AARCH64=1 or QSEG_SKIP_FUZZ=1 to leave those out while
 # iterating.
 set -euo pipefail
@@ -12,6 +14,16 @@ jobs=$(nproc)
 echo "== Release build and tests"
 scripts/build.sh "$@"
 ctest --test-dir build --output-on-failure --parallel "$jobs"
+
+# The shared folder given to CMake is the conformance run's and the fuzzers' too.
+for arg in "$@"; do
+  case "$arg" in -DQSEG_SHARED_DIR=*) export QSEG_SHARED="${arg#-DQSEG_SHARED_DIR=}" ;; esac
+done
+
+echo "== qseg against the real TFLite: ${QSEG_CONFORMANCE_SAMPLE:-10} photos of each shared folder, every shared and converted model"
+# (ctest installed the oracle into build/tflite-oracle; scripts/conformance.sh without --sample
+# runs every photo.)
+scripts/conformance.sh --sample "${QSEG_CONFORMANCE_SAMPLE:-10}" --converted
 
 if [ "${QSEG_SKIP_SANITIZERS:-0}" != 1 ]; then
   echo "== ASan + UBSan build and tests"
@@ -29,9 +41,5 @@ fi
 
 if [ "${QSEG_SKIP_FUZZ:-0}" != 1 ]; then
   echo "== Fuzz targets (scripts/fuzz.sh), ${QSEG_FUZZ_SECONDS:-60} s each"
-  # The shared folder given to CMake is the fuzzers' seed source too.
-  for arg in "$@"; do
-    case "$arg" in -DQSEG_SHARED_DIR=*) export QSEG_SHARED="${arg#-DQSEG_SHARED_DIR=}" ;; esac
-  done
   QSEG_FUZZ_BUILD_JOBS=$jobs scripts/fuzz.sh all "${QSEG_FUZZ_SECONDS:-60}"
 fi

@@ -112,6 +112,26 @@ TEST(EvalCli, SameNumbersWithOneAndTwoThreads) {
   EXPECT_EQ(one, two);
 }
 
+// --requantization and --kernels reach the models: the reference kernels give the same masks as
+// the default ones, TFLite's fixed-point arithmetic other masks than the default (XNNPACK's).
+TEST(EvalCli, ArithmeticAndKernelsFlags) {
+  const auto dir = test::temp_dir("eval_arithmetic");
+  test::run_ok(voc_eval_args(3, 2) + " --json " + quoted(dir / "default.json"));
+  test::run_ok(voc_eval_args(3, 2) + " --kernels reference --requantization xnnpack --json " +
+               quoted(dir / "reference.json"));
+  test::run_ok(voc_eval_args(3, 2) + " --requantization fixed-point --json " +
+               quoted(dir / "fixed.json"));
+  const auto by_default = test::read_json(dir / "default.json");
+  const auto reference = test::read_json(dir / "reference.json");
+  const auto fixed = test::read_json(dir / "fixed.json");
+  EXPECT_EQ(by_default["confusion"], reference["confusion"]);
+  EXPECT_NE(by_default["confusion"], fixed["confusion"]);
+  const auto bad =
+      test::run_command(test::qseg_command(voc_eval_args(1, 1) + " --requantization exact"));
+  EXPECT_EQ(bad.exit_code, 2) << bad.output;
+  EXPECT_NE(bad.output.find("--requantization"), std::string::npos) << bad.output;
+}
+
 TEST(EvalCli, ProgressBarOnATerminal) {
   // `script` runs the command on a pseudo-terminal: stderr is then a terminal and the bar is
   // redrawn in place with \r instead of printing plain lines.

@@ -105,5 +105,49 @@ TEST(DiffCli, BadInputIsOneErrorLine) {
   expect_clean_failure(qseg("--model " + quoted(dir / "none.tflite") + " " + bird), "none.tflite");
 }
 
+std::string conformance(const std::string& args, const std::string& oracle) {
+  return "QSEG=" + quoted(test::qseg_binary()) + " QSEG_SHARED=" + quoted(test::shared_path("")) +
+         " QSEG_TFLITE_ORACLE=" + quoted(std::filesystem::path(oracle)) + " " +
+         quoted(std::filesystem::path(QSEG_SOURCE_DIR) / "scripts/conformance.sh") + " " + args;
+}
+
+TEST(ConformanceScript, OnePhotoOfEachFolderAndBadInput) {
+  const auto dir = test::temp_dir("conformance_script");
+  const std::string oracle = test::tflite_oracle_dir().string();
+  const auto ok = test::run_command(
+      conformance("--sample 1 --out " + quoted(dir / "out") + " " + quoted(dm05), oracle));
+  ASSERT_EQ(ok.exit_code, 0) << ok.output;
+  EXPECT_NE(
+      ok.output.find("deeplabv3_mnv2_dm05_pascal_quant                   2               2 100%"),
+      std::string::npos)
+      << ok.output;
+  EXPECT_TRUE(std::filesystem::exists(dir / "out/deeplabv3_mnv2_dm05_pascal_quant.json"));
+
+  struct Bad {
+    std::string args, oracle, text;
+  };
+  for (const Bad& b : {Bad{quoted(dm05), "/nonexistent", "no TFLite oracle in /nonexistent"},
+                       Bad{quoted(dir / "none.tflite"), oracle, "no model"},
+                       Bad{"--sample x " + quoted(dm05), oracle, "--sample takes a number"},
+                       Bad{"--bogus", oracle, "unknown flag --bogus"}}) {
+    const auto result =
+        test::run_command(conformance(b.args + " --out " + quoted(dir / "bad"), b.oracle));
+    EXPECT_NE(result.exit_code, 0) << b.args;
+    std::string last = result.output;
+    while (!last.empty() && last.back() == '\n') last.pop_back();
+    last = last.substr(last.find_last_of('\n') + 1);
+    EXPECT_EQ(last.rfind("conformance: error: ", 0), 0u) << b.args << "\n" << result.output;
+    EXPECT_NE(result.output.find(b.text), std::string::npos) << b.args << "\n" << result.output;
+  }
+  // A model qseg diff refuses (not an image model): its error, named.
+  const auto text = dir / "not_a_model.tflite";
+  std::ofstream(text) << "not a model";
+  const auto refused = test::run_command(
+      conformance("--sample 1 --out " + quoted(dir / "bad") + " " + quoted(text), oracle));
+  EXPECT_EQ(refused.exit_code, 1) << refused.output;
+  EXPECT_NE(refused.output.find("conformance: error: not_a_model: qseg: error:"), std::string::npos)
+      << refused.output;
+}
+
 }  // namespace
 }  // namespace qseg
