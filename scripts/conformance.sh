@@ -5,12 +5,14 @@
 # be identical on every photo; float models must stay within 1e-5 of the output's range with the
 # ArgMax identical except near ties. Exits 1 when a model misses that.
 #
-# Usage: scripts/conformance.sh [--sample N] [--converted] [--out DIR] [MODEL.tflite ...]
+# Usage: scripts/conformance.sh [--sample N] [--converted] [--kernels K] [--out DIR] [MODEL.tflite ...]
 #   (no models: the three shared ones)
 #   --sample N    N photos from each shared photo folder, evenly spread (default: every photo)
-#   --converted   also the models qseg converts, made here first (scripts/conformance_models.sh):
-#                 the published dm0.5 imported and converted back (uint8), post-training uint8 and
-#                 per-channel int8 of the shared float model
+#   --converted   also the models qseg writes, made here first (scripts/conformance_models.sh):
+#                 the published dm0.5 imported and converted back, quantization-aware trained
+#                 (uint8 and per-channel int8), post-training uint8 and int8 of the shared float
+#                 model, and that float model converted at 513
+#   --kernels K   qseg's kernels (qseg diff --kernels: auto, reference, avx2, avx512-vnni, ...)
 #   --out DIR     where the per-model reports (qseg diff --json and its output) go
 #                 (default: build/conformance)
 # Environment: QSEG (the qseg binary, default build/qseg), QSEG_SHARED (the shared folder, default
@@ -22,13 +24,15 @@ shared=${QSEG_SHARED:-../shared}
 sample=0
 converted=0
 out=build/conformance
+kernels=auto
 models=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --sample) sample=${2:?--sample needs a number}; shift 2 ;;
     --converted) converted=1; shift ;;
     --out) out=${2:?--out needs a folder}; shift 2 ;;
-    -h|--help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --kernels) kernels=${2:?--kernels needs a name}; shift 2 ;;
+    -h|--help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     -*) echo "conformance: error: unknown flag $1 (see --help)" >&2; exit 2 ;;
     *) models+=("$1"); shift ;;
   esac
@@ -72,7 +76,7 @@ status=0
 printf '%-44s %7s %15s %-26s %s\n' model photos bit-identical "worst agreement" verdict
 for m in "${models[@]}"; do
   name=$(basename "$m" .tflite)
-  if ! "$qseg" diff --model "$m" --oracle "$oracle" --json "$out/$name.json" "${photos[@]}" \
+  if ! "$qseg" diff --model "$m" --kernels "$kernels" --oracle "$oracle" --json "$out/$name.json" "${photos[@]}" \
       > "$out/$name.txt" 2> "$out/$name.err"; then
     echo "conformance: error: $name: $(tail -n 1 "$out/$name.err")" >&2
     exit 1
