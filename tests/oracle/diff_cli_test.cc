@@ -6,36 +6,30 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "eval/eval_test_util.h"
 #include "oracle_util.h"
 #include "test_util.h"
 
 namespace qseg {
 namespace {
 
-std::string quoted(const std::filesystem::path& p) { return "'" + p.string() + "'"; }
-std::string qseg(const std::string& args) {
-  return test::qseg_binary().string() + " diff --oracle " + quoted(test::tflite_oracle_dir()) +
-         " " + args;
+using test::expect_clean_failure;
+using test::quoted;
+
+// The arguments of a qseg diff against the tests' oracle.
+std::string diff(const std::string& args) {
+  return "diff --oracle " + quoted(test::tflite_oracle_dir()) + " " + args;
+}
+test::CommandResult run_diff(const std::string& args) {
+  return test::run_command(test::qseg_command(diff(args)));
 }
 const std::filesystem::path dm05 =
     test::shared_path("models/deeplabv3_mnv2_dm05_pascal_quant.tflite");
 const std::filesystem::path dm10 = test::shared_path("models/deeplabv3_mnv2_pascal_quant.tflite");
 
-void expect_clean_failure(const std::string& command, const std::string& expected_text) {
-  const auto result = test::run_command(command);
-  EXPECT_NE(result.exit_code, 0) << command;
-  EXPECT_LT(result.exit_code, 128) << "killed by a signal: " << command << "\n" << result.output;
-  std::string last = result.output;
-  while (!last.empty() && last.back() == '\n') last.pop_back();
-  last = last.substr(last.find_last_of('\n') + 1);
-  EXPECT_EQ(last.rfind("qseg: error: ", 0), 0u) << command << "\n" << result.output;
-  EXPECT_NE(result.output.find(expected_text), std::string::npos) << command << "\n"
-                                                                  << result.output;
-}
-
 TEST(DiffCli, OnePhotoLayerByLayerAgainstRealTflite) {
-  const auto result = test::run_command(qseg(
-      "--model " + quoted(dm05) + " " + quoted(test::shared_path("images/bird_segmentation.bmp"))));
+  const auto result = run_diff(("--model " + quoted(dm05) + " " +
+                                quoted(test::shared_path("images/bird_segmentation.bmp"))));
   ASSERT_EQ(result.exit_code, 0) << result.output;
   // 72 ops, each a row; nothing differs in the default arithmetic.
   EXPECT_NE(result.output.find("71  ARG_MAX"), std::string::npos) << result.output;
@@ -44,9 +38,9 @@ TEST(DiffCli, OnePhotoLayerByLayerAgainstRealTflite) {
 }
 
 TEST(DiffCli, TwoArithmeticsInQsegFindTheFirstConvolutionThatDiffers) {
-  const auto result = test::run_command(
-      qseg("--model " + quoted(dm05) + " --b qseg --requantization-b fixed-point " +
-           quoted(test::shared_path("images/bird_segmentation.bmp"))));
+  const auto result =
+      run_diff(("--model " + quoted(dm05) + " --b qseg --requantization-b fixed-point " +
+                quoted(test::shared_path("images/bird_segmentation.bmp"))));
   ASSERT_EQ(result.exit_code, 0) << result.output;
   EXPECT_NE(result.output.find("B: " + dm05.string() + " in qseg fixed-point"), std::string::npos)
       << result.output;
@@ -59,9 +53,8 @@ TEST(DiffCli, TwoArithmeticsInQsegFindTheFirstConvolutionThatDiffers) {
 TEST(DiffCli, ManyPhotosOneLineEachAndJson) {
   const auto dir = test::temp_dir("diff_cli_json");
   const auto json = dir / "diff.json";
-  const auto result =
-      test::run_command(qseg("--model " + quoted(dm10) + " --limit 3 --json " + quoted(json) + " " +
-                             quoted(test::shared_path("voc2012/JPEGImages"))));
+  const auto result = run_diff(("--model " + quoted(dm10) + " --limit 3 --json " + quoted(json) +
+                                " " + quoted(test::shared_path("voc2012/JPEGImages"))));
   ASSERT_EQ(result.exit_code, 0) << result.output;
   EXPECT_NE(result.output.find("3 inputs, 3 bit-identical (100%)"), std::string::npos)
       << result.output;
@@ -79,30 +72,29 @@ TEST(DiffCli, ManyPhotosOneLineEachAndJson) {
 TEST(DiffCli, BadInputIsOneErrorLine) {
   const auto bird = quoted(test::shared_path("images/bird_segmentation.bmp"));
   const auto dir = test::temp_dir("diff_cli_bad");
-  expect_clean_failure(test::qseg_binary().string() + " diff --oracle /nonexistent --model " +
-                           quoted(dm05) + " " + bird,
+  expect_clean_failure("diff --oracle /nonexistent --model " + quoted(dm05) + " " + bird,
                        "no TFLite oracle in /nonexistent");
   expect_clean_failure(
-      qseg("--model " + quoted(dm05) + " --model-b " + quoted(dm10) + " --b qseg --layers " + bird),
+      diff("--model " + quoted(dm05) + " --model-b " + quoted(dm10) + " --b qseg --layers " + bird),
       "the models have different graphs: op 0 (CONV_2D) has outputs of other");
   expect_clean_failure(
-      qseg("--model " + quoted(dm05) + " --model-b " +
+      diff("--model " + quoted(dm05) + " --model-b " +
            quoted(test::shared_path("models/deeplabv3_257_mv_gpu.tflite")) + " " + bird),
       "the models take different inputs");
   const auto raw = dir / "short.raw";
   std::ofstream(raw) << "not 513 x 513 x 3 bytes";
-  expect_clean_failure(qseg("--model " + quoted(dm05) + " --raw " + quoted(raw)),
+  expect_clean_failure(diff("--model " + quoted(dm05) + " --raw " + quoted(raw)),
                        "the input holds 23 bytes, the model needs 789507");
-  expect_clean_failure(qseg("--model " + quoted(dm05) + " " + quoted(dir / "missing.jpg")),
+  expect_clean_failure(diff("--model " + quoted(dm05) + " " + quoted(dir / "missing.jpg")),
                        "missing.jpg: no such file or folder");
-  expect_clean_failure(qseg("--model " + quoted(dm05) + " --b qseg " + bird),
+  expect_clean_failure(diff("--model " + quoted(dm05) + " --b qseg " + bird),
                        "both sides are the same");
-  expect_clean_failure(qseg("--model " + quoted(dm05) + " --b onnx " + bird),
+  expect_clean_failure(diff("--model " + quoted(dm05) + " --b onnx " + bird),
                        "--a and --b take qseg or tflite");
   expect_clean_failure(
-      qseg("--model " + quoted(dm05) + " --json " + quoted(dir / "no/such.json") + " " + bird),
+      diff("--model " + quoted(dm05) + " --json " + quoted(dir / "no/such.json") + " " + bird),
       "does not exist");
-  expect_clean_failure(qseg("--model " + quoted(dir / "none.tflite") + " " + bird), "none.tflite");
+  expect_clean_failure(diff("--model " + quoted(dir / "none.tflite") + " " + bird), "none.tflite");
 }
 
 std::string conformance(const std::string& args, const std::string& oracle) {

@@ -121,19 +121,13 @@ void requantize_elements(const QuantizeParams& p, const uint8_t* input, uint8_t*
 
 void add(const AddParams& p, const uint8_t* input1, const uint8_t* input2, uint8_t* output,
          int64_t begin, int64_t end) {
+  const bool is_signed = p.type == DataType::kInt8;
   if (p.xnnpack) {
-    if (p.type == DataType::kInt8) {
-      add_elements_xnnpack<true>(p, input1, input2, output, begin, end);
-    } else {
-      add_elements_xnnpack<false>(p, input1, input2, output, begin, end);
-    }
-    return;
+    return is_signed ? add_elements_xnnpack<true>(p, input1, input2, output, begin, end)
+                     : add_elements_xnnpack<false>(p, input1, input2, output, begin, end);
   }
-  if (p.type == DataType::kInt8) {
-    add_elements<true>(p, input1, input2, output, begin, end);
-  } else {
-    add_elements<false>(p, input1, input2, output, begin, end);
-  }
+  return is_signed ? add_elements<true>(p, input1, input2, output, begin, end)
+                   : add_elements<false>(p, input1, input2, output, begin, end);
 }
 
 void quantize(const QuantizeParams& p, const uint8_t* input, uint8_t* output, int64_t begin,
