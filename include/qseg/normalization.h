@@ -1,7 +1,8 @@
-// The float input normalization of every qseg path: the Segmenter, checkpoint evaluation,
-// calibration, the import check and the training loader all map a pixel value v to
-// (v - mean) * (1 / std), so a float model sees the same floats whichever tool feeds it.
-// (v - 127.5) / 127.5 differs from it in the last bit on 126 of the 256 values.
+// The float input normalization of qseg's inference paths: the Segmenter, checkpoint evaluation,
+// calibration and the import check all map a pixel value v to (v - mean) * (1 / std), so a float
+// model sees the same floats whichever tool feeds it. (v - 127.5) / 127.5 differs from it in the
+// last bit on 126 of the 256 values. (The training loader's augmentation normalizes its crops as
+// v * (2 / 255) - 1, as before.)
 //
 // Header kept C++17 (libtorch translation units include it).
 #pragma once

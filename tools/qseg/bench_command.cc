@@ -15,6 +15,7 @@
 #include <random>
 
 #include "common.h"
+#include "oracle.h"
 #include "qseg/analysis.h"
 #include "qseg/interpreter.h"
 #include "qseg/tflite.h"
@@ -44,12 +45,6 @@ double median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
   const size_t n = v.size();
   return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
-
-std::filesystem::path default_oracle_dir() {
-  std::error_code ec;
-  const auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
-  return ec ? std::filesystem::path("tflite-oracle") : self.parent_path() / "tflite-oracle";
 }
 
 // Median of the real TFLite's timed runs (the oracle's own clock around each invoke).

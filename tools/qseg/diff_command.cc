@@ -428,11 +428,8 @@ Status run_diff(DiffArgs args) {
   QSEG_RETURN_IF_ERROR(parse_side_options(args));
   const std::filesystem::path oracle_dir =
       args.oracle.empty() ? default_oracle_dir() : std::filesystem::path(args.oracle);
-  if ((args.a.runtime == "tflite" || args.b.runtime == "tflite") &&
-      !std::filesystem::exists(oracle_dir / "node_modules/@tensorflow/tfjs-tflite"))
-    return Status::error("no TFLite oracle in " + oracle_dir.string() +
-                         " (install it: ../shared/tools/tflite-oracle/setup.sh " +
-                         oracle_dir.string() + ", or name another with --oracle DIR)");
+  if (args.a.runtime == "tflite" || args.b.runtime == "tflite")
+    QSEG_RETURN_IF_ERROR(check_oracle_installed(oracle_dir));
   QSEG_ASSIGN_OR_RETURN(Graph ga, read_tflite_file(args.a.model, args.limits.model));
   QSEG_ASSIGN_OR_RETURN(Graph gb, read_tflite_file(args.b.model, args.limits.model));
   if (ga.inputs.size() != 1 || gb.inputs.size() != 1)

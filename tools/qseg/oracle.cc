@@ -70,13 +70,17 @@ std::string last_line(const std::filesystem::path& file) {
 
 std::filesystem::path default_oracle_dir() { return self_dir() / "tflite-oracle"; }
 
+Status check_oracle_installed(const std::filesystem::path& oracle_dir) {
+  if (std::filesystem::exists(oracle_dir / "node_modules/@tensorflow/tfjs-tflite"))
+    return Status::ok();
+  return Status::error("no TFLite oracle in " + oracle_dir.string() +
+                       " (install it: ../shared/tools/tflite-oracle/setup.sh " +
+                       oracle_dir.string() + ", or name another with --oracle DIR)");
+}
+
 Result<std::unique_ptr<TfliteOracle>> TfliteOracle::start(const Graph& graph,
                                                           const std::filesystem::path& oracle_dir) {
-  if (!std::filesystem::exists(oracle_dir / "node_modules/@tensorflow/tfjs-tflite")) {
-    return Status::error("no TFLite oracle in " + oracle_dir.string() +
-                         " (install it: ../shared/tools/tflite-oracle/setup.sh " +
-                         oracle_dir.string() + ", or name another with --oracle DIR)");
-  }
+  QSEG_RETURN_IF_ERROR(check_oracle_installed(oracle_dir));
   const std::filesystem::path script = batch_script();
   if (!std::filesystem::exists(script))
     return Status::error("the oracle runner " + script.string() + " is missing");

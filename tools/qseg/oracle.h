@@ -21,6 +21,9 @@ namespace qseg::cli {
 // tflite_oracle_setup installs it there for build/qseg).
 std::filesystem::path default_oracle_dir();
 
+// An error naming the folder and how to install the oracle there, unless it is installed.
+Status check_oracle_installed(const std::filesystem::path& oracle_dir);
+
 class TfliteOracle {
  public:
   // Starts the real TFLite on `graph`, written to a temporary .tflite by qseg's writer (which

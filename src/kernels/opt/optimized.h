@@ -61,13 +61,13 @@ inline int32_t round_up(int32_t v, int32_t multiple) {
 // need the multiplier, the nudge 2^30 + 2^(e+30), the shift 31 + e and the correction 2^31 (0
 // when e == 0), stored per block of 16 channels as 8 even channels then 8 odd ones.
 struct ChannelRequantization {
-  bool fixed_point = true;              // Requantization::kFixedPoint, else kFloat
-  std::vector<int32_t> multiplier;      // quantized multiplier, [2^30, 2^31) or 0
-  std::vector<int32_t> right_shift;     // >= 0
+  bool fixed_point = true;           // Requantization::kFixedPoint, else kXnnpack
+  std::vector<int32_t> multiplier;   // quantized multiplier, [2^30, 2^31) or 0
+  std::vector<int32_t> right_shift;  // >= 0
   std::vector<int32_t> negative_shift;  // -right_shift (NEON's rounding shift takes -e)
-  std::vector<float> scale;             // kFloat
-  int32_t output_offset = 0;            // output zero point
-  int32_t min = 0, max = 0;             // activation range, in output units
+  std::vector<float> scale;          // kXnnpack
+  int32_t output_offset = 0;         // output zero point
+  int32_t min = 0, max = 0;          // activation range, in output units
   // The 64-bit lane constants above for vectors of 16 channels ([block][even 8, odd 8]) and of
   // 8 channels ([block][even 4, odd 4]). sign_bias = 2^(63 - shift) lets a logical shift stand
   // in for the arithmetic one AVX2 lacks: x >> s = ((x ^ 2^63) >>> s) - 2^(63 - s).
@@ -102,18 +102,18 @@ enum class ConvLayout : uint8_t {
 };
 struct PackedConv {
   int32_t k = 0;
-  int32_t k_padded = 0;  // multiple of 4
-  int32_t n = 0;         // output channels
-  int32_t n_blocks = 0;  // ceil(n / 16)
-  bool direct = false;   // 1x1, stride 1, no padding, k % 4 == 0: an input pixel is a row
+  int32_t k_padded = 0;            // multiple of 4
+  int32_t n = 0;                   // output channels
+  int32_t n_blocks = 0;            // ceil(n / 16)
+  bool direct = false;             // 1x1, stride 1, no padding, k % 4 == 0: an input pixel is a row
   // kVnni: [n_blocks][k_padded / 4][16][4], w - 128 (uint8) or w (int8), zero beyond n and k.
   // kDot: the same with the weight bytes as they are (UDOT for uint8, SDOT for int8).
   std::vector<int8_t> weights;
-  std::vector<int32_t> bias;  // [n_blocks * 16], the folded terms included
+  std::vector<int32_t> bias;       // [n_blocks * 16], the folded terms included
   // Times the byte sum of the row (uint8 only): 128 - zw for kVnni, -zw for kDot; int8: 0.
   int32_t rowsum_coefficient = 0;
-  uint32_t input_xor = 0;  // kVnni int8: 0x80808080 turns signed bytes into a + 128
-  uint8_t pad_byte = 0;    // the input zero point: an out-of-image tap
+  uint32_t input_xor = 0;          // kVnni int8: 0x80808080 turns signed bytes into a + 128
+  uint8_t pad_byte = 0;            // the input zero point: an out-of-image tap
   bool is_signed = false;
   ChannelRequantization requant;
   // The int16 layouts: sum (a - za)(w - zw) = sum a (w - zw) - za sum (w - zw), the inputs widened
@@ -160,9 +160,9 @@ inline constexpr int32_t kMaxIm2colDepth = 4096;
 struct PackedDepthwise {
   int32_t channels_padded = 0;
   int32_t taps = 0;
-  std::vector<int32_t> weights;         // [taps][channels_padded], w + weights_offset
+  std::vector<int32_t> weights;  // [taps][channels_padded], w + weights_offset
   std::vector<int16_t> narrow_weights;  // the same as int16 (|w + weights_offset| <= 255)
-  std::vector<int32_t> bias;            // [channels_padded]
+  std::vector<int32_t> bias;     // [channels_padded]
   // bias + input_offset * sum over taps of the weights: for outputs whose taps are all inside
   // the image, the kernel then multiplies the raw input (no offset per tap).
   std::vector<int32_t> interior_bias;
@@ -206,8 +206,9 @@ bool plan_resize_arg_max(const ResizeBilinearParams& resize, const ArgMaxParams&
 uint8_t depthwise_channel(const DepthwiseConv2dParams& params, const PackedDepthwise& packed,
                           const uint8_t* origin, TapRange ty, TapRange tx, int32_t channel);
 // One channel of a resized output pixel, the reference's expression (tail channels).
-uint8_t resize_channel(const ResizeBilinearParams& params, const uint8_t* row0, const uint8_t* row1,
-                       const InterpolationTap& ty, const InterpolationTap& tx, int32_t channel);
+uint8_t resize_channel(const ResizeBilinearParams& params, const uint8_t* row0,
+                       const uint8_t* row1, const InterpolationTap& ty, const InterpolationTap& tx,
+                       int32_t channel);
 // The fused resize's planar rows: a0[c][x] = in(row0, x, c) * (1 - dy), a1[c][x] = in(row1, x, c)
 // * dy (the first product of each term of the reference expression), rows plan.row_length apart.
 void fill_planar_rows(const ResizeBilinearParams& params, const ResizeArgMaxPlan& plan,

@@ -277,8 +277,8 @@ std::unique_ptr<Kernel> create_optimized_kernel(const Graph& graph, int op_index
       const quant::AddQuantization& q = params.value().quantization;
       for (const quant::FixedPointMultiplier& m :
            {q.input1_multiplier, q.input2_multiplier, q.output_multiplier}) {
-        // The fixed-point vector path shifts right only.
-        if (!params.value().xnnpack && (m.shift > 0 || m.shift < -31)) return nullptr;
+        if (params.value().xnnpack) break;  // XNNPACK's arithmetic has no such multipliers
+        if (m.shift > 0 || m.shift < -31) return nullptr;  // the vector path shifts right only
       }
       return std::make_unique<AddKernel>(std::move(params).value(), *table, name, op);
     }
