@@ -5,8 +5,8 @@
 
 #include "convert/convert.h"
 #include "fuzz_bodies.h"
-#include "train/support/checkpoint_file.h"
-#include "train/support/model_config.h"
+#include "model/checkpoint_file.h"
+#include "model/model_config.h"
 
 namespace qseg::fuzz {
 namespace {
@@ -22,13 +22,13 @@ uint64_t fnv1a(const uint8_t* data, size_t size) {
   return hash;
 }
 
-void use_checkpoint(const train::CheckpointFile& checkpoint) {
+void use_checkpoint(const model::CheckpointFile& checkpoint) {
   if (!checkpoint.meta.is_object() || !checkpoint.meta.contains("model")) return;
-  Result<train::DeepLabConfig> config = train::config_from_json(checkpoint.meta.at("model"));
+  Result<model::DeepLabConfig> config = model::config_from_json(checkpoint.meta.at("model"));
   if (!config.is_ok()) return;
-  Result<train::DeepLabSpec> spec = train::deeplab_spec(config.value());
+  Result<model::DeepLabSpec> spec = model::deeplab_spec(config.value());
   if (!spec.is_ok()) return;
-  (void)train::config_to_json(config.value());
+  (void)model::config_to_json(config.value());
   // A small input keeps the exported graph's activations small whatever the config says.
   convert::ExportOptions options;
   options.input_size = 33;
@@ -41,14 +41,14 @@ void use_checkpoint(const train::CheckpointFile& checkpoint) {
 
 void fuzz_checkpoint(std::span<const uint8_t> bytes) {
   std::vector<uint8_t> file(bytes.begin(), bytes.end());
-  Result<train::CheckpointFile> decoded = train::decode_checkpoint(file, "fuzz.ckpt");
+  Result<model::CheckpointFile> decoded = model::decode_checkpoint(file, "fuzz.ckpt");
   if (decoded.is_ok()) use_checkpoint(decoded.value());
   if (file.size() < 32) return;
   const size_t body = file.size() - 8;
   const uint64_t hash = fnv1a(file.data(), body);
   if (std::memcmp(file.data() + body, &hash, sizeof hash) == 0) return;  // tried above
   std::memcpy(file.data() + body, &hash, sizeof hash);
-  Result<train::CheckpointFile> fixed = train::decode_checkpoint(file, "fuzz.ckpt");
+  Result<model::CheckpointFile> fixed = model::decode_checkpoint(file, "fuzz.ckpt");
   if (fixed.is_ok()) use_checkpoint(fixed.value());
 }
 

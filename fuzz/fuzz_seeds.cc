@@ -15,8 +15,8 @@
 #include "qseg/interpreter.h"
 #include "qseg/tflite.h"
 #include "tiny_model.h"
-#include "train/support/checkpoint_file.h"
-#include "train/support/model_config.h"
+#include "model/checkpoint_file.h"
+#include "model/model_config.h"
 
 namespace {
 
@@ -33,14 +33,14 @@ std::vector<float> values(size_t count, float scale, uint32_t& state) {
 }
 
 // A checkpoint holding every tensor the spec's layers need, with the config in its header.
-Result<train::CheckpointFile> random_checkpoint(const train::DeepLabConfig& config) {
-  QSEG_ASSIGN_OR_RETURN(train::DeepLabSpec spec, train::deeplab_spec(config));
-  train::CheckpointFile file;
+Result<model::CheckpointFile> random_checkpoint(const model::DeepLabConfig& config) {
+  QSEG_ASSIGN_OR_RETURN(model::DeepLabSpec spec, model::deeplab_spec(config));
+  model::CheckpointFile file;
   file.meta["format"] = "qseg-deeplab-checkpoint";
-  file.meta["model"] = train::config_to_json(config);
+  file.meta["model"] = model::config_to_json(config);
   uint32_t state = 1;
-  for (const train::LayerSpec& layer : spec.layers) {
-    const bool depthwise = layer.kind == train::LayerKind::kDepthwise;
+  for (const model::LayerSpec& layer : spec.layers) {
+    const bool depthwise = layer.kind == model::LayerKind::kDepthwise;
     const int64_t in = depthwise ? 1 : layer.in_channels;
     const std::vector<int64_t> shape = {layer.out_channels, in, layer.kernel, layer.kernel};
     const size_t count = static_cast<size_t>(layer.out_channels * in * layer.kernel * layer.kernel);
@@ -87,7 +87,7 @@ Status write_op_models(const std::filesystem::path& dir) {
 }
 
 Status write_models(const std::filesystem::path& dir, const std::string& stem,
-                    const train::CheckpointFile& checkpoint) {
+                    const model::CheckpointFile& checkpoint) {
   convert::ExportOptions export_options;
   export_options.input_size = 33;
   QSEG_ASSIGN_OR_RETURN(convert::FrozenGraph frozen,
@@ -199,21 +199,21 @@ Status run(const std::filesystem::path& dir) {
       write(models / "tiny_conv.tflite", test::build_tflite(test::tiny_conv_model())));
   QSEG_RETURN_IF_ERROR(write_op_models(models));
 
-  train::DeepLabConfig plain;  // the published head: image pooling, output stride 16
+  model::DeepLabConfig plain;  // the published head: image pooling, output stride 16
   plain.depth_multiplier = 0.1f;
   plain.num_classes = 3;
   plain.folded = true;
   plain.input_size = 33;
-  train::DeepLabConfig atrous = plain;  // stride 8 (dilated blocks) and separable ASPP branches
+  model::DeepLabConfig atrous = plain;  // stride 8 (dilated blocks) and separable ASPP branches
   atrous.output_stride = 8;
   atrous.aspp_rates = {2, 3};
   atrous.folded = false;
   for (const auto& [stem, config] :
        {std::pair{"deeplab_plain", plain}, {"deeplab_atrous", atrous}}) {
-    QSEG_ASSIGN_OR_RETURN(train::CheckpointFile checkpoint, random_checkpoint(config));
+    QSEG_ASSIGN_OR_RETURN(model::CheckpointFile checkpoint, random_checkpoint(config));
     if (std::string(stem) == "deeplab_plain") {
       QSEG_ASSIGN_OR_RETURN(std::vector<uint8_t> bytes,
-                            train::encode_checkpoint(checkpoint, "tiny_deeplab.ckpt"));
+                            model::encode_checkpoint(checkpoint, "tiny_deeplab.ckpt"));
       QSEG_RETURN_IF_ERROR(write(checkpoints / "tiny_deeplab.ckpt", bytes));
     }
     QSEG_RETURN_IF_ERROR(write_models(models, stem, checkpoint));

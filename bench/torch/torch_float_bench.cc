@@ -31,7 +31,7 @@
 
 #include "train/import.h"
 #include "train/support/files.h"
-#include "train/support/tflite_weights.h"
+#include "model/tflite_weights.h"
 
 namespace qseg::bench {
 namespace {
@@ -167,8 +167,8 @@ Status run_bench(const BenchArgs& args) {
 
   torch::set_num_threads(args.threads);
   QSEG_ASSIGN_OR_RETURN(Graph graph, train::read_tflite_graph(args.tflite));
-  QSEG_ASSIGN_OR_RETURN(train::ImportedWeights weights,
-                        train::extract_deeplab_weights(graph, args.tflite));
+  QSEG_ASSIGN_OR_RETURN(model::ImportedWeights weights,
+                        model::extract_deeplab_weights(graph, args.tflite));
   QSEG_ASSIGN_OR_RETURN(train::DeepLabModel model,
                         train::build_imported_model(weights, args.output_stride, args.input_size));
 

@@ -2,11 +2,10 @@
 #include "convert/calibrate.h"
 
 #include <algorithm>
-#include <cstring>
 
+#include "imgproc/image_io.h"
 #include "qseg/interpreter.h"
-#include "train/support/files.h"
-#include "train/support/segment_steps.h"
+#include "qseg/segmenter.h"
 
 namespace qseg::convert {
 namespace {
@@ -42,11 +41,13 @@ Status calibrate(FrozenGraph* frozen, const CalibrationOptions& options) {
   std::vector<float> scratch;
   const double lower_fraction = (100.0 - options.percentile) / 100.0;
   for (size_t s = 0; s < samples.size(); ++s) {
-    auto rgb = train::read_photo(samples[s].photo_path, options.image_limits);
+    auto rgb = read_image(samples[s].photo_path, options.image_limits);
     if (!rgb.is_ok()) return rgb.status();
-    const train::PreparedInput prepared = train::prepare_float_input(rgb.value(), shape[1]);
-    std::memcpy(interpreter->input_bytes().data(), prepared.pixels.data(),
-                prepared.pixels.size() * sizeof(float));
+    // The Segmenter's own preprocessing, straight into the interpreter's input.
+    int resized_width = 0, resized_height = 0;
+    fill_float_model_input(rgb.value(), shape[2], shape[1], kDefaultInputMean, kDefaultInputStd,
+                           reinterpret_cast<float*>(interpreter->input_bytes().data()),
+                           &resized_width, &resized_height);
     interpreter->invoke([&](int op_index) {
       for (int t : graph.ops[op_index].outputs) {
         const Tensor& tensor = graph.tensors[t];

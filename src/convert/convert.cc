@@ -6,15 +6,15 @@
 #include <cstring>
 #include <map>
 
-#include "train/support/model_config.h"
+#include "model/model_config.h"
 
 namespace qseg::convert {
 namespace {
 
-using train::CheckpointFile;
-using train::CheckpointTensor;
-using train::LayerKind;
-using train::LayerSpec;
+using model::CheckpointFile;
+using model::CheckpointTensor;
+using model::LayerKind;
+using model::LayerSpec;
 
 constexpr const char* kInputName = "MobilenetV2/MobilenetV2/input";
 
@@ -146,8 +146,8 @@ class Builder {
     }
     const int bias_tensor =
         add_constant(s.name + "/biases", DataType::kFloat32, {out}, bytes_of(bias.data(), out));
-    const train::SamePadding ph = train::same_padding(in_shape[1], k, s.stride, s.dilation);
-    const train::SamePadding pw = train::same_padding(in_shape[2], k, s.stride, s.dilation);
+    const model::SamePadding ph = model::same_padding(in_shape[1], k, s.stride, s.dilation);
+    const model::SamePadding pw = model::same_padding(in_shape[2], k, s.stride, s.dilation);
     const int output =
         add_tensor(s.name + "/output", DataType::kFloat32, {1, ph.output, pw.output, out});
     QSEG_RETURN_IF_ERROR(set_range(output, s.name + "/act_quant"));
@@ -192,14 +192,14 @@ Result<FrozenGraph> export_checkpoint(const CheckpointFile& checkpoint, const st
                                       const ExportOptions& options) {
   if (!checkpoint.meta.contains("model"))
     return Status::error(name + ": checkpoint has no model config");
-  auto parsed = train::config_from_json(checkpoint.meta["model"]);
+  auto parsed = model::config_from_json(checkpoint.meta["model"]);
   if (!parsed.is_ok()) return parsed.status().with_context(name);
-  train::DeepLabConfig config = parsed.value();
+  model::DeepLabConfig config = parsed.value();
   if (options.input_size > 0) config.input_size = options.input_size;
   if (options.output_stride > 0) config.output_stride = options.output_stride;
-  auto spec_result = train::deeplab_spec(config);
+  auto spec_result = model::deeplab_spec(config);
   if (!spec_result.is_ok()) return spec_result.status().with_context(name);
-  const train::DeepLabSpec& spec = spec_result.value();
+  const model::DeepLabSpec& spec = spec_result.value();
   if (spec.decoder_projection >= 0) {
     return Status::error(name +
                          ": export of the DeepLabV3+ decoder is not supported (the published "
@@ -213,7 +213,7 @@ Result<FrozenGraph> export_checkpoint(const CheckpointFile& checkpoint, const st
   b.frozen().ranges[input] = quant::FloatRange{-1.0f, 1.0f};
   QSEG_ASSIGN_OR_RETURN(int x, b.conv(spec.layers[spec.stem], input));
   int features_range_source = x;
-  for (const train::BlockSpec& block : spec.blocks) {
+  for (const model::BlockSpec& block : spec.blocks) {
     int y = x;
     if (block.expand >= 0) {
       QSEG_ASSIGN_OR_RETURN(y, b.conv(spec.layers[block.expand], y));
@@ -254,7 +254,7 @@ Result<FrozenGraph> export_checkpoint(const CheckpointFile& checkpoint, const st
   }
   QSEG_ASSIGN_OR_RETURN(const int aspp0, b.conv(spec.layers[spec.aspp0], x));
   branches.push_back(aspp0);
-  for (const train::SeparableSpec& s : spec.aspp) {
+  for (const model::SeparableSpec& s : spec.aspp) {
     QSEG_ASSIGN_OR_RETURN(const int d, b.conv(spec.layers[s.depthwise], x));
     QSEG_ASSIGN_OR_RETURN(const int p, b.conv(spec.layers[s.pointwise], d));
     branches.push_back(p);

@@ -7,7 +7,7 @@
 // No libtorch and no FlatBuffers here: the checkpoint file and the model config are plain data.
 //
 // Usage:
-//   QSEG_ASSIGN_OR_RETURN(train::CheckpointFile ckpt, train::read_checkpoint_file(path));
+//   QSEG_ASSIGN_OR_RETURN(model::CheckpointFile ckpt, model::read_checkpoint_file(path));
 //   QSEG_ASSIGN_OR_RETURN(FrozenGraph frozen, export_checkpoint(ckpt, path.string(), {}));
 //   ConvertOptions options;                       // uint8, input uint8 mean 128 std 128, ArgMax
 //   QSEG_ASSIGN_OR_RETURN(Graph model, convert_graph(frozen, options));
@@ -21,7 +21,7 @@
 #include "qseg/graph.h"
 #include "qseg/status.h"
 #include "quant/quant.h"
-#include "train/support/checkpoint_file.h"
+#include "model/checkpoint_file.h"
 
 namespace qseg::convert {
 
@@ -49,7 +49,7 @@ struct FrozenGraph {
 // CONCATENATION, the projection and the logits (float32 [1, h, w, classes] at the output stride,
 // named "logits"). Tensors are named after the published graph's scopes ("<layer>/weights",
 // "<layer>/biases", "<layer>/output"), so `qseg import` reads the result back.
-Result<FrozenGraph> export_checkpoint(const train::CheckpointFile& checkpoint,
+Result<FrozenGraph> export_checkpoint(const model::CheckpointFile& checkpoint,
                                       const std::string& name, const ExportOptions& options);
 
 // The frozen graph as a plain float Graph, each range as its tensor's min/max (TFLite's

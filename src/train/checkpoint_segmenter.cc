@@ -6,7 +6,7 @@
 #include <cstring>
 
 #include "train/model.h"
-#include "train/support/checkpoint_file.h"
+#include "train/model_names.h"
 
 namespace qseg::train {
 

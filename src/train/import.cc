@@ -4,15 +4,12 @@
 #include <cmath>
 #include <cstring>
 
+#include "model/imported_model.h"
 #include "train/support/files.h"
 #include "train/support/runtime_logits.h"
 
 namespace qseg::train {
 namespace {
-
-torch::Tensor from_vector(const std::vector<float>& values, const std::vector<int64_t>& shape) {
-  return torch::from_blob(const_cast<float*>(values.data()), shape, torch::kFloat32).clone();
-}
 
 Status check_layer_options(const LayerSpec& spec, const ImportedLayer& layer,
                            const std::string& source) {
@@ -41,43 +38,9 @@ torch::Tensor labels_at(const torch::Tensor& logits, int size) {
 
 Result<DeepLabModel> build_imported_model(const ImportedWeights& weights, int output_stride,
                                           int input_size) {
-  DeepLabConfig config;
-  config.depth_multiplier = weights.depth_multiplier;
-  config.output_stride = output_stride > 0 ? output_stride : weights.output_stride;
-  config.num_classes = weights.num_classes;
-  config.input_size = input_size > 0 ? input_size : weights.input_size;
-  config.folded = true;
-  auto created = DeepLabModel::create(config, 0);
-  if (!created.is_ok()) return created.status().with_context(weights.source);
-  DeepLabModel model = std::move(created.value());
-  torch::NoGradGuard no_grad;
-  for (ConvLayer& layer : model.layers()) {
-    auto it = weights.layers.find(layer.spec.name);
-    if (it == weights.layers.end()) {
-      return Status::error(weights.source + ": has no layer " + layer.spec.name +
-                           " (depth multiplier " + std::to_string(config.depth_multiplier) + ")");
-    }
-    const ImportedLayer& source = it->second;
-    if (source.weight_shape != layer.weight.sizes().vec() ||
-        static_cast<int64_t>(source.bias.size()) != layer.bias.size(0)) {
-      return Status::error(
-          weights.source + ": layer " + layer.spec.name + " has weights of another shape than a " +
-          "DeepLab MobileNetV2 with depth multiplier " + std::to_string(config.depth_multiplier));
-    }
-    layer.weight.copy_(from_vector(source.weight, source.weight_shape));
-    layer.bias.copy_(from_vector(source.bias, {layer.bias.size(0)}));
-  }
-  if (weights.layers.size() != model.layers().size()) {
-    return Status::error(weights.source + ": has " + std::to_string(weights.layers.size()) +
-                         " convolutions, a DeepLab MobileNetV2 with this head has " +
-                         std::to_string(model.layers().size()));
-  }
-  for (const auto& [scope, range] : weights.ranges) {
-    ActivationRange* r = model.find_range(scope);
-    if (!r) r = &model.extra_ranges()[scope];
-    *r = {range.first, range.second, true};
-  }
-  return model;
+  QSEG_ASSIGN_OR_RETURN(CheckpointFile file,
+                        model::imported_checkpoint(weights, output_stride, input_size));
+  return DeepLabModel::load(file, weights.source);
 }
 
 Result<ImportCheck> check_import(const Graph& graph, const ImportedWeights& weights,
@@ -193,8 +156,9 @@ Result<ImportReport> import_tflite(const ImportOptions& options) {
     QSEG_ASSIGN_OR_RETURN(Graph graph, read_tflite_graph(options.tflite, options.model_limits));
     QSEG_ASSIGN_OR_RETURN(ImportedWeights weights,
                           extract_deeplab_weights(graph, options.tflite.string()));
-    QSEG_ASSIGN_OR_RETURN(DeepLabModel model,
-                          build_imported_model(weights, options.output_stride, options.input_size));
+    QSEG_ASSIGN_OR_RETURN(
+        CheckpointFile file,
+        model::imported_checkpoint(weights, options.output_stride, options.input_size));
     ImportReport report;
     report.quantized = weights.quantized;
     report.depth_multiplier = weights.depth_multiplier;
@@ -213,20 +177,6 @@ Result<ImportReport> import_tflite(const ImportOptions& options) {
       QSEG_ASSIGN_OR_RETURN(report.check, check_import(graph, weights, image, options.num_threads));
       report.checked = true;
     }
-    CheckpointFile file;
-    file.meta["format"] = "qseg-deeplab-checkpoint";
-    model.save(&file);
-    // The file's weight grids, for a faithful conversion back (qseg convert reuses them while
-    // the weights are unchanged; training does not carry them over).
-    for (const auto& [layer_name, layer] : weights.layers) {
-      if (layer.weight_quantized) {
-        file.tensors.push_back({layer_name + "/weights_quantization",
-                                {2},
-                                {layer.weight_scale, static_cast<float>(layer.weight_zero_point)}});
-      }
-    }
-    file.meta["quantized"] = weights.quantized;
-    file.meta["origin"] = {{"import", options.tflite.string()}, {"quantized", weights.quantized}};
     QSEG_RETURN_IF_ERROR(write_checkpoint_file(options.out, file));
     return report;
   } catch (const c10::Error& e) {

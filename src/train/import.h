@@ -10,7 +10,7 @@
 #include "qseg/status.h"
 #include "train/import_tflite.h"
 #include "train/model.h"
-#include "train/support/tflite_weights.h"
+#include "train/model_names.h"
 
 namespace qseg::train {
 

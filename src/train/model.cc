@@ -80,12 +80,6 @@ torch::Tensor upsample(const torch::Tensor& x, int64_t height, int64_t width) {
 
 }  // namespace
 
-std::string weight_name(const LayerSpec& layer) {
-  return layer.name + (layer.kind == LayerKind::kDepthwise ? "/depthwise_weights" : "/weights");
-}
-
-std::string range_name(const std::string& scope) { return scope + "/range"; }
-
 Result<DeepLabModel> DeepLabModel::create(const DeepLabConfig& config, uint64_t seed) {
   QSEG_ASSIGN_OR_RETURN(DeepLabSpec spec, deeplab_spec(config));
   DeepLabModel model;

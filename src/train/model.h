@@ -1,5 +1,5 @@
 // The DeepLabV3 MobileNetV2 model in libtorch, layer for layer the published TensorFlow graph
-// (src/train/support/model_config.h lists the layers): float training with batch norm, the folded
+// (src/model/model_config.h lists the layers): float training with batch norm, the folded
 // form (conv + bias) the .tflite files hold, and quantization-aware training with fake
 // quantization and batch-norm folding as TensorFlow's contrib quantize rewriter does it.
 //
@@ -21,8 +21,7 @@
 
 #include "qseg/status.h"
 #include "train/fake_quant.h"
-#include "train/support/checkpoint_file.h"
-#include "train/support/model_config.h"
+#include "train/model_names.h"
 
 namespace qseg::train {
 
@@ -102,9 +101,5 @@ class DeepLabModel {
   std::vector<ConvLayer> layers_;
   std::map<std::string, ActivationRange> extra_ranges_;
 };
-
-// The checkpoint names of a layer's tensors.
-std::string weight_name(const LayerSpec& layer);   // ".../weights" or ".../depthwise_weights"
-std::string range_name(const std::string& scope);  // "<scope>/range"
 
 }  // namespace qseg::train

@@ -14,7 +14,7 @@
 
 #include "train/model.h"
 #include "train/replicas.h"
-#include "train/support/checkpoint_file.h"
+#include "train/model_names.h"
 #include "train/support/training_log.h"
 
 namespace qseg::train {

@@ -29,7 +29,7 @@
 
 #include "qseg/status.h"
 #include "train/support/data.h"
-#include "train/support/model_config.h"
+#include "train/model_names.h"
 
 namespace qseg::train {
 

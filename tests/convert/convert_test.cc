@@ -12,8 +12,8 @@
 #include "qseg/interpreter.h"
 #include "qseg/tflite.h"
 #include "test_util.h"
-#include "train/support/checkpoint_file.h"
-#include "train/support/tflite_weights.h"
+#include "model/checkpoint_file.h"
+#include "model/tflite_weights.h"
 
 namespace qseg::convert {
 namespace {
@@ -32,7 +32,7 @@ Imported import_and_export(const std::string& model, int input_size, int output_
       out.string() + " --input-size " + std::to_string(input_size) + " --output-stride " +
       std::to_string(output_stride));
   EXPECT_EQ(r.exit_code, 0) << r.output;
-  auto checkpoint = train::read_checkpoint_file(out);
+  auto checkpoint = model::read_checkpoint_file(out);
   EXPECT_TRUE(checkpoint.is_ok()) << checkpoint.status().message();
   auto frozen = export_checkpoint(checkpoint.value(), out.string(), {});
   EXPECT_TRUE(frozen.is_ok()) << frozen.status().message();
@@ -80,7 +80,7 @@ TEST(ConvertTest, Uint8Dm05RoundTripKeepsOpsScalesAndCodes) {
     std::map<std::string, const Op*> layers;
     for (const Op& op : graph.ops) {
       if (op.type == OpType::kConv2d || op.type == OpType::kDepthwiseConv2d)
-        layers[train::layer_scope_from_tensor_name(graph.tensors[op.inputs[1]].name)] = &op;
+        layers[model::layer_scope_from_tensor_name(graph.tensors[op.inputs[1]].name)] = &op;
     }
     return layers;
   };

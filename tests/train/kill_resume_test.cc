@@ -17,7 +17,7 @@
 #include <thread>
 
 #include "test_util.h"
-#include "train/support/checkpoint_file.h"
+#include "train/model_names.h"
 #include "train/support/child_runs.h"
 #include "train/support/synthetic_data.h"
 

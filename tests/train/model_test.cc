@@ -8,7 +8,7 @@
 #include <fstream>
 
 #include "test_util.h"
-#include "train/support/checkpoint_file.h"
+#include "train/model_names.h"
 
 namespace qseg::train {
 namespace {

@@ -11,7 +11,7 @@
 
 #include "test_util.h"
 #include "train/checkpoint_segmenter.h"
-#include "train/support/checkpoint_file.h"
+#include "train/model_names.h"
 #include "train/support/synthetic_data.h"
 
 namespace qseg::train {

@@ -9,10 +9,10 @@
 #include "common.h"
 #include "convert/calibrate.h"
 #include "convert/convert.h"
+#include "model/checkpoint_file.h"
+#include "model/imported_model.h"
 #include "qseg/analysis.h"
 #include "qseg/tflite.h"
-#include "train/import_tflite.h"
-#include "train/support/checkpoint_file.h"
 
 namespace qseg::cli {
 namespace {
@@ -52,31 +52,25 @@ Status check_input_shape(const std::vector<int>& shape, int* size) {
   return Status::ok();
 }
 
-// The frozen graph of a checkpoint, or of a float .tflite imported on the way.
+// The frozen graph of a checkpoint, or of a DeepLab .tflite imported on the way (in memory).
 Result<convert::FrozenGraph> frozen_graph(const ConvertArgs& args, int input_size) {
-  std::filesystem::path checkpoint = args.checkpoint;
-  std::filesystem::path temporary;
+  model::CheckpointFile checkpoint;
+  std::string name = args.checkpoint;
   if (!args.tflite.empty()) {
-    temporary = std::filesystem::temp_directory_path() /
-                fmt::format("qseg-convert-{}.ckpt", static_cast<long>(::getpid()));
-    train::ImportOptions import;
-    import.tflite = args.tflite;
-    import.out = temporary;
-    import.input_size = input_size > 0 ? input_size : 513;
-    import.output_stride = args.output_stride > 0 ? args.output_stride : 16;
-    import.check = false;
-    auto imported = train::import_tflite(import);
-    if (!imported.is_ok()) return imported.status();
-    checkpoint = temporary;
+    name = args.tflite;
+    QSEG_ASSIGN_OR_RETURN(Graph graph, read_tflite_file(args.tflite, args.limits.model));
+    QSEG_ASSIGN_OR_RETURN(model::ImportedWeights weights,
+                          model::extract_deeplab_weights(graph, args.tflite));
+    QSEG_ASSIGN_OR_RETURN(checkpoint, model::imported_checkpoint(
+                                          weights, args.output_stride > 0 ? args.output_stride : 16,
+                                          input_size > 0 ? input_size : 513));
+  } else {
+    QSEG_ASSIGN_OR_RETURN(checkpoint, model::read_checkpoint_file(args.checkpoint));
   }
-  auto file = train::read_checkpoint_file(checkpoint);
-  if (!temporary.empty()) std::filesystem::remove(temporary);
-  if (!file.is_ok()) return file.status();
   convert::ExportOptions options;
   options.input_size = input_size;
   options.output_stride = args.output_stride;
-  return convert::export_checkpoint(
-      file.value(), args.tflite.empty() ? checkpoint.string() : args.tflite, options);
+  return convert::export_checkpoint(checkpoint, name, options);
 }
 
 Status run_export(const ConvertArgs& args) {

@@ -6,7 +6,7 @@
 
 #include "common.h"
 #include "train/checkpoint_segmenter.h"
-#include "train/support/checkpoint_file.h"
+#include "model/checkpoint_file.h"
 #include "train/trainer.h"
 
 namespace qseg::cli {
@@ -83,8 +83,8 @@ Status run_eval_only(const TrainArgs& args) {
   if (args.options.init_checkpoint.empty() || args.eval_data.empty()) {
     return Status::error("--eval-only needs --init CHECKPOINT and --eval-data ROOT");
   }
-  QSEG_ASSIGN_OR_RETURN(train::CheckpointFile file,
-                        train::read_checkpoint_file(args.options.init_checkpoint));
+  QSEG_ASSIGN_OR_RETURN(model::CheckpointFile file,
+                        model::read_checkpoint_file(args.options.init_checkpoint));
   QSEG_ASSIGN_OR_RETURN(std::vector<train::TrainingSample> samples,
                         train::read_training_samples({{args.eval_data, args.eval_split}}));
   if (args.eval_limit > 0 && static_cast<int>(samples.size()) > args.eval_limit)

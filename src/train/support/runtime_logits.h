@@ -12,7 +12,7 @@
 #include "qseg/graph.h"
 #include "qseg/image.h"
 #include "qseg/status.h"
-#include "train/support/tflite_weights.h"
+#include "train/model_names.h"
 
 namespace qseg::train {
 

@@ -12,7 +12,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "train/support/checkpoint_file.h"
+#include "train/model_names.h"
 
 namespace qseg::train {
 

@@ -8,7 +8,7 @@
 #include <fstream>
 #include <iterator>
 
-#include "train/support/checkpoint_file.h"
+#include "train/model_names.h"
 
 extern char** environ;
 
@@ -34,10 +34,10 @@ std::string read_text(const std::filesystem::path& path) {
 
 std::map<std::string, std::vector<float>> checkpoint_tensors(const std::filesystem::path& path) {
   std::map<std::string, std::vector<float>> out;
-  auto file = train::read_checkpoint_file(path);
+  auto file = model::read_checkpoint_file(path);
   EXPECT_TRUE(file.is_ok()) << file.status().message();
   if (file.is_ok())
-    for (const train::CheckpointTensor& t : file.value().tensors) out[t.name] = t.data;
+    for (const model::CheckpointTensor& t : file.value().tensors) out[t.name] = t.data;
   return out;
 }
 

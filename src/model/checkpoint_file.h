@@ -19,7 +19,7 @@
 
 #include "qseg/status.h"
 
-namespace qseg::train {
+namespace qseg::model {
 
 struct CheckpointTensor {
   std::string name;
@@ -64,4 +64,4 @@ Status write_checkpoint_file(const std::filesystem::path& path, const Checkpoint
 // header, a tensor outside the file or whose size does not match its shape, a name twice.
 Result<CheckpointFile> read_checkpoint_file(const std::filesystem::path& path);
 
-}  // namespace qseg::train
+}  // namespace qseg::model

@@ -1,5 +1,5 @@
 // Reading and writing checkpoint files (see checkpoint_file.h for the layout).
-#include "train/support/checkpoint_file.h"
+#include "model/checkpoint_file.h"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -12,7 +12,7 @@
 #include <fstream>
 #include <set>
 
-namespace qseg::train {
+namespace qseg::model {
 namespace {
 
 constexpr char kMagic[8] = {'Q', 'S', 'E', 'G', 'C', 'K', 'P', 'T'};
@@ -229,4 +229,4 @@ Result<CheckpointFile> decode_checkpoint(const std::vector<uint8_t>& bytes,
   return checkpoint;
 }
 
-}  // namespace qseg::train
+}  // namespace qseg::model

@@ -1,10 +1,10 @@
 // Expands a DeepLabConfig into the layers of the published DeepLabV3 MobileNetV2 graph.
-#include "train/support/model_config.h"
+#include "model/model_config.h"
 
 #include <algorithm>
 #include <cmath>
 
-namespace qseg::train {
+namespace qseg::model {
 namespace {
 
 // MobileNetV2's V2_DEF: (stride, output channels at depth multiplier 1) of expanded_conv_N.
@@ -282,4 +282,10 @@ Result<DeepLabConfig> config_from_json(const nlohmann::json& json) {
   return c;
 }
 
-}  // namespace qseg::train
+std::string weight_name(const LayerSpec& layer) {
+  return layer.name + (layer.kind == LayerKind::kDepthwise ? "/depthwise_weights" : "/weights");
+}
+
+std::string range_name(const std::string& scope) { return scope + "/range"; }
+
+}  // namespace qseg::model

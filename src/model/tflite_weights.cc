@@ -1,11 +1,11 @@
 // Extracting DeepLab layer weights and activation ranges from a .tflite Graph.
-#include "train/support/tflite_weights.h"
+#include "model/tflite_weights.h"
 
 #include <cmath>
 
 #include "quant/quant.h"
 
-namespace qseg::train {
+namespace qseg::model {
 namespace {
 
 // Real value of element i of a constant tensor (float, or uint8/int8/int32 dequantized with its
@@ -181,4 +181,4 @@ Result<ImportedWeights> extract_deeplab_weights(const Graph& graph, const std::s
   return w;
 }
 
-}  // namespace qseg::train
+}  // namespace qseg::model

@@ -20,7 +20,7 @@
 #include "qseg/graph.h"
 #include "qseg/status.h"
 
-namespace qseg::train {
+namespace qseg::model {
 
 struct ImportedLayer {
   std::string name;
@@ -58,4 +58,4 @@ Result<ImportedWeights> extract_deeplab_weights(const Graph& graph, const std::s
 // The layer scope a weight tensor's name gives (see above); empty when it has no '/'.
 std::string layer_scope_from_tensor_name(const std::string& tensor_name);
 
-}  // namespace qseg::train
+}  // namespace qseg::model

@@ -1,10 +1,10 @@
 // The DeepLab layer list: channel counts and strides of the published graphs, SAME padding,
 // config validation and JSON.
-#include "train/support/model_config.h"
+#include "model/model_config.h"
 
 #include <gtest/gtest.h>
 
-namespace qseg::train {
+namespace qseg::model {
 namespace {
 
 TEST(ModelConfigTest, MakeDivisibleMatchesMobileNetV2) {
@@ -142,4 +142,4 @@ TEST(ModelConfigTest, JsonRoundTrips) {
 }
 
 }  // namespace
-}  // namespace qseg::train
+}  // namespace qseg::model

@@ -19,7 +19,7 @@
 #include "qseg/graph.h"
 #include "qseg/status.h"
 
-namespace qseg::train {
+namespace qseg::model {
 
 struct DeepLabConfig {
   float depth_multiplier = 0.5f;
@@ -99,6 +99,10 @@ Result<DeepLabSpec> deeplab_spec(const DeepLabConfig& config);
 // min_value), then one divisor more if rounding lost over 10%.
 int make_divisible(double value, int divisor, int min_value);
 
+// The checkpoint names of a layer's tensors.
+std::string weight_name(const LayerSpec& layer);   // ".../weights" or ".../depthwise_weights"
+std::string range_name(const std::string& scope);  // "<scope>/range"
+
 nlohmann::json config_to_json(const DeepLabConfig& config);
 Result<DeepLabConfig> config_from_json(const nlohmann::json& json);
 
@@ -111,4 +115,4 @@ struct SamePadding {
 };
 SamePadding same_padding(int input, int kernel, int stride, int dilation);
 
-}  // namespace qseg::train
+}  // namespace qseg::model
