@@ -1,22 +1,11 @@
 // The functions of libtorch code (qseg_train) that the qseg commands reference, for the fuzz
 // build: the real ones train, import and run training checkpoints in libtorch, which no fuzz
 // target links. They are only reached from an action, and the fuzz targets run none.
-#include "eval_shared.h"
 #include "train/checkpoint_segmenter.h"
 #include "train/import_tflite.h"
 #include "train/trainer.h"
 
 namespace qseg {
-namespace cli {
-
-Result<ModelOpener> model_opener(const DatasetArgs&) {
-  return Status::error("training checkpoints are not available in the fuzz build");
-}
-
-bool is_checkpoint_file(const std::filesystem::path&) { return false; }
-
-}  // namespace cli
-
 namespace train {
 
 namespace {

@@ -1,6 +1,7 @@
 // PNG decoding and encoding through libpng, from and to memory. libpng's errors come back
 // through an error callback that longjmps to our setjmp point; warnings are ignored.
 #include <png.h>
+#include <zlib.h>
 
 #include <csetjmp>
 #include <cstring>
@@ -209,6 +210,10 @@ bool run_encode(PngWriteJob& job) {
     }
     png_set_PLTE(job.png, job.info, colors, 256);  // copied by libpng
   }
+  // Run-length matches only (zlib's Z_RLE): label masks come out smaller than with the default
+  // strategy and an overlay 7x faster for 6% more bytes (measured on VOC overlays), which keeps
+  // `qseg segment` of a photo well under its start-to-end budget. The pixels are the same.
+  png_set_compression_strategy(job.png, Z_RLE);
   png_write_info(job.png, job.info);
   // libpng takes non-const rows but only reads them when no transformation is set.
   png_write_image(job.png, job.rows.data());

@@ -31,6 +31,8 @@ Status run_compare(const CompareArgs& args) {
     return Status::error("compare needs exactly two --model flags, got " +
                          std::to_string(args.models.size()));
   }
+  QSEG_RETURN_IF_ERROR(
+      forward_checkpoints_to_training_tool({args.models.begin(), args.models.end()}));
   DatasetDescription description;
   QSEG_ASSIGN_OR_RETURN(std::vector<Sample> samples, read_dataset(args.dataset, &description));
   EvalOptions options;

@@ -15,12 +15,13 @@ struct EvalArgs {
 };
 
 Status run_eval(const EvalArgs& args) {
-  DatasetDescription description;
-  QSEG_ASSIGN_OR_RETURN(std::vector<Sample> samples, read_dataset(args.dataset, &description));
   const std::filesystem::path model = !args.checkpoint.empty()
                                           ? std::filesystem::path(args.checkpoint)
                                       : args.model.empty() ? default_model()
                                                            : std::filesystem::path(args.model);
+  QSEG_RETURN_IF_ERROR(forward_checkpoints_to_training_tool({model}));
+  DatasetDescription description;
+  QSEG_ASSIGN_OR_RETURN(std::vector<Sample> samples, read_dataset(args.dataset, &description));
   if (!args.checkpoint.empty() && !is_checkpoint_file(model)) {
     return Status::error(
         model.string() +

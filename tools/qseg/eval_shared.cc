@@ -5,11 +5,14 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstring>
+#include <fstream>
 
 #include "common.h"
 #include "eval/report.h"
 #include "imgproc/image_io.h"
 #include "qseg/voc_classes.h"
+#include "training_tool.h"
 
 namespace qseg::cli {
 
@@ -142,6 +145,43 @@ Status write_outputs(const DatasetArgs& args, const nlohmann::json& json, const 
     options.image_limits = args.limits.image;
     QSEG_RETURN_IF_ERROR(write_html_report(args.report, result, options));
     fmt::print("report: {}\n", args.report);
+  }
+  return Status::ok();
+}
+
+bool is_checkpoint_file(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  char magic[8] = {};
+  return in.read(magic, sizeof magic) && std::memcmp(magic, "QSEGCKPT", 8) == 0;
+}
+
+Result<ModelOpener> model_opener(const DatasetArgs& args) {
+  const std::string precision = args.precision;
+  const std::string output = args.checkpoint_output;
+  if (precision != "auto" && precision != "float" && precision != "simulated") {
+    return Status::error("--precision must be auto, float or simulated, got '" + precision + "'");
+  }
+  if (output != "labels" && output != "scores")
+    return Status::error("--checkpoint-output must be labels or scores, got '" + output + "'");
+  const InputLimits limits = args.limits;
+  const Requantization requantization = args.requantization;
+  const KernelIsa kernels = args.kernels;
+  return ModelOpener([precision, output, limits, requantization, kernels](
+                         const std::filesystem::path& path) -> Result<std::unique_ptr<PhotoModel>> {
+    if (is_checkpoint_file(path)) return open_checkpoint_model(path, precision, output);
+    SegmenterOptions options;
+    options.requantization = requantization;
+    options.kernel_isa = kernels;
+    options.model_limits = limits.model;
+    options.max_arena_bytes = limits.max_arena_bytes;
+    return open_tflite_model(path, options);
+  });
+}
+
+Status forward_checkpoints_to_training_tool(const std::vector<std::filesystem::path>& models) {
+  if (is_training_tool()) return Status::ok();
+  for (const std::filesystem::path& model : models) {
+    if (is_checkpoint_file(model)) return run_training_tool();
   }
   return Status::ok();
 }

@@ -43,6 +43,14 @@ Result<std::vector<Sample>> read_dataset(const DatasetArgs& args, DatasetDescrip
 // .tflite models are read within `args.limits` and run with its arithmetic and kernels.
 Result<ModelOpener> model_opener(const DatasetArgs& args);
 bool is_checkpoint_file(const std::filesystem::path& path);
+// The opener's checkpoint side (`precision` and `output` already checked): in qseg-train it runs
+// the checkpoint in libtorch; qseg never gets there (see below) and says so.
+Result<std::unique_ptr<PhotoModel>> open_checkpoint_model(const std::filesystem::path& path,
+                                                          const std::string& precision,
+                                                          const std::string& output);
+// In qseg, when one of `models` is a training checkpoint: hands the command line to qseg-train
+// (training_tool.h; returns only on failure). Otherwise, and in qseg-train, does nothing.
+Status forward_checkpoints_to_training_tool(const std::vector<std::filesystem::path>& models);
 
 // Sets on_progress and on_bad_sample: a progress bar on stderr when it is a terminal (redrawn
 // with \r), otherwise a plain line about every 10%; one stderr line per skipped bad sample.

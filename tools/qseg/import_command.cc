@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "common.h"
+#include "training_tool.h"
 #include "train/import_tflite.h"
 
 namespace qseg::cli {
@@ -58,8 +59,7 @@ Status run_import(const train::ImportOptions& options) {
 
 void add_import_command(CLI::App& app, Action& run) {
   auto options = std::make_shared<train::ImportOptions>();
-  CLI::App* cmd = app.add_subcommand(
-      "import", "Import a DeepLab .tflite (float or uint8) as a training checkpoint");
+  CLI::App* cmd = app.add_subcommand("import", std::string(kImportDescription));
   cmd->add_option("--tflite", options->tflite, "DeepLab MobileNetV2 .tflite (float or uint8)")
       ->required();
   cmd->add_option("--out", options->out, "Checkpoint to write")->required();

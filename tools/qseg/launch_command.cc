@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "common.h"
+#include "training_tool.h"
 
 namespace qseg::cli {
 namespace {
@@ -186,10 +187,7 @@ Status run_launch(const LaunchArgs& args) {
 
 void add_launch_command(CLI::App& app, Action& run) {
   auto args = std::make_shared<LaunchArgs>();
-  CLI::App* cmd = app.add_subcommand(
-      "launch",
-      "Data-parallel training on this machine: qseg launch --nproc N train FLAGS... runs N "
-      "replicas of qseg train (--batch-size per replica)");
+  CLI::App* cmd = app.add_subcommand("launch", std::string(kLaunchDescription));
   cmd->add_option("--nproc", args->nproc, "Replicas (processes) to start")->capture_default_str();
   cmd->add_option("--port", args->port, "Port where rank 0 listens (0: a free one)")
       ->capture_default_str();

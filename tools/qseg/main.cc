@@ -1,9 +1,13 @@
 // qseg: segment photos with 8-bit DeepLab models, run and inspect .tflite files, score models on
-// VOC-layout datasets (eval, compare).
+// VOC-layout datasets (eval, compare), export and convert; the same main makes qseg-train, which
+// adds the libtorch commands (training_tool.h).
 #include <cstdio>
 #include <string>
 
 #include "common.h"
+#if !defined(QSEG_DEVICE_CLI)
+#include "training_tool.h"
+#endif
 
 int main(int argc, char** argv) {
   CLI::App app{"qseg: 8-bit DeepLab segmentation, from photo to mask", "qseg"};
@@ -19,11 +23,27 @@ int main(int argc, char** argv) {
 #else
   const char* const commands =
       "segment, run, inspect, eval, compare, diff, import, train, launch, export, convert, bench";
+#if defined(QSEG_TRAINING_TOOL)
+  qseg::cli::set_command_line(argc, argv, /*training_tool=*/true);
+#else
+  qseg::cli::set_command_line(argc, argv, /*training_tool=*/false);
+  if (argc > 1 && qseg::cli::is_training_command(argv[1])) {
+    const qseg::Status status = qseg::cli::run_training_tool();  // returns only on failure
+    std::fprintf(stderr, "qseg: error: %s\n", status.message().c_str());
+    return 1;
+  }
+#endif
   qseg::cli::add_eval_command(app, run);
   qseg::cli::add_compare_command(app, run);
+#if defined(QSEG_TRAINING_TOOL)
   qseg::cli::add_import_command(app, run);
   qseg::cli::add_train_command(app, run);
   qseg::cli::add_launch_command(app, run);
+#else  // listed in --help; forwarded to qseg-train above
+  app.add_subcommand("import", std::string(qseg::cli::kImportDescription));
+  app.add_subcommand("train", std::string(qseg::cli::kTrainDescription));
+  app.add_subcommand("launch", std::string(qseg::cli::kLaunchDescription));
+#endif
   qseg::cli::add_export_command(app, run);
   qseg::cli::add_convert_command(app, run);
   qseg::cli::add_bench_command(app, run);

@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "common.h"
+#include "training_tool.h"
 #include "train/checkpoint_segmenter.h"
 #include "model/checkpoint_file.h"
 #include "train/trainer.h"
@@ -158,7 +159,7 @@ void add_train_command(CLI::App& app, Action& run) {
   auto args = std::make_shared<TrainArgs>();
   train::TrainOptions& o = args->options;
   CLI::App* cmd =
-      app.add_subcommand("train", "Train DeepLab (float or quantization-aware) with libtorch");
+      app.add_subcommand("train", std::string(kTrainDescription));
   cmd->add_option("--config", args->config,
                   "Read flags from a TOML file (\"steps = 2000\", flag names without --)");
   auto* init = cmd->add_option("--init", o.init_checkpoint,
