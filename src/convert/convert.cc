@@ -15,11 +15,7 @@ bool same_quantization(const Quantization& a, const Quantization& b) {
 
 Quantization quantization(std::vector<float> scales, std::vector<int64_t> zero_points,
                           int32_t dimension = 0) {
-  Quantization q;
-  q.scale = std::move(scales);
-  q.zero_point = std::move(zero_points);
-  q.quantized_dimension = dimension;
-  return q;
+  return Quantization{std::move(scales), std::move(zero_points), dimension, {}, {}};
 }
 
 int add_tensor(Graph& g, Tensor t) {
