@@ -1,5 +1,6 @@
-// Export: a training checkpoint -> the frozen float graph with ranges, and that graph <-> a plain
-// float Graph (qseg export, and graph_to_frozen for any float DeepLab-like graph).
+// Export: a training checkpoint -> the frozen float graph with ranges, and that graph <-> a Graph.
+// The plain float Graph is what qseg export writes; graph_to_frozen takes any float DeepLab-like
+// graph.
 #include <cmath>
 #include <cstring>
 

@@ -1,5 +1,5 @@
-// Format detection and dispatch to the codecs, whole-file reads and writes, and the checks
-// shared by the decoders (see image_io.h).
+// Image files: format detection, dispatch to the codecs, whole-file reads and writes.
+// Also the checks and error wording the decoders share (see image_io.h).
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>

@@ -1,5 +1,6 @@
-// Quantization of a model's constants as the converter writes them: uint8 per-tensor and int8
-// per-channel weights, int32 biases. The rounding of each is stated where it is declared.
+// The converter's quantization of constants: uint8 and int8 weights, int32 biases.
+// Per-tensor uint8 and per-channel int8 weights; the rounding of each is stated where it is
+// declared.
 #pragma once
 
 #include <cstdint>

@@ -1,5 +1,6 @@
-// A training run's state (model, optimizer momentum, step, seed) and its checkpoints: made from
-// the flags, read from a checkpoint (resume, or rank 0's state sent to a replica) or written.
+// A training run's state (model, momentum, step, seed) and its checkpoints, and the flags' checks.
+// The state is made from the flags, read from a checkpoint (resume, or rank 0's state sent to a
+// replica) or written as one.
 // train_state.cc also holds the checks of the flags (validate) and the learning-rate schedule.
 // Internal to src/train (trainer.cc); header kept C++17 (libtorch translation units include it).
 #pragma once

@@ -1,5 +1,6 @@
-// The training loop: replicas meet, the starting state, then each step (batch, forward and loss,
-// gradients summed across replicas, SGD, log, checkpoint). The state itself is train_state.cc.
+// The training loop: the replicas meet, the starting state is made or read, then the steps run.
+// A step: batch, forward and loss, gradients summed across replicas, SGD, log, checkpoint. The
+// state itself is in train_state.cc.
 #include "train/trainer.h"
 
 #include <fmt/format.h>

@@ -1,5 +1,6 @@
-// io::write_file_durably: replaces the file whole, leaves no temporary, overwrites a stale one,
-// and fails with one line naming the file and the cause, leaving the old file as it was.
+// Tests of io::write_file_durably: whole replacement, no temporary left, one-line errors.
+// It overwrites a stale temporary, and a failure names the file and the cause and keeps the old
+// file as it was.
 #include "io/durable_write.h"
 
 #include <gtest/gtest.h>

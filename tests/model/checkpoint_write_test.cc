@@ -1,6 +1,7 @@
-// A checkpoint write never leaves a mix: a half-written PATH.tmp (what a killed writer leaves)
-// is invisible to readers and replaced by the next write, and a writer killed at random moments
-// always leaves PATH exactly the old checkpoint or the new one.
+// A checkpoint write never leaves a mix of old and new, even when its writer is killed mid-write.
+// A half-written PATH.tmp (what a killed writer leaves) is invisible to readers and replaced by
+// the next write, and a writer killed at random moments always leaves PATH exactly the old
+// checkpoint or the new one.
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>

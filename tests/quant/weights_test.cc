@@ -1,6 +1,6 @@
-// quant/weights.h: the converter's uint8 and int8 weights and int32 biases, with their edge cases
-// (zero range, a range without 0, negative values, ties at .5, an all-zero int8 channel), and the
-// fake-quant helpers of quant.h that training and the converter share.
+// Tests of quant/weights.h and of the fake-quant helpers of quant.h, with their edge cases.
+// Edge cases: zero range, a range without 0, negative values, ties at .5, an all-zero int8
+// channel; the helpers are those training and the converter share.
 #include "quant/weights.h"
 
 #include <gtest/gtest.h>
