@@ -51,8 +51,8 @@ Result<std::vector<uint8_t>> encode_png(const Image& image, std::string_view nam
 // the indices are stored as they are, so decode_label_image returns the same ids.
 Result<std::vector<uint8_t>> encode_label_png(const Image& labels, std::string_view name);
 
-// Write the encodings above to `path` through a temporary file in the same folder that is then
-// renamed over it, so `path` is never left half-written.
+// Write the encodings above to `path` with write_file_atomically (below), so `path` is never left
+// half-written.
 Status write_png(const std::filesystem::path& path, const Image& image);
 Status write_label_png(const std::filesystem::path& path, const Image& labels);
 
@@ -60,11 +60,9 @@ Status write_label_png(const std::filesystem::path& path, const Image& labels);
 // directory", "X: file is larger than ... bytes").
 Result<std::vector<uint8_t>> read_file_bytes(const std::filesystem::path& path,
                                              int64_t max_bytes = int64_t{1} << 31);
-// Writes `bytes` to `path` atomically (temporary file in the same folder, then rename): a reader
-// sees the old file or the whole new one, and a failed write leaves no temporary behind. Not
-// forced to disk (no fsync): these are masks, JSON and reports, made again by running the command
-// again, and an fsync per mask would slow `eval --save-masks`. What cannot be made again
-// (checkpoints, converted models) goes through durable writes that do fsync.
+// Writes `bytes` to `path` through io::write_file_durably (src/io/durable_write.h), the one
+// writer every file of qseg goes through: a reader sees the old file or the whole new one, the new
+// one is on disk when this returns, and a failed write leaves no temporary behind.
 Status write_file_atomically(const std::filesystem::path& path, std::span<const uint8_t> bytes);
 
 }  // namespace qseg

@@ -1,17 +1,17 @@
-// Format detection and dispatch to the codecs, whole-file reads, atomic writes and the checks
-// shared by the decoders (see image_io.h).
+// Image files: format detection, dispatch to the codecs, whole-file reads and writes.
+// Also the checks and error wording the decoders share (see image_io.h).
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <system_error>
 
 #include "imgproc/image_ops.h"
 #include "imgproc/io_internal.h"
+#include "io/durable_write.h"
 
 namespace qseg {
 namespace io {
@@ -63,12 +63,6 @@ class FileDescriptor {
   FileDescriptor(const FileDescriptor&) = delete;
   FileDescriptor& operator=(const FileDescriptor&) = delete;
   int get() const { return fd_; }
-  // Closes now and reports close()'s errno (0 on success): write errors can surface here.
-  int close_now() {
-    const int result = ::close(fd_);
-    fd_ = -1;
-    return result == 0 ? 0 : errno;
-  }
 
  private:
   int fd_;
@@ -178,32 +172,7 @@ Result<std::vector<uint8_t>> read_file_bytes(const std::filesystem::path& path, 
 }
 
 Status write_file_atomically(const std::filesystem::path& path, std::span<const uint8_t> bytes) {
-  static std::atomic<uint64_t> counter{0};
-  const std::string name = path.string();
-  // A unique name in the destination folder, so the final rename stays on one file system.
-  std::string temp_filename = ".";
-  temp_filename += path.filename().string();
-  temp_filename +=
-      ".tmp-" + std::to_string(::getpid()) + "-" + std::to_string(counter.fetch_add(1));
-  const std::filesystem::path temp = path.parent_path() / temp_filename;
-  const std::string temp_name = temp.string();
-  FileDescriptor file(::open(temp_name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666));
-  if (file.get() < 0) return Status::error("cannot write " + name + ": " + errno_text(errno));
-
-  auto fail = [&](int error) {
-    ::unlink(temp_name.c_str());
-    return Status::error("cannot write " + name + ": " + errno_text(error));
-  };
-  size_t written = 0;
-  while (written < bytes.size()) {
-    const ssize_t n = ::write(file.get(), bytes.data() + written, bytes.size() - written);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return fail(errno);
-    written += static_cast<size_t>(n);
-  }
-  if (const int error = file.close_now(); error != 0) return fail(error);
-  if (::rename(temp_name.c_str(), name.c_str()) != 0) return fail(errno);
-  return Status::ok();
+  return io::write_file_durably(path, bytes.data(), bytes.size());
 }
 
 }  // namespace qseg

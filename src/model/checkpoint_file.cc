@@ -1,16 +1,13 @@
 // Reading and writing checkpoint files (see checkpoint_file.h for the layout).
 #include "model/checkpoint_file.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <cerrno>
-#include <cstdio>
-#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <set>
+
+#include "io/durable_write.h"
 
 namespace qseg::model {
 namespace {
@@ -94,74 +91,19 @@ Result<std::vector<uint8_t>> encode_checkpoint(const CheckpointFile& checkpoint,
   return out;
 }
 
-namespace {
-
-// Writes all of [data, data + size) to fd; false with errno set on failure.
-bool write_all(int fd, const uint8_t* data, size_t size) {
-  size_t written = 0;
-  while (written < size) {
-    const ssize_t n = ::write(fd, data + written, size - written);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return false;
-    written += static_cast<size_t>(n);
-  }
-  return true;
-}
-
-// Flushes a folder's entries (a rename lives there, not in the file). Some file systems cannot
-// fsync a folder (EINVAL): they give no stronger promise, so that is not an error.
-int sync_folder(const std::filesystem::path& folder) {
-  const int fd = ::open(folder.empty() ? "." : folder.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return errno;
-  const int error = ::fsync(fd) != 0 && errno != EINVAL ? errno : 0;
-  ::close(fd);
-  return error;
-}
-
-Status replace_file(const std::filesystem::path& path, const uint8_t* data, size_t size,
-                    int pause_ms) {
-  const std::filesystem::path temp = path.string() + ".tmp";
-  auto fail = [&](int error) {
-    ::unlink(temp.c_str());
-    return Status::error("cannot write " + path.string() + ": " + std::strerror(error) +
-                         " (the previous " + path.filename().string() + ", if any, is untouched)");
-  };
-  const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return fail(errno);
-  const size_t half = pause_ms > 0 ? size / 2 : size;
-  bool ok = write_all(fd, data, half);
-  if (ok && pause_ms > 0) {
-    ::usleep(static_cast<useconds_t>(pause_ms) * 1000);
-    ok = write_all(fd, data + half, size - half);
-  }
-  // Flushing can be where a full disk shows (delayed allocation), so its error counts too.
-  if (ok) ok = ::fsync(fd) == 0;
-  const int write_error = ok ? 0 : errno;
-  if (::close(fd) != 0 && ok) return fail(errno);
-  if (!ok) return fail(write_error);
-  if (::rename(temp.c_str(), path.c_str()) != 0) return fail(errno);
-  if (const int error = sync_folder(path.parent_path()); error != 0) {
-    return Status::error("cannot flush the folder of " + path.string() + ": " +
-                         std::strerror(error));
-  }
-  return Status::ok();
-}
-
-int checkpoint_write_pause_ms() {
-  const char* value = std::getenv("QSEG_TEST_CHECKPOINT_WRITE_DELAY_MS");
-  return value ? std::max(0, std::atoi(value)) : 0;
-}
-
-}  // namespace
-
 Status replace_file_durably(const std::filesystem::path& path, const uint8_t* data, size_t size) {
-  return replace_file(path, data, size, 0);
+  const Status written = io::write_file_durably(path, data, size);
+  // A failed write ("cannot write PATH: ...") leaves the previous file; a failed flush of the
+  // folder comes after the rename, so the new file is in place and the message stays as it is.
+  if (written.is_ok() || written.message().rfind("cannot write ", 0) != 0) return written;
+  return Status::error(written.message() + " (the previous " + path.filename().string() +
+                       ", if any, is untouched)");
 }
 
 Status write_checkpoint_file(const std::filesystem::path& path, const CheckpointFile& checkpoint) {
   QSEG_ASSIGN_OR_RETURN(const std::vector<uint8_t> out,
                         encode_checkpoint(checkpoint, path.string()));
-  return replace_file(path, out.data(), out.size(), checkpoint_write_pause_ms());
+  return replace_file_durably(path, out.data(), out.size());
 }
 
 Result<CheckpointFile> read_checkpoint_file(const std::filesystem::path& path) {

@@ -48,16 +48,13 @@ Result<std::vector<uint8_t>> encode_checkpoint(const CheckpointFile& checkpoint,
 Result<CheckpointFile> decode_checkpoint(const std::vector<uint8_t>& bytes,
                                          const std::string& name);
 
-// Replaces PATH with `size` bytes so that a kill at any instant, a power cut or a full disk
-// leaves the old file or the new one, never a mix: writes PATH.tmp, flushes it to disk, renames
-// it over PATH, then flushes the folder (without that, the rename itself may not survive a power
-// cut). A PATH.tmp left by a killed writer is simply overwritten. Errors name PATH and the cause
-// (ENOSPC, EFBIG, ...) and remove PATH.tmp.
+// Replaces PATH with `size` bytes through io::write_file_durably (src/io/durable_write.h): a kill
+// at any instant, a power cut or a full disk leaves the old file or the new one, never a mix.
+// Errors name PATH and the cause (ENOSPC, EFBIG, ...), say that the previous file is untouched, and
+// leave no PATH.tmp.
 Status replace_file_durably(const std::filesystem::path& path, const uint8_t* data, size_t size);
 
-// The checkpoint's bytes, through replace_file_durably. For tests only, the environment variable
-// QSEG_TEST_CHECKPOINT_WRITE_DELAY_MS pauses each write halfway for that long, so that a test can
-// kill the writer while PATH.tmp is half written.
+// The checkpoint's bytes, through replace_file_durably.
 Status write_checkpoint_file(const std::filesystem::path& path, const CheckpointFile& checkpoint);
 
 // Errors name the file: missing, not a checkpoint, truncated, hash mismatch (corrupt), bad

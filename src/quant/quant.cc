@@ -103,8 +103,9 @@ FloatRange activation_range_float(Activation activation) {
 }
 
 ScaleZeroPoint choose_quantization(float min, float max, int32_t qmin, int32_t qmax) {
-  min = std::min(min, 0.0f);
-  max = std::max(max, 0.0f);
+  const FloatRange widened = range_with_zero(min, max);
+  min = widened.min;
+  max = widened.max;
   if (max - min <= 0.0f) return {1.0f, std::clamp<int32_t>(0, qmin, qmax)};
   const float scale = (max - min) / static_cast<float>(qmax - qmin);
   const float zero_point_from_min = static_cast<float>(qmin) - min / scale;

@@ -3,6 +3,7 @@
 // quantization in training and the converter all call these, so they cannot drift apart.
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -79,8 +80,16 @@ inline int32_t clamp(int32_t v, QuantizedRange range) {
   return v < range.min ? range.min : (v > range.max ? range.max : v);
 }
 
+// [min(min, 0), max(max, 0)]: a quantized range always contains 0 (so that 0, e.g. padding, is
+// exact). choose_quantization widens its range so, and so does training's moving average of each
+// batch's min and max.
+inline FloatRange range_with_zero(float min, float max) {
+  return {std::min(min, 0.0f), std::max(max, 0.0f)};
+}
+
 // Scale and zero point covering [min, max] with quantized values [qmin, qmax], the range first
-// widened to contain 0 and the zero point nudged to an integer (TensorFlow's FakeQuant rules).
+// widened to contain 0 (range_with_zero) and the zero point nudged to an integer (TensorFlow's
+// FakeQuant rules).
 struct ScaleZeroPoint {
   float scale = 1.0f;
   int32_t zero_point = 0;
@@ -114,16 +123,36 @@ struct FakeQuantGrid {
 };
 FakeQuantGrid fake_quant_grid(float min, float max, int num_bits, bool narrow_range);
 
+// The number of grid steps from grid_min to a value already clamped into the grid's range, as
+// TensorFlow's FakeQuantWithMinMaxVars computes it: floor((clamped - grid_min) * inverse_scale +
+// 0.5), inverse_scale being the float reciprocal of the scale. The argument of floor is >= 0, so
+// this rounds half away from zero. Training's fake quantization, fake_quantize_value and the
+// converter's uint8 weights all round with this one expression.
+inline float fake_quant_steps(float clamped, float grid_min, float inverse_scale) {
+  return std::floor((clamped - grid_min) * inverse_scale + 0.5f);
+}
+
+// value clamped into [lo, hi], then rounded on the grid of `scale` that starts at grid_min:
+// fake_quant_steps(...) * scale + grid_min. [lo, hi] is the grid's nudged range, or that range
+// narrowed by a fused activation (fake_quant_bounds).
+inline float fake_quantize_clamped(float value, float lo, float hi, float grid_min, float scale,
+                                   float inverse_scale) {
+  const float clamped = value < lo ? lo : (value > hi ? hi : value);
+  return fake_quant_steps(clamped, grid_min, inverse_scale) * scale + grid_min;
+}
+
 // One value through the grid as TensorFlow computes it: clamp to [nudged_min, nudged_max], then
-// floor((v - nudged_min) / scale + 0.5) * scale + nudged_min, the division done as a multiply by
-// the float reciprocal of scale. The argument of floor is >= 0, so this rounds half away from zero.
+// round (fake_quantize_clamped).
 inline float fake_quantize_value(float value, const FakeQuantGrid& grid) {
-  const float clamped = value < grid.nudged_min
-                            ? grid.nudged_min
-                            : (value > grid.nudged_max ? grid.nudged_max : value);
-  const float inverse_scale = 1.0f / grid.scale;
-  return std::floor((clamped - grid.nudged_min) * inverse_scale + 0.5f) * grid.scale +
-         grid.nudged_min;
+  return fake_quantize_clamped(value, grid.nudged_min, grid.nudged_max, grid.nudged_min, grid.scale,
+                               1.0f / grid.scale);
+}
+
+// The interval a fake-quantized activation is clamped to: the grid's nudged range within the
+// activation's bounds (ReLU: >= 0, ReLU6: also <= 6). Clamping to both is one clamp to this.
+inline FloatRange fake_quant_bounds(const FakeQuantGrid& grid, FloatRange activation_bounds) {
+  return {std::max(grid.nudged_min, activation_bounds.min),
+          std::min(grid.nudged_max, activation_bounds.max)};
 }
 
 // ---- Helpers of particular kernels, here so that every variant of a kernel shares them. ----

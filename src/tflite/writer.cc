@@ -1,19 +1,14 @@
 // Graph -> .tflite FlatBuffer, laid out as TensorFlow Lite's converter lays it out (schema version
 // 3, one subgraph named "main", buffer 0 empty, one 16-byte aligned buffer per constant tensor),
-// and the atomic file write. The Graph is checked first so that a bad Graph gives one clear error
-// instead of a file that TFLite or the reader would reject.
-#include <fcntl.h>
-#include <unistd.h>
-
+// and the file written through io::write_file_durably. The Graph is checked first so that a bad
+// Graph gives one clear error instead of a file that TFLite or the reader would reject.
 #include <algorithm>
-#include <cerrno>
 #include <cmath>
-#include <cstring>
 #include <map>
-#include <span>
 #include <string>
 #include <utility>
 
+#include "io/durable_write.h"
 #include "qseg/tflite.h"
 #include "tflite/schema_generated.h"
 
@@ -392,31 +387,6 @@ std::vector<uint8_t> build_model(const Graph& graph, int64_t size_hint) {
   return {b.GetBufferPointer(), b.GetBufferPointer() + b.GetSize()};
 }
 
-// ---------------------------------------------------------------- files
-
-// Writes all bytes to a new file and flushes them to the disk. Returns 0 or the errno.
-int write_and_sync(const std::string& name, std::span<const uint8_t> bytes) {
-  const int fd = ::open(name.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return errno;
-  size_t written = 0;
-  while (written < bytes.size()) {
-    const ssize_t n = ::write(fd, bytes.data() + written, bytes.size() - written);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      const int error = errno;
-      ::close(fd);
-      return error;
-    }
-    written += static_cast<size_t>(n);
-  }
-  if (::fsync(fd) != 0) {
-    const int error = errno;
-    ::close(fd);
-    return error;
-  }
-  return ::close(fd) != 0 ? errno : 0;
-}
-
 }  // namespace
 
 Result<std::vector<uint8_t>> write_tflite(const Graph& graph) {
@@ -425,17 +395,9 @@ Result<std::vector<uint8_t>> write_tflite(const Graph& graph) {
 }
 
 Status write_tflite_file(const Graph& graph, const std::filesystem::path& path) {
-  const std::string name = path.string();
-  QSEG_RETURN_IF_ERROR(check_graph(graph).with_context("cannot write " + name));
+  QSEG_RETURN_IF_ERROR(check_graph(graph).with_context("cannot write " + path.string()));
   const std::vector<uint8_t> bytes = build_model(graph, size_bound(graph));
-  const std::string temp = name + ".tmp";
-  int error = write_and_sync(temp, bytes);
-  if (error == 0 && ::rename(temp.c_str(), name.c_str()) != 0) error = errno;
-  if (error != 0) {
-    ::unlink(temp.c_str());
-    return Status::error("cannot write " + name + ": " + std::strerror(error));
-  }
-  return Status::ok();
+  return io::write_file_durably(path, bytes.data(), bytes.size());
 }
 
 }  // namespace qseg

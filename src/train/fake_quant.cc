@@ -13,8 +13,9 @@ namespace qseg::train {
 namespace {
 
 // One pass over x (any dense layout; the output keeps it): y = the grid value of
-// clamp(x, lo, hi), and a byte mask of lo <= x <= hi for the backward pass. lo/hi are the
-// nudged range, narrowed by a fused activation (ReLU: lo >= 0, ReLU6: also hi <= 6).
+// clamp(x, lo, hi) (quant::fake_quantize_clamped), and a byte mask of lo <= x <= hi for the
+// backward pass. lo/hi are the nudged range, narrowed by a fused activation (ReLU: lo >= 0, ReLU6:
+// also hi <= 6).
 std::pair<torch::Tensor, torch::Tensor> fake_quantize_forward(const torch::Tensor& input, float lo,
                                                               float hi, float grid_min, float step,
                                                               bool keep_mask) {
@@ -28,8 +29,7 @@ std::pair<torch::Tensor, torch::Tensor> fake_quantize_forward(const torch::Tenso
   at::parallel_for(0, x.numel(), 32768, [&](int64_t begin, int64_t end) {
     for (int64_t i = begin; i < end; ++i) {
       const float v = in[i];
-      const float clamped = v < lo ? lo : (v > hi ? hi : v);
-      out[i] = std::floor((clamped - grid_min) * inverse_step + 0.5f) * step + grid_min;
+      out[i] = quant::fake_quantize_clamped(v, lo, hi, grid_min, step, inverse_step);
       if (m) m[i] = static_cast<uint8_t>(v >= lo && v <= hi);
     }
   });
@@ -125,10 +125,8 @@ torch::Tensor activate_and_quantize(const torch::Tensor& x, Activation activatio
   if (!range.initialized)
     return activation == Activation::kNone ? x : x.clamp(bounds.min, bounds.max);
   const quant::FakeQuantGrid grid = range.grid();
-  // Clamping to the activation's bounds and to the grid's range is one clamp to both.
-  return FakeQuantizeFunction::apply(x, std::max(grid.nudged_min, bounds.min),
-                                     std::min(grid.nudged_max, bounds.max), grid.nudged_min,
-                                     grid.scale);
+  const quant::FloatRange clamp = quant::fake_quant_bounds(grid, bounds);
+  return FakeQuantizeFunction::apply(x, clamp.min, clamp.max, grid.nudged_min, grid.scale);
 }
 
 quant::FakeQuantGrid weight_grid(const torch::Tensor& weights) {
@@ -142,8 +140,8 @@ void ActivationRange::update(const torch::Tensor& x, float decay) {
 }
 
 void ActivationRange::update_with(float x_min, float x_max, float decay) {
-  const float batch_min = std::min(x_min, 0.0f);
-  const float batch_max = std::max(x_max, 0.0f);
+  const quant::FloatRange batch = quant::range_with_zero(x_min, x_max);
+  const float batch_min = batch.min, batch_max = batch.max;
   if (!initialized) {
     min = batch_min;
     max = batch_max;

@@ -117,9 +117,18 @@ int wait_for_exit(pid_t pid) {
 
 // When a kill strikes: a random time after the start (start-up, the first steps or anything in
 // between), a random moment within a step some steps after the resumed one, or while a checkpoint
-// is half written (the test hook pauses each write halfway for kWritePauseMs).
+// is half written: as soon as this run's checkpoint.ckpt.tmp appears. A write can still finish
+// before the kill lands; the test then leaves what a writer killed halfway leaves (the first half
+// of the checkpoint as checkpoint.ckpt.tmp), so every such kill is resumed past a half-written
+// checkpoint. (tests/model/checkpoint_write_test.cc kills writers of large checkpoints mid-write.)
 enum class KillMoment { kAnyTime, kWithinAStep, kDuringCheckpointWrite };
-constexpr int kWritePauseMs = 200;
+
+// What a writer killed halfway through replacing OUT/checkpoint.ckpt leaves behind.
+void leave_half_written_checkpoint(const fs::path& out) {
+  const std::vector<uint8_t> bytes = test::read_file(out / "checkpoint.ckpt");
+  test::write_file(out / "checkpoint.ckpt.tmp",
+                   std::vector<uint8_t>(bytes.begin(), bytes.begin() + bytes.size() / 2));
+}
 
 TEST(KillResumeTest, KilledAtRandomMomentsAndResumedEndsLikeAStraightRun) {
   constexpr int kSteps = 24;
@@ -140,21 +149,20 @@ TEST(KillResumeTest, KilledAtRandomMomentsAndResumedEndsLikeAStraightRun) {
     return milliseconds(std::uniform_int_distribution<int>(low, high)(random));
   };
   size_t kills = 0;
-  int kills_during_write = 0, runs = 0;
+  int kills_during_write = 0, half_writes_left = 0, runs = 0;
   for (int64_t done = checkpoint_step(out); done < kSteps; done = checkpoint_step(out)) {
     ASSERT_LT(++runs, 20) << "training makes no progress";
     const bool kill = kills < std::size(plan);
     const KillMoment moment = kill ? plan[kills] : KillMoment::kAnyTime;
-    const std::string hook =
-        kill && moment == KillMoment::kDuringCheckpointWrite
-            ? "env QSEG_TEST_CHECKPOINT_WRITE_DELAY_MS=" + std::to_string(kWritePauseMs) + " "
-            : "";
     const fs::path temp = out / "checkpoint.ckpt.tmp";
     const auto stale_temp = fs::exists(temp) ? fs::last_write_time(temp) : fs::file_time_type();
+    // Only a write cut short leaves checkpoint.ckpt.tmp (a finished one renames it); one older
+    // than this run was left by an earlier kill.
+    auto fresh_temp = [&] { return fs::exists(temp) && fs::last_write_time(temp) != stale_temp; };
     // Before the first checkpoint there is nothing to resume: the run starts over.
     const fs::path output = dir / ("run" + std::to_string(runs) + ".txt");
     const pid_t pid =
-        test::spawn_shell("exec " + hook + qseg() + train_flags(data, out, kSteps) +
+        test::spawn_shell("exec " + qseg() + train_flags(data, out, kSteps) +
                           (done >= 0 ? " --resume" : "") + " >" + output.string() + " 2>&1");
     if (!kill) {
       ASSERT_EQ(wait_for_exit(pid), 0) << test::read_text(output);
@@ -176,8 +184,7 @@ TEST(KillResumeTest, KilledAtRandomMomentsAndResumedEndsLikeAStraightRun) {
       if (moment == KillMoment::kWithinAStep) {
         std::this_thread::sleep_for(uniform_ms(0, 50));
       } else {
-        wait_until(pid, &status, [&] { return fs::exists(temp); });
-        std::this_thread::sleep_for(uniform_ms(0, kWritePauseMs / 2));
+        wait_until(pid, &status, fresh_temp);
       }
     }
     if (status < 0) {
@@ -189,12 +196,17 @@ TEST(KillResumeTest, KilledAtRandomMomentsAndResumedEndsLikeAStraightRun) {
                                                         << test::read_text(output);
     if (status == 0) continue;
     ++kills;
-    // Only a write cut short leaves checkpoint.ckpt.tmp (a finished one renames it); one older
-    // than this run was left by an earlier kill.
-    if (fs::exists(temp) && fs::last_write_time(temp) != stale_temp) ++kills_during_write;
+    if (fresh_temp()) {
+      ++kills_during_write;
+    } else if (moment == KillMoment::kDuringCheckpointWrite) {
+      leave_half_written_checkpoint(out);
+      ++kills_during_write;
+      ++half_writes_left;
+    }
   }
-  std::printf("%zu kills (%d while a checkpoint was written), %d runs\n", kills, kills_during_write,
-              runs);
+  std::printf(
+      "%zu kills (%d while a checkpoint was written, %d of them left by the test), %d runs\n",
+      kills, kills_during_write, half_writes_left, runs);
   EXPECT_GE(kills, 4u);
   EXPECT_GE(kills_during_write, 1);
   expect_same_tensors(straight / "checkpoint.ckpt", out / "checkpoint.ckpt");

@@ -15,6 +15,7 @@
 #include <random>
 
 #include "common.h"
+#include "io/durable_write.h"
 #include "oracle.h"
 #include "qseg/analysis.h"
 #include "qseg/interpreter.h"
@@ -59,11 +60,7 @@ Result<double> run_oracle(const BenchArgs& args, const std::vector<uint8_t>& inp
   const auto tmp = std::filesystem::temp_directory_path() /
                    fmt::format("qseg-bench-{}", static_cast<long>(::getpid()));
   std::filesystem::create_directories(tmp);
-  {
-    std::ofstream out(tmp / "input.raw", std::ios::binary);
-    out.write(reinterpret_cast<const char*>(input.data()),
-              static_cast<std::streamsize>(input.size()));
-  }
+  QSEG_RETURN_IF_ERROR(io::write_file_durably(tmp / "input.raw", input.data(), input.size()));
   const std::string command =
       fmt::format("node '{}' '{}' '{}' '{}' --threads {} --runs {} > '{}' 2>&1",
                   (dir / "tflite_run.js").string(), args.model, (tmp / "input.raw").string(),
@@ -202,14 +199,9 @@ Status run_bench(const BenchArgs& args) {
     out["tflite_median_ms"] = tflite_ms;
   }
   if (!args.json.empty()) {
-    const std::string tmp = args.json + ".tmp";
-    {
-      std::ofstream f(tmp);
-      f << out.dump(2) << "\n";
-      if (!f) return Status::error("cannot write " + args.json);
-    }
-    std::filesystem::rename(tmp, args.json, ec);
-    if (ec) return Status::error("cannot write " + args.json + ": " + ec.message());
+    const std::string text = out.dump(2) + "\n";
+    QSEG_RETURN_IF_ERROR(io::write_file_durably(
+        args.json, reinterpret_cast<const uint8_t*>(text.data()), text.size()));
   }
   return Status::ok();
 }
