@@ -16,6 +16,7 @@
 #include "common.h"
 #include "oracle.h"
 #include "qseg/segmenter.h"
+#include "tensor_diff.h"
 
 namespace qseg::cli {
 namespace {
@@ -39,136 +40,6 @@ struct DiffArgs {
   int limit = 0;
   InputLimits limits;
 };
-
-// What two copies of one tensor have in common.
-struct TensorDiff {
-  int64_t elements = 0;
-  int64_t equal = 0;
-  int64_t within_one = 0;  // quantized and integer tensors: |a - b| <= 1
-  double max_steps = 0;    // quantized and integer tensors: max |a - b|
-  // Float tensors: max |a - b| relative to the largest magnitude in either tensor (elementwise
-  // ratios say nothing near zero, where summation order alone changes the low bits).
-  double max_relative = 0;
-  bool is_float = false;
-  bool identical() const { return equal == elements; }
-};
-
-template <typename T>
-TensorDiff diff_values(const uint8_t* a_bytes, const uint8_t* b_bytes, int64_t n) {
-  TensorDiff d;
-  d.elements = n;
-  const auto* a = reinterpret_cast<const T*>(a_bytes);
-  const auto* b = reinterpret_cast<const T*>(b_bytes);
-  double max_difference = 0, max_magnitude = 0;
-  for (int64_t i = 0; i < n; ++i) {
-    T x, y;
-    std::memcpy(&x, a + i, sizeof(T));
-    std::memcpy(&y, b + i, sizeof(T));
-    if constexpr (std::is_floating_point_v<T>) {
-      d.is_float = true;
-      const bool same = x == y || (std::isnan(x) && std::isnan(y));
-      d.equal += same;
-      max_magnitude = std::max({max_magnitude, std::fabs(double{x}), std::fabs(double{y})});
-      if (!same) {
-        const double difference = std::fabs(double{x} - double{y});
-        max_difference = std::isnan(difference) ? std::numeric_limits<double>::infinity()
-                                                : std::max(max_difference, difference);
-      }
-    } else {
-      const double steps = std::fabs(static_cast<double>(x) - static_cast<double>(y));
-      d.equal += steps == 0;
-      d.within_one += steps <= 1;
-      d.max_steps = std::max(d.max_steps, steps);
-    }
-  }
-  if (d.is_float) {
-    d.within_one = d.equal;
-    d.max_relative = max_difference == 0 ? 0
-                     : max_magnitude > 0 ? max_difference / max_magnitude
-                                         : std::numeric_limits<double>::infinity();
-  }
-  return d;
-}
-
-TensorDiff diff_tensor(const Tensor& t, std::span<const uint8_t> a, std::span<const uint8_t> b) {
-  const int64_t n = t.num_elements();
-  switch (t.type) {
-    case DataType::kUInt8:
-      return diff_values<uint8_t>(a.data(), b.data(), n);
-    case DataType::kInt8:
-      return diff_values<int8_t>(a.data(), b.data(), n);
-    case DataType::kInt16:
-      return diff_values<int16_t>(a.data(), b.data(), n);
-    case DataType::kInt32:
-      return diff_values<int32_t>(a.data(), b.data(), n);
-    case DataType::kInt64:
-      return diff_values<int64_t>(a.data(), b.data(), n);
-    case DataType::kFloat32:
-      return diff_values<float>(a.data(), b.data(), n);
-    case DataType::kBool:
-      return diff_values<uint8_t>(a.data(), b.data(), n);
-  }
-  return {};
-}
-
-// Per-pixel class agreement of two final outputs: labels compared as they are, per-class scores
-// by their ArgMax. For float scores, a pixel where the two sides' classes score within 1e-5 of the
-// largest score magnitude in either output is a near tie (float rounding may order them either
-// way), counted apart.
-constexpr double kFloatTolerance = 1e-5;
-struct LabelAgreement {
-  int64_t pixels = 0, same = 0, near_ties = 0;
-  double share() const {
-    return pixels ? static_cast<double>(same) / static_cast<double>(pixels) : 1;
-  }
-};
-
-template <typename T>
-LabelAgreement score_agreement(const T* a, const T* b, int64_t pixels, int classes) {
-  LabelAgreement r;
-  r.pixels = pixels;
-  double magnitude = 0;
-  if constexpr (std::is_floating_point_v<T>) {
-    for (int64_t i = 0; i < pixels * classes; ++i)
-      magnitude = std::max({magnitude, std::fabs(double{a[i]}), std::fabs(double{b[i]})});
-  }
-  const double tolerance = kFloatTolerance * magnitude;
-  for (int64_t p = 0; p < pixels; ++p) {
-    const T* sa = a + p * classes;
-    const T* sb = b + p * classes;
-    const int la = static_cast<int>(std::max_element(sa, sa + classes) - sa);
-    const int lb = static_cast<int>(std::max_element(sb, sb + classes) - sb);
-    if (la == lb) {
-      ++r.same;
-    } else if constexpr (std::is_floating_point_v<T>) {
-      auto tie = [tolerance](float x, float y) { return std::fabs(double{x} - y) <= tolerance; };
-      r.near_ties += tie(sa[la], sa[lb]) || tie(sb[la], sb[lb]);
-    }
-  }
-  return r;
-}
-
-LabelAgreement label_agreement(const Tensor& t, std::span<const uint8_t> a,
-                               std::span<const uint8_t> b) {
-  if (t.type == DataType::kInt64 || t.type == DataType::kInt32) {
-    const TensorDiff d = diff_tensor(t, a, b);
-    return {d.elements, d.equal, 0};
-  }
-  const int classes = t.shape.empty() ? 1 : std::max(1, t.shape.back());
-  const int64_t pixels = t.num_elements() / classes;
-  switch (t.type) {
-    case DataType::kFloat32:
-      return score_agreement(reinterpret_cast<const float*>(a.data()),
-                             reinterpret_cast<const float*>(b.data()), pixels, classes);
-    case DataType::kUInt8:
-      return score_agreement(a.data(), b.data(), pixels, classes);
-    case DataType::kInt8:
-      return score_agreement(reinterpret_cast<const int8_t*>(a.data()),
-                             reinterpret_cast<const int8_t*>(b.data()), pixels, classes);
-    default:
-      return {pixels, diff_tensor(t, a, b).equal, 0};
-  }
-}
 
 // The tensors a layer comparison reads: every op's outputs, in op order.
 std::vector<int32_t> layer_tensors(const Graph& g) {
@@ -328,17 +199,6 @@ struct LayerRow {
   TensorDiff diff;
 };
 
-nlohmann::json diff_json(const TensorDiff& d) {
-  nlohmann::json j = {{"elements", d.elements}, {"equal", d.equal}};
-  if (d.is_float) {
-    j["max_relative_difference"] = d.max_relative;
-  } else {
-    j["within_one_step"] = d.within_one;
-    j["max_steps"] = d.max_steps;
-  }
-  return j;
-}
-
 std::string percent(int64_t part, int64_t whole) {
   if (whole == 0) return "-";
   if (part == whole) return "100%";
@@ -424,6 +284,125 @@ Status parse_side_options(DiffArgs& args) {
   return Status::ok();
 }
 
+// What is fed: the exact raw tensor, or each photo (the first --limit) through the Segmenter's
+// preprocessing.
+Result<std::vector<std::filesystem::path>> diff_inputs(const DiffArgs& args) {
+  if (args.inputs.empty()) return std::vector<std::filesystem::path>{args.raw};
+  QSEG_ASSIGN_OR_RETURN(std::vector<std::filesystem::path> photos, collect_photos(args.inputs));
+  if (args.limit > 0 && photos.size() > static_cast<size_t>(args.limit))
+    photos.resize(static_cast<size_t>(args.limit));
+  return photos;
+}
+
+nlohmann::json layers_json(const Graph& g, const std::vector<LayerRow>& rows) {
+  nlohmann::json layers = nlohmann::json::array();
+  for (const LayerRow& r : rows) {
+    nlohmann::json j = diff_json(r.diff);
+    j["op"] = r.op;
+    j["type"] = std::string(op_type_name(g.ops[r.op].type));
+    j["tensor"] = g.tensors[r.tensor].name;
+    layers.push_back(j);
+  }
+  return layers;
+}
+
+// The run's settings and totals over its inputs.
+struct DiffRun {
+  Side* a = nullptr;
+  Side* b = nullptr;
+  bool layers = false;      // every layer of every input
+  bool find_first = false;  // the graphs allow looking for the first op that differs
+  bool many = false;        // more than one input
+  int64_t identical = 0, near_tie_pixels = 0, differing_pixels = 0;
+  double worst = 2.0, worst_relative = 0;
+  std::string worst_name;
+};
+
+// One input through both sides: prints its lines, adds to the totals, returns its JSON entry.
+Result<nlohmann::json> diff_one_input(DiffRun& run, const std::filesystem::path& photo,
+                                      std::span<const uint8_t> input) {
+  Side& a = *run.a;
+  Side& b = *run.b;
+  const Graph& g = a.graph();
+  const Tensor& out = g.tensors[g.outputs[0]];
+  nlohmann::json entry = {{"input", photo.string()}};
+  const std::string name = photo.filename().string();
+  if (run.layers) {
+    QSEG_ASSIGN_OR_RETURN(const std::vector<LayerRow> rows, compare_layers(a, b, input));
+    if (run.many) fmt::print("== {}\n", photo.string());
+    print_layers(g, rows);
+    const LayerRow* first = first_different(rows);
+    fmt::print("first op that differs: {}\n", describe_first(g, first));
+    entry["layers"] = layers_json(g, rows);
+    entry["first_different_op"] = first ? nlohmann::json(first->op) : nlohmann::json(nullptr);
+  }
+  // The model outputs as users run them (with the default fusion of the kernels).
+  QSEG_ASSIGN_OR_RETURN(auto oa, a.run(input, false));
+  QSEG_ASSIGN_OR_RETURN(auto ob, b.run(input, false));
+  const TensorDiff d = diff_tensor(out, oa[0], ob[0]);
+  bool same = d.identical();
+  for (size_t i = 1; i < oa.size(); ++i) same = same && oa[i] == ob[i];
+  const LabelAgreement agreement = label_agreement(out, oa[0], ob[0]);
+  run.identical += same;
+  run.near_tie_pixels += agreement.near_ties;
+  run.differing_pixels += agreement.pixels - agreement.same - agreement.near_ties;
+  run.worst_relative = std::max(run.worst_relative, d.max_relative);
+  if (agreement.share() < run.worst) {
+    run.worst = agreement.share();
+    run.worst_name = name;
+  }
+  entry["identical"] = same;
+  entry["output"] = diff_json(d);
+  entry["pixels"] = agreement.pixels;
+  entry["pixels_agreeing"] = agreement.same;
+  entry["near_tie_pixels"] = agreement.near_ties;
+  std::string line = fmt::format("{}: output {}", name, same ? "identical" : "differs");
+  if (!same) {
+    line += fmt::format(", {} of pixels agree", percent(agreement.same, agreement.pixels));
+    if (d.is_float) line += fmt::format(", largest difference {:.2g} of the range", d.max_relative);
+    if (agreement.near_ties) line += fmt::format(" ({} near ties)", agreement.near_ties);
+    // Float outputs differ in their low bits everywhere (summation order); the first op that
+    // differs is looked for only where they miss float rounding's bounds.
+    const bool within_float_rounding = d.is_float && d.max_relative <= kFloatTolerance &&
+                                       agreement.same + agreement.near_ties == agreement.pixels;
+    if (!run.layers && run.find_first && !within_float_rounding) {
+      QSEG_ASSIGN_OR_RETURN(const std::vector<LayerRow> rows, compare_layers(a, b, input));
+      const LayerRow* first = first_different(rows);
+      line += "; first op that differs: " +
+              (first ? describe_first(g, first)
+                     : std::string("none when run op by op (the fused kernels differ)"));
+      entry["first_different_op"] = first ? nlohmann::json(first->op) : nlohmann::json(nullptr);
+    }
+  }
+  if (run.many || !run.layers) fmt::print("{}\n", line);
+  std::fflush(stdout);
+  return entry;
+}
+
+// The summary line, and the summary's JSON.
+nlohmann::json print_summary(DiffRun& run, int64_t n, const Tensor& out) {
+  if (run.worst >= 1.0) run.worst_name.clear();
+  std::string summary =
+      fmt::format("{} inputs, {} bit-identical ({}), worst pixel agreement {}", n, run.identical,
+                  percent(run.identical, n),
+                  run.worst >= 1.0 ? std::string("100%")
+                                   : fmt::format("{:.4f}% ({})", 100 * run.worst, run.worst_name));
+  if (out.type == DataType::kFloat32)
+    summary += fmt::format(
+        ", largest difference {:.2g} of the output's range ({} 1e-5), {} pixels "
+        "differ beyond near ties ({} near ties)",
+        run.worst_relative, run.worst_relative <= kFloatTolerance ? "within" : "beyond",
+        run.differing_pixels, run.near_tie_pixels);
+  fmt::print("summary: {}\n", summary);
+  return {{"inputs", n},
+          {"identical", run.identical},
+          {"worst_agreement", run.worst > 1 ? 1.0 : run.worst},
+          {"worst_input", run.worst_name},
+          {"max_relative_difference", run.worst_relative},
+          {"pixels_differing_beyond_near_ties", run.differing_pixels},
+          {"near_tie_pixels", run.near_tie_pixels}};
+}
+
 Status run_diff(DiffArgs args) {
   QSEG_RETURN_IF_ERROR(parse_side_options(args));
   const std::filesystem::path oracle_dir =
@@ -434,19 +413,12 @@ Status run_diff(DiffArgs args) {
   QSEG_ASSIGN_OR_RETURN(Graph gb, read_tflite_file(args.b.model, args.limits.model));
   if (ga.inputs.size() != 1 || gb.inputs.size() != 1)
     return Status::error("qseg diff compares models with one input");
-
-  // What is fed: the exact raw tensor, or each photo through the Segmenter's preprocessing.
-  std::vector<std::filesystem::path> photos;
-  if (args.inputs.empty()) {
-    photos.emplace_back(args.raw);
-  } else {
-    QSEG_ASSIGN_OR_RETURN(photos, collect_photos(args.inputs));
-    if (args.limit > 0 && photos.size() > static_cast<size_t>(args.limit))
-      photos.resize(static_cast<size_t>(args.limit));
-  }
-  const bool layers = args.layers || (!args.no_layers && photos.size() == 1);
-  QSEG_RETURN_IF_ERROR(check_comparable(ga, gb, layers));
-  const bool find_first = !args.no_layers && check_comparable(ga, gb, true).is_ok();
+  QSEG_ASSIGN_OR_RETURN(const std::vector<std::filesystem::path> photos, diff_inputs(args));
+  DiffRun run;
+  run.many = photos.size() > 1;
+  run.layers = args.layers || (!args.no_layers && photos.size() == 1);
+  QSEG_RETURN_IF_ERROR(check_comparable(ga, gb, run.layers));
+  run.find_first = !args.no_layers && check_comparable(ga, gb, true).is_ok();
   if (!args.json.empty()) QSEG_RETURN_IF_ERROR(check_writable(args.json));
 
   std::unique_ptr<Segmenter> preprocessor;
@@ -462,16 +434,12 @@ Status run_diff(DiffArgs args) {
 
   Side a(args.a, std::move(ga), oracle_dir, args.limits.max_arena_bytes);
   Side b(args.b, std::move(gb), oracle_dir, args.limits.max_arena_bytes);
+  run.a = &a;
+  run.b = &b;
   fmt::print("A: {} in {}\nB: {} in {}\n", args.a.model, a.label(), args.b.model, b.label());
-  const Graph& g = a.graph();
-  const Tensor& out = g.tensors[g.outputs[0]];
-
   nlohmann::json doc = {{"a", {{"model", args.a.model}, {"runtime", a.label()}}},
                         {"b", {{"model", args.b.model}, {"runtime", b.label()}}},
                         {"inputs", nlohmann::json::array()}};
-  int64_t identical = 0, near_tie_pixels = 0, differing_pixels = 0;
-  double worst = 2.0, worst_relative = 0;
-  std::string worst_name;
   for (const auto& photo : photos) {
     std::vector<uint8_t> input;
     if (preprocessor) {
@@ -481,88 +449,11 @@ Status run_diff(DiffArgs args) {
     } else {
       QSEG_ASSIGN_OR_RETURN(input, read_file_bytes(photo, args.limits.model.max_file_bytes));
     }
-    nlohmann::json entry = {{"input", photo.string()}};
-    const std::string name = photo.filename().string();
-    if (layers) {
-      QSEG_ASSIGN_OR_RETURN(const std::vector<LayerRow> rows, compare_layers(a, b, input));
-      if (photos.size() > 1) fmt::print("== {}\n", photo.string());
-      print_layers(g, rows);
-      const LayerRow* first = first_different(rows);
-      fmt::print("first op that differs: {}\n", describe_first(g, first));
-      nlohmann::json jl = nlohmann::json::array();
-      for (const LayerRow& r : rows) {
-        nlohmann::json j = diff_json(r.diff);
-        j["op"] = r.op;
-        j["type"] = std::string(op_type_name(g.ops[r.op].type));
-        j["tensor"] = g.tensors[r.tensor].name;
-        jl.push_back(j);
-      }
-      entry["layers"] = jl;
-      entry["first_different_op"] = first ? nlohmann::json(first->op) : nlohmann::json(nullptr);
-    }
-    // The model outputs as users run them (with the default fusion of the kernels).
-    QSEG_ASSIGN_OR_RETURN(auto oa, a.run(input, false));
-    QSEG_ASSIGN_OR_RETURN(auto ob, b.run(input, false));
-    const TensorDiff d = diff_tensor(out, oa[0], ob[0]);
-    bool same = d.identical();
-    for (size_t i = 1; i < oa.size(); ++i) same = same && oa[i] == ob[i];
-    const LabelAgreement agreement = label_agreement(out, oa[0], ob[0]);
-    identical += same;
-    near_tie_pixels += agreement.near_ties;
-    differing_pixels += agreement.pixels - agreement.same - agreement.near_ties;
-    worst_relative = std::max(worst_relative, d.max_relative);
-    if (agreement.share() < worst) {
-      worst = agreement.share();
-      worst_name = name;
-    }
-    entry["identical"] = same;
-    entry["output"] = diff_json(d);
-    entry["pixels"] = agreement.pixels;
-    entry["pixels_agreeing"] = agreement.same;
-    entry["near_tie_pixels"] = agreement.near_ties;
-    std::string line = fmt::format("{}: output {}", name, same ? "identical" : "differs");
-    if (!same) {
-      line += fmt::format(", {} of pixels agree", percent(agreement.same, agreement.pixels));
-      if (d.is_float)
-        line += fmt::format(", largest difference {:.2g} of the range", d.max_relative);
-      if (agreement.near_ties) line += fmt::format(" ({} near ties)", agreement.near_ties);
-      // Float outputs differ in their low bits everywhere (summation order); the first op that
-      // differs is looked for only where they miss float rounding's bounds.
-      const bool within_float_rounding = d.is_float && d.max_relative <= kFloatTolerance &&
-                                         agreement.same + agreement.near_ties == agreement.pixels;
-      if (!layers && find_first && !within_float_rounding) {
-        QSEG_ASSIGN_OR_RETURN(const std::vector<LayerRow> rows, compare_layers(a, b, input));
-        const LayerRow* first = first_different(rows);
-        line += "; first op that differs: " +
-                (first ? describe_first(g, first)
-                       : std::string("none when run op by op (the fused kernels differ)"));
-        entry["first_different_op"] = first ? nlohmann::json(first->op) : nlohmann::json(nullptr);
-      }
-    }
-    if (photos.size() > 1 || !layers) fmt::print("{}\n", line);
-    std::fflush(stdout);
-    doc["inputs"].push_back(entry);
+    QSEG_ASSIGN_OR_RETURN(nlohmann::json entry, diff_one_input(run, photo, input));
+    doc["inputs"].push_back(std::move(entry));
   }
-  const auto n = static_cast<int64_t>(photos.size());
-  if (worst >= 1.0) worst_name.clear();
-  std::string summary = fmt::format(
-      "{} inputs, {} bit-identical ({}), worst pixel agreement {}", n, identical,
-      percent(identical, n),
-      worst >= 1.0 ? std::string("100%") : fmt::format("{:.4f}% ({})", 100 * worst, worst_name));
-  if (out.type == DataType::kFloat32)
-    summary += fmt::format(
-        ", largest difference {:.2g} of the output's range ({} 1e-5), {} pixels "
-        "differ beyond near ties ({} near ties)",
-        worst_relative, worst_relative <= kFloatTolerance ? "within" : "beyond", differing_pixels,
-        near_tie_pixels);
-  fmt::print("summary: {}\n", summary);
-  doc["summary"] = {{"inputs", n},
-                    {"identical", identical},
-                    {"worst_agreement", worst > 1 ? 1.0 : worst},
-                    {"worst_input", worst_name},
-                    {"max_relative_difference", worst_relative},
-                    {"pixels_differing_beyond_near_ties", differing_pixels},
-                    {"near_tie_pixels", near_tie_pixels}};
+  const Graph& g = a.graph();
+  doc["summary"] = print_summary(run, static_cast<int64_t>(photos.size()), g.tensors[g.outputs[0]]);
   if (!args.json.empty()) {
     const std::string text = doc.dump(1);
     QSEG_RETURN_IF_ERROR(write_file_atomically(

@@ -1,0 +1,131 @@
+// Comparing two copies of a tensor, and two final outputs pixel by pixel (tensor_diff.h).
+#include "tensor_diff.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <type_traits>
+
+namespace qseg::cli {
+namespace {
+
+template <typename T>
+TensorDiff diff_values(const uint8_t* a_bytes, const uint8_t* b_bytes, int64_t n) {
+  TensorDiff d;
+  d.elements = n;
+  const auto* a = reinterpret_cast<const T*>(a_bytes);
+  const auto* b = reinterpret_cast<const T*>(b_bytes);
+  double max_difference = 0, max_magnitude = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    T x, y;
+    std::memcpy(&x, a + i, sizeof(T));
+    std::memcpy(&y, b + i, sizeof(T));
+    if constexpr (std::is_floating_point_v<T>) {
+      d.is_float = true;
+      const bool same = x == y || (std::isnan(x) && std::isnan(y));
+      d.equal += same;
+      max_magnitude = std::max({max_magnitude, std::fabs(double{x}), std::fabs(double{y})});
+      if (!same) {
+        const double difference = std::fabs(double{x} - double{y});
+        max_difference = std::isnan(difference) ? std::numeric_limits<double>::infinity()
+                                                : std::max(max_difference, difference);
+      }
+    } else {
+      const double steps = std::fabs(static_cast<double>(x) - static_cast<double>(y));
+      d.equal += steps == 0;
+      d.within_one += steps <= 1;
+      d.max_steps = std::max(d.max_steps, steps);
+    }
+  }
+  if (d.is_float) {
+    d.within_one = d.equal;
+    d.max_relative = max_difference == 0 ? 0
+                     : max_magnitude > 0 ? max_difference / max_magnitude
+                                         : std::numeric_limits<double>::infinity();
+  }
+  return d;
+}
+
+template <typename T>
+LabelAgreement score_agreement(const T* a, const T* b, int64_t pixels, int classes) {
+  LabelAgreement r;
+  r.pixels = pixels;
+  double magnitude = 0;
+  if constexpr (std::is_floating_point_v<T>) {
+    for (int64_t i = 0; i < pixels * classes; ++i)
+      magnitude = std::max({magnitude, std::fabs(double{a[i]}), std::fabs(double{b[i]})});
+  }
+  const double tolerance = kFloatTolerance * magnitude;
+  for (int64_t p = 0; p < pixels; ++p) {
+    const T* sa = a + p * classes;
+    const T* sb = b + p * classes;
+    const int la = static_cast<int>(std::max_element(sa, sa + classes) - sa);
+    const int lb = static_cast<int>(std::max_element(sb, sb + classes) - sb);
+    if (la == lb) {
+      ++r.same;
+    } else if constexpr (std::is_floating_point_v<T>) {
+      auto tie = [tolerance](float x, float y) { return std::fabs(double{x} - y) <= tolerance; };
+      r.near_ties += tie(sa[la], sa[lb]) || tie(sb[la], sb[lb]);
+    }
+  }
+  return r;
+}
+
+}  // namespace
+
+TensorDiff diff_tensor(const Tensor& t, std::span<const uint8_t> a, std::span<const uint8_t> b) {
+  const int64_t n = t.num_elements();
+  switch (t.type) {
+    case DataType::kUInt8:
+      return diff_values<uint8_t>(a.data(), b.data(), n);
+    case DataType::kInt8:
+      return diff_values<int8_t>(a.data(), b.data(), n);
+    case DataType::kInt16:
+      return diff_values<int16_t>(a.data(), b.data(), n);
+    case DataType::kInt32:
+      return diff_values<int32_t>(a.data(), b.data(), n);
+    case DataType::kInt64:
+      return diff_values<int64_t>(a.data(), b.data(), n);
+    case DataType::kFloat32:
+      return diff_values<float>(a.data(), b.data(), n);
+    case DataType::kBool:
+      return diff_values<uint8_t>(a.data(), b.data(), n);
+  }
+  return {};
+}
+
+LabelAgreement label_agreement(const Tensor& t, std::span<const uint8_t> a,
+                               std::span<const uint8_t> b) {
+  if (t.type == DataType::kInt64 || t.type == DataType::kInt32) {
+    const TensorDiff d = diff_tensor(t, a, b);
+    return {d.elements, d.equal, 0};
+  }
+  const int classes = t.shape.empty() ? 1 : std::max(1, t.shape.back());
+  const int64_t pixels = t.num_elements() / classes;
+  switch (t.type) {
+    case DataType::kFloat32:
+      return score_agreement(reinterpret_cast<const float*>(a.data()),
+                             reinterpret_cast<const float*>(b.data()), pixels, classes);
+    case DataType::kUInt8:
+      return score_agreement(a.data(), b.data(), pixels, classes);
+    case DataType::kInt8:
+      return score_agreement(reinterpret_cast<const int8_t*>(a.data()),
+                             reinterpret_cast<const int8_t*>(b.data()), pixels, classes);
+    default:
+      return {pixels, diff_tensor(t, a, b).equal, 0};
+  }
+}
+
+nlohmann::json diff_json(const TensorDiff& d) {
+  nlohmann::json j = {{"elements", d.elements}, {"equal", d.equal}};
+  if (d.is_float) {
+    j["max_relative_difference"] = d.max_relative;
+  } else {
+    j["within_one_step"] = d.within_one;
+    j["max_steps"] = d.max_steps;
+  }
+  return j;
+}
+
+}  // namespace qseg::cli

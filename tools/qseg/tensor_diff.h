@@ -1,0 +1,44 @@
+// What two copies of a tensor have in common (`qseg diff`): equal values, values within one
+// quantization step, the largest difference; and for final outputs, per-pixel class agreement with
+// float near ties counted apart.
+#pragma once
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <span>
+
+#include "qseg/graph.h"
+
+namespace qseg::cli {
+
+struct TensorDiff {
+  int64_t elements = 0;
+  int64_t equal = 0;
+  int64_t within_one = 0;  // quantized and integer tensors: |a - b| <= 1
+  double max_steps = 0;    // quantized and integer tensors: max |a - b|
+  // Float tensors: max |a - b| relative to the largest magnitude in either tensor (elementwise
+  // ratios say nothing near zero, where summation order alone changes the low bits).
+  double max_relative = 0;
+  bool is_float = false;
+  bool identical() const { return equal == elements; }
+};
+
+// a and b hold t's bytes (t.byte_size() each).
+TensorDiff diff_tensor(const Tensor& t, std::span<const uint8_t> a, std::span<const uint8_t> b);
+nlohmann::json diff_json(const TensorDiff& d);
+
+// Per-pixel class agreement of two final outputs: labels compared as they are, per-class scores
+// by their ArgMax. For float scores, a pixel where the two sides' classes score within 1e-5 of the
+// largest score magnitude in either output is a near tie (float rounding may order them either
+// way), counted apart.
+inline constexpr double kFloatTolerance = 1e-5;
+struct LabelAgreement {
+  int64_t pixels = 0, same = 0, near_ties = 0;
+  double share() const {
+    return pixels ? static_cast<double>(same) / static_cast<double>(pixels) : 1;
+  }
+};
+LabelAgreement label_agreement(const Tensor& t, std::span<const uint8_t> a,
+                               std::span<const uint8_t> b);
+
+}  // namespace qseg::cli
