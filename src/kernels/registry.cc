@@ -16,7 +16,6 @@
 #include "kernels/quantize.h"
 #include "kernels/reshape.h"
 #include "kernels/resize_bilinear.h"
-#include "runtime/thread_pool.h"
 
 namespace qseg {
 
