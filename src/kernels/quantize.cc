@@ -17,7 +17,8 @@ Status check_same_shape(const Tensor& input, const Tensor& output) {
 
 }  // namespace
 
-Result<QuantizeParams> prepare_quantize(const Graph& graph, const Op& op) {
+Result<QuantizeParams> prepare_quantize(const Graph& graph, const Op& op,
+                                        Requantization requantization) {
   QSEG_RETURN_IF_ERROR(check_io_count(op, 1, 1, 1));
   QSEG_ASSIGN_OR_RETURN(const Tensor* input, input_tensor(graph, op, 0));
   QSEG_ASSIGN_OR_RETURN(const Tensor* output, output_tensor(graph, op, 0));
@@ -27,6 +28,7 @@ Result<QuantizeParams> prepare_quantize(const Graph& graph, const Op& op) {
   QSEG_RETURN_IF_ERROR(check_same_shape(*input, *output));
 
   QuantizeParams params;
+  params.requantization = requantization;
   params.input_type = input->type;
   params.output_type = output->type;
   params.size = output->num_elements();

@@ -36,8 +36,9 @@ struct DequantizeParams {
   int32_t zero_point = 0;
 };
 
-// Input and output must have the same shape.
-Result<QuantizeParams> prepare_quantize(const Graph& graph, const Op& op);
+// Input and output must have the same shape. `requantization` picks the 8-bit to 8-bit arithmetic.
+Result<QuantizeParams> prepare_quantize(
+    const Graph& graph, const Op& op, Requantization requantization = Requantization::kFixedPoint);
 Result<DequantizeParams> prepare_dequantize(const Graph& graph, const Op& op);
 
 namespace ref {

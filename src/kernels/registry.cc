@@ -255,22 +255,14 @@ Result<std::unique_ptr<Kernel>> make(Result<Params> params, const Op& op) {
   return std::unique_ptr<Kernel>(std::make_unique<K>(std::move(params).value(), op));
 }
 
-// The chosen arithmetic, set on the params of the ops whose results depend on it.
-template <typename Params>
-Result<Params> with_conv_requantization(Result<Params> params, const KernelOptions& options) {
-  if (params.is_ok()) params.value().quantization.requantization = options.requantization;
-  return params;
-}
-
 Result<std::unique_ptr<Kernel>> create_for_op(const Graph& graph, const Op& op,
                                               const KernelOptions& options) {
   switch (op.type) {
     case OpType::kConv2d:
-      return make<Conv2dKernel>(
-          with_conv_requantization(kernels::prepare_conv_2d(graph, op), options), op);
+      return make<Conv2dKernel>(kernels::prepare_conv_2d(graph, op, options.requantization), op);
     case OpType::kDepthwiseConv2d:
       return make<DepthwiseConv2dKernel>(
-          with_conv_requantization(kernels::prepare_depthwise_conv_2d(graph, op), options), op);
+          kernels::prepare_depthwise_conv_2d(graph, op, options.requantization), op);
     case OpType::kAdd:
       return make<AddKernel>(kernels::prepare_add(graph, op, options.requantization), op);
     case OpType::kAveragePool2d:
@@ -278,11 +270,8 @@ Result<std::unique_ptr<Kernel>> create_for_op(const Graph& graph, const Op& op,
     case OpType::kResizeBilinear:
       return make<ResizeBilinearKernel>(
           kernels::prepare_resize_bilinear(graph, op, options.requantization), op);
-    case OpType::kQuantize: {
-      auto params = kernels::prepare_quantize(graph, op);
-      if (params.is_ok()) params.value().requantization = options.requantization;
-      return make<QuantizeKernel>(std::move(params), op);
-    }
+    case OpType::kQuantize:
+      return make<QuantizeKernel>(kernels::prepare_quantize(graph, op, options.requantization), op);
     case OpType::kDequantize:
       return make<DequantizeKernel>(kernels::prepare_dequantize(graph, op), op);
     case OpType::kConcatenation:

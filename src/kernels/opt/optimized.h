@@ -52,14 +52,9 @@ inline int32_t round_up(int32_t v, int32_t multiple) {
 // shift (shift <= 0, the case of every convolution whose multiplier is below 1); otherwise the
 // op runs the reference kernel.
 //
-// TFLite's fixed-point path rounds twice: y = round_half_up(x * m / 2^31) (gemmlowp's
-// SaturatingRoundingDoublingHighMul; m > 0 never saturates), then y / 2^e rounded half away from
-// zero. Both floors nest into one: with p = x * m exact in 64 bits,
-//   result = (p + 2^30 + (2^(e-1) - [p < -2^30]) * 2^31) >> (31 + e)     (e >= 1)
-//   result = (p + 2^30) >> 31                                            (e == 0)
-// where [p < -2^30] is y < 0 (the half-away-from-zero correction). Per 64-bit lane the kernels
-// need the multiplier, the nudge 2^30 + 2^(e+30), the shift 31 + e and the correction 2^31 (0
-// when e == 0), stored per block of 16 channels as 8 even channels then 8 odd ones.
+// TFLite's fixed-point path rounds twice; quant::single_rounding_shift nests both floors into
+// one 64-bit floor. Per 64-bit lane the kernels need the multiplier and its nudge, shift and
+// correction, stored per block of 16 channels as 8 even channels then 8 odd ones.
 struct ChannelRequantization {
   bool fixed_point = true;           // Requantization::kFixedPoint, else kXnnpack
   std::vector<int32_t> multiplier;   // quantized multiplier, [2^30, 2^31) or 0

@@ -201,10 +201,9 @@ bool constant_bias(const Graph& graph, const Op& op, const Tensor** bias) {
 
 bool prepare_packed_conv(const Graph& graph, const Op& op, KernelIsa isa,
                          const KernelOptions& options, Conv2dParams* params, PackedConv* packed) {
-  Result<Conv2dParams> prepared = prepare_conv_2d(graph, op);
+  Result<Conv2dParams> prepared = prepare_conv_2d(graph, op, options.requantization);
   const Tensor* bias = nullptr;
   if (!prepared.is_ok() || !constant_bias(graph, op, &bias)) return false;
-  prepared.value().quantization.requantization = options.requantization;
   const Tensor& weights = graph.tensors[op.inputs[1]];
   if (!weights.is_constant ||
       !pack_conv(prepared.value(), weights, bias, conv_layout(isa), packed)) {
@@ -216,10 +215,10 @@ bool prepare_packed_conv(const Graph& graph, const Op& op, KernelIsa isa,
 
 bool prepare_packed_depthwise(const Graph& graph, const Op& op, const KernelOptions& options,
                               DepthwiseConv2dParams* params, PackedDepthwise* packed) {
-  Result<DepthwiseConv2dParams> prepared = prepare_depthwise_conv_2d(graph, op);
+  Result<DepthwiseConv2dParams> prepared =
+      prepare_depthwise_conv_2d(graph, op, options.requantization);
   const Tensor* bias = nullptr;
   if (!prepared.is_ok() || !constant_bias(graph, op, &bias)) return false;
-  prepared.value().quantization.requantization = options.requantization;
   const Tensor& weights = graph.tensors[op.inputs[1]];
   if (!weights.is_constant || !pack_depthwise(prepared.value(), weights, bias, packed)) {
     return false;
@@ -302,9 +301,8 @@ std::unique_ptr<Kernel> create_optimized_kernel(const Graph& graph, int op_index
     }
     case OpType::kQuantize: {
       if (table->quantize == nullptr) return nullptr;
-      Result<QuantizeParams> params = prepare_quantize(graph, op);
+      Result<QuantizeParams> params = prepare_quantize(graph, op, options.requantization);
       if (!params.is_ok() || !is_8bit(params.value().input_type)) return nullptr;
-      params.value().requantization = options.requantization;
       const quant::FixedPointMultiplier m = params.value().multiplier;
       if (m.shift > 23 || m.shift < -31) return nullptr;  // the vector path's exact range
       return std::make_unique<QuantizeKernel>(std::move(params).value(), *table, name, op);
