@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <string>
 
+#include "graph/validate.h"
 #include "kernels/kernel.h"
 #include "kernels/opt/optimized.h"
 #include "runtime/memory_planner.h"
@@ -71,6 +72,7 @@ Result<std::unique_ptr<Interpreter>> Interpreter::create(Graph graph,
   std::unique_ptr<Interpreter> interp(new Interpreter());
   interp->graph_ = std::move(graph);
   const Graph& g = interp->graph_;
+  QSEG_RETURN_IF_ERROR(validate_graph(g));
   for (int32_t t : g.inputs) {
     if (g.tensors[t].shape.empty() && g.tensors[t].num_elements() != 1) {
       return Status::error("graph input " + std::to_string(t) + " has no shape");

@@ -8,6 +8,7 @@
 #include <limits>
 #include <string>
 
+#include "graph/validate.h"
 #include "qseg/tflite.h"
 #include "tflite/schema_generated.h"
 
@@ -372,41 +373,6 @@ Status read_index_list(const Offsets* list, int32_t tensor_count, bool allow_abs
   return Status::ok();
 }
 
-// Every op input must be a constant, a graph input or the output of an earlier op; every tensor
-// is written by at most one op; graph outputs are produced.
-Status check_dataflow(const Graph& graph) {
-  std::vector<char> ready(graph.tensors.size(), 0);
-  for (size_t i = 0; i < graph.tensors.size(); ++i) ready[i] = graph.tensors[i].is_constant;
-  for (int32_t in : graph.inputs) {
-    if (graph.tensors[in].is_constant)
-      return Status::error("graph input " + std::to_string(in) + " is a constant");
-    ready[in] = 1;
-  }
-  for (size_t i = 0; i < graph.ops.size(); ++i) {
-    const Op& op = graph.ops[i];
-    const std::string label =
-        "op " + std::to_string(i) + " (" + std::string(op_type_name(op.type)) + ")";
-    for (int32_t in : op.inputs) {
-      if (in != kNoTensor && !ready[in]) {
-        return Status::error(label + " reads tensor " + std::to_string(in) +
-                             " before anything writes it");
-      }
-    }
-    if (op.outputs.empty()) return Status::error(label + " has no outputs");
-    for (int32_t out : op.outputs) {
-      if (ready[out])
-        return Status::error(label + " writes tensor " + std::to_string(out) +
-                             ", which is already defined");
-      ready[out] = 1;
-    }
-  }
-  for (int32_t out : graph.outputs) {
-    if (!ready[out])
-      return Status::error("graph output tensor " + std::to_string(out) + " is never written");
-  }
-  return Status::ok();
-}
-
 Result<Graph> read_model(const ::tflite::Model* model, const ModelLimits& limits) {
   if (model->version() != 3) {
     return Status::error("schema version " + std::to_string(model->version()) +
@@ -474,7 +440,7 @@ Result<Graph> read_model(const ::tflite::Model* model, const ModelLimits& limits
     op.options = std::move(options).value();
     graph.ops.push_back(std::move(op));
   }
-  QSEG_RETURN_IF_ERROR(check_dataflow(graph));
+  QSEG_RETURN_IF_ERROR(validate_graph(graph));
   return graph;
 }
 
