@@ -1,6 +1,6 @@
 // The optimized kernels: weights and quantization parameters packed once at prepare time in the
 // layouts the SIMD micro-kernels read, the table of micro-kernels of each instruction set, and
-// the entry points the kernel registry and the interpreter call.
+// the entry points the kernel registry and the fusion pass (runtime/fusion.h) call.
 #pragma once
 
 #include <cstdint>
@@ -260,13 +260,15 @@ std::unique_ptr<Kernel> create_optimized_kernel(const Graph& graph, int op_index
 
 // Whether ops `resize_index` (RESIZE_BILINEAR) and `resize_index + 1` (ARG_MAX over the last
 // axis of the resized tensor, its only reader) can run as one kernel, and that kernel; null
-// when they cannot. The resized tensor is then never written.
+// when they cannot. The resized tensor is then never written. A kernel is made only when both
+// ops pass their own prepare (the fusion pass relies on it).
 std::unique_ptr<Kernel> create_fused_resize_arg_max(const Graph& graph, int resize_index,
                                                     KernelIsa isa, Requantization requantization);
 
 // Whether ops first..first+2 (1x1 CONV_2D, DEPTHWISE_CONV_2D, 1x1 CONV_2D, batch 1, each
 // intermediate read only by the next op) can run as one kernel in bands of rows, and that
-// kernel; null when they cannot. The two intermediate tensors are then never written.
+// kernel; null when they cannot. The two intermediate tensors are then never written. A kernel
+// is made only when the three ops pass their own prepare (the fusion pass relies on it).
 std::unique_ptr<Kernel> create_fused_inverted_residual(const Graph& graph, int first, KernelIsa isa,
                                                        const KernelOptions& options);
 
