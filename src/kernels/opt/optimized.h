@@ -1,6 +1,6 @@
 // The optimized kernels: weights and quantization parameters packed once at prepare time in the
 // layouts the SIMD micro-kernels read, the table of micro-kernels of each instruction set, and
-// the entry points the kernel registry and the fusion pass (runtime/fusion.h) call.
+// the entry points the kernel registry and the interpreter's fusion pass call.
 #pragma once
 
 #include <cstdint>
