@@ -75,6 +75,22 @@ TEST(ValidateGraph, OpTensorIndicesOutOfRange) {
   expect_refused(g, "op 1 (QUANTIZE): has no outputs");
 }
 
+// kNoTensor is a valid op input (an absent optional input): the graph is valid, and the op's
+// prepare refuses it where the input is required.
+TEST(ValidateGraph, AbsentRequiredInputIsRefusedByThePrepare) {
+  Graph g = small_graph();
+  g.ops[0].inputs[1] = kNoTensor;
+  EXPECT_TRUE(validate_graph(g).is_ok());
+  for (const KernelIsa isa : {KernelIsa::kReference, KernelIsa::kAuto}) {
+    InterpreterOptions options;
+    options.kernel_isa = isa;
+    auto created = Interpreter::create(g, options);
+    ASSERT_FALSE(created.is_ok());
+    EXPECT_NE(created.status().message().find("op 0 (ADD): input 1 is missing"), std::string::npos)
+        << created.status().message();
+  }
+}
+
 TEST(ValidateGraph, GraphInputsAndOutputsOutOfRange) {
   Graph g = small_graph();
   g.inputs = {12};
