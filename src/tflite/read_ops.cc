@@ -54,6 +54,25 @@ const Options* options_or_null(const ::tflite::Operator* op, ::tflite::BuiltinOp
   return static_cast<const Options*>(op->builtin_options());
 }
 
+// The fields CONV_2D and DEPTHWISE_CONV_2D share: padding, activation, strides and dilations
+// (from `f`; the defaults when it is null), each stride and dilation >= 1.
+template <typename Flat, typename Options>
+Status read_convolution_options(const Flat* f, Options* o) {
+  if (f) {
+    QSEG_ASSIGN_OR_RETURN(o->padding, map_padding(f->padding()));
+    QSEG_ASSIGN_OR_RETURN(o->activation, map_activation(f->fused_activation_function()));
+    o->stride_w = f->stride_w();
+    o->stride_h = f->stride_h();
+    o->dilation_w = f->dilation_w_factor();
+    o->dilation_h = f->dilation_h_factor();
+  }
+  QSEG_RETURN_IF_ERROR(check_positive(o->stride_w, "stride_w"));
+  QSEG_RETURN_IF_ERROR(check_positive(o->stride_h, "stride_h"));
+  QSEG_RETURN_IF_ERROR(check_positive(o->dilation_w, "dilation_w_factor"));
+  QSEG_RETURN_IF_ERROR(check_positive(o->dilation_h, "dilation_h_factor"));
+  return Status::ok();
+}
+
 }  // namespace
 
 Result<DataType> map_type(::tflite::TensorType type) {
@@ -125,39 +144,18 @@ Result<OpOptions> read_options(OpType type, const ::tflite::Operator* op) {
   switch (type) {
     case OpType::kConv2d: {
       Conv2dOptions o;
-      if (const auto* f =
-              options_or_null<::tflite::Conv2DOptions>(op, BO::Conv2DOptions, &status)) {
-        QSEG_ASSIGN_OR_RETURN(o.padding, map_padding(f->padding()));
-        QSEG_ASSIGN_OR_RETURN(o.activation, map_activation(f->fused_activation_function()));
-        o.stride_w = f->stride_w();
-        o.stride_h = f->stride_h();
-        o.dilation_w = f->dilation_w_factor();
-        o.dilation_h = f->dilation_h_factor();
-      }
+      const auto* f = options_or_null<::tflite::Conv2DOptions>(op, BO::Conv2DOptions, &status);
       QSEG_RETURN_IF_ERROR(status);
-      QSEG_RETURN_IF_ERROR(check_positive(o.stride_w, "stride_w"));
-      QSEG_RETURN_IF_ERROR(check_positive(o.stride_h, "stride_h"));
-      QSEG_RETURN_IF_ERROR(check_positive(o.dilation_w, "dilation_w_factor"));
-      QSEG_RETURN_IF_ERROR(check_positive(o.dilation_h, "dilation_h_factor"));
+      QSEG_RETURN_IF_ERROR(read_convolution_options(f, &o));
       return OpOptions(o);
     }
     case OpType::kDepthwiseConv2d: {
       DepthwiseConv2dOptions o;
-      if (const auto* f = options_or_null<::tflite::DepthwiseConv2DOptions>(
-              op, BO::DepthwiseConv2DOptions, &status)) {
-        QSEG_ASSIGN_OR_RETURN(o.padding, map_padding(f->padding()));
-        QSEG_ASSIGN_OR_RETURN(o.activation, map_activation(f->fused_activation_function()));
-        o.stride_w = f->stride_w();
-        o.stride_h = f->stride_h();
-        o.dilation_w = f->dilation_w_factor();
-        o.dilation_h = f->dilation_h_factor();
-        o.depth_multiplier = f->depth_multiplier();
-      }
+      const auto* f = options_or_null<::tflite::DepthwiseConv2DOptions>(
+          op, BO::DepthwiseConv2DOptions, &status);
       QSEG_RETURN_IF_ERROR(status);
-      QSEG_RETURN_IF_ERROR(check_positive(o.stride_w, "stride_w"));
-      QSEG_RETURN_IF_ERROR(check_positive(o.stride_h, "stride_h"));
-      QSEG_RETURN_IF_ERROR(check_positive(o.dilation_w, "dilation_w_factor"));
-      QSEG_RETURN_IF_ERROR(check_positive(o.dilation_h, "dilation_h_factor"));
+      QSEG_RETURN_IF_ERROR(read_convolution_options(f, &o));
+      if (f) o.depth_multiplier = f->depth_multiplier();
       QSEG_RETURN_IF_ERROR(check_positive(o.depth_multiplier, "depth_multiplier"));
       return OpOptions(o);
     }
