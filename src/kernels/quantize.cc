@@ -28,7 +28,6 @@ Result<QuantizeParams> prepare_quantize(const Graph& graph, const Op& op,
   QSEG_RETURN_IF_ERROR(check_same_shape(*input, *output));
 
   QuantizeParams params;
-  params.requantization = requantization;
   params.input_type = input->type;
   params.output_type = output->type;
   params.size = output->num_elements();
@@ -46,7 +45,8 @@ Result<QuantizeParams> prepare_quantize(const Graph& graph, const Op& op,
     // |x| <= 255 the conversion stays inside int32.
     const std::optional<quant::FloatConvert> convert =
         quant::float_convert_params(in.scale, in.zero_point, out.scale, out.zero_point);
-    params.convert_available = input->type == output->type && convert.has_value();
+    params.use_float_convert = requantization == Requantization::kXnnpack &&
+                               input->type == output->type && convert.has_value();
     if (convert) params.convert = *convert;
   }
   return params;
