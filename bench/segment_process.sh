@@ -46,9 +46,15 @@ stats() {  # median and 90th percentile of the numbers in a file
   sort -n "$1" | awk '{ v[NR] = $1 } END { printf "median %6.1f ms, p90 %6.1f ms", v[int((NR + 1) / 2)], v[int(NR * 0.9 + 0.5)] }'
 }
 libraries() { ldd "build/$1" | wc -l; }
+peak_rss() {  # MB, one more run of the first photo
+  rm -rf "$work/out"
+  /usr/bin/time -f %M "build/$1" segment "${photos[0]}" --threads "$threads" --out "$work/out" 2>&1 >/dev/null |
+    tail -1 | awk '{ printf "%.0f MB", $1 / 1024 }'
+}
 median() { sort -n "$1" | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 echo "qseg segment, one photo per process, ${#photos[@]} photos, $threads thread(s):"
-printf "  qseg        %s  (%s shared libraries)\n" "$(stats "$work/qseg.txt")" "$(libraries qseg)"
-printf "  qseg-train  %s  (%s shared libraries, libtorch linked)\n" \
-  "$(stats "$work/qseg-train.txt")" "$(libraries qseg-train)"
+printf "  qseg        %s  (%s shared libraries, peak RSS %s)\n" "$(stats "$work/qseg.txt")" \
+  "$(libraries qseg)" "$(peak_rss qseg)"
+printf "  qseg-train  %s  (%s shared libraries, libtorch linked, peak RSS %s)\n" \
+  "$(stats "$work/qseg-train.txt")" "$(libraries qseg-train)" "$(peak_rss qseg-train)"
 echo "  ratio of medians: $(echo "scale=2; $(median "$work/qseg-train.txt") / $(median "$work/qseg.txt")" | bc)x"

@@ -90,6 +90,9 @@ class Interpreter {
  private:
   Interpreter() = default;
   void run_op(size_t index);
+  // Allocates the arena and points every tensor at its data: constants at their contents,
+  // activations at offsets[i] in the arena (-1: no memory).
+  void bind_tensors(int64_t arena_bytes, const std::vector<int64_t>& offsets);
 
   Graph graph_;
   std::vector<std::unique_ptr<Kernel>> kernels_;

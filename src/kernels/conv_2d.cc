@@ -7,7 +7,8 @@
 
 namespace qseg::kernels {
 
-Result<Conv2dParams> prepare_conv_2d(const Graph& graph, const Op& op) {
+Result<Conv2dParams> prepare_conv_2d(const Graph& graph, const Op& op,
+                                     Requantization requantization) {
   QSEG_RETURN_IF_ERROR(check_io_count(op, 2, 3, 1));
   QSEG_ASSIGN_OR_RETURN(const Conv2dOptions options,
                         options_of<Conv2dOptions>(op, "Conv2dOptions"));
@@ -50,7 +51,7 @@ Result<Conv2dParams> prepare_conv_2d(const Graph& graph, const Op& op) {
     QSEG_ASSIGN_OR_RETURN(
         params.quantization,
         prepare_conv_quantization(*input, *weights, bias, *output, options.activation, channels,
-                                  /*channel_dimension=*/0));
+                                  /*channel_dimension=*/0, requantization));
   }
   return params;
 }

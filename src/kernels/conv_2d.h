@@ -26,7 +26,9 @@ struct Conv2dParams {
 };
 
 // Inputs: input, weights, bias (optional: absent or kNoTensor). Options: Conv2dOptions.
-Result<Conv2dParams> prepare_conv_2d(const Graph& graph, const Op& op);
+// `requantization` picks the 8-bit arithmetic.
+Result<Conv2dParams> prepare_conv_2d(const Graph& graph, const Op& op,
+                                     Requantization requantization = Requantization::kFixedPoint);
 
 namespace ref {
 

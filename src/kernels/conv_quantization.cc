@@ -31,10 +31,12 @@ Status check_conv_bias(const Tensor* bias, const Tensor& input, int32_t channels
 Result<ConvQuantization> prepare_conv_quantization(const Tensor& input, const Tensor& weights,
                                                    const Tensor* bias, const Tensor& output,
                                                    Activation activation, int32_t channels,
-                                                   int32_t channel_dimension) {
+                                                   int32_t channel_dimension,
+                                                   Requantization requantization) {
   QSEG_ASSIGN_OR_RETURN(const TensorQuantization in, per_tensor_quantization(input, "input"));
   QSEG_ASSIGN_OR_RETURN(const TensorQuantization out, per_tensor_quantization(output, "output"));
   ConvQuantization q;
+  q.requantization = requantization;
   q.input_offset = -in.zero_point;
   q.output_offset = out.zero_point;
   const quant::QuantizedRange range = type_range(output.type);

@@ -25,13 +25,8 @@ struct ConvQuantization {
 
   // The output value of channel oc for an int32 accumulator (bias included).
   int32_t requantize(int32_t accumulator, int32_t oc) const {
-    if (requantization == Requantization::kXnnpack) {
-      return quant::requantize_float(accumulator, float_scales[oc], output_offset,
-                                     activation_range);
-    }
-    return quant::offset_and_clamp(
-        quant::multiply_by_quantized_multiplier(accumulator, multipliers[oc]), output_offset,
-        activation_range);
+    return quant::requantize_accumulator(accumulator, multipliers[oc], float_scales[oc],
+                                         output_offset, activation_range, requantization);
   }
 };
 
@@ -40,10 +35,12 @@ struct ConvQuantization {
 // input_scale * weight_scale when the bias carries a scale (TFLite's check). For int8: int8
 // weights symmetric per channel along `channel_dimension` (or per tensor), multipliers from
 // quant::per_channel_convolution_multiplier. `bias` may be null; it is checked elsewhere.
+// `requantization` picks the arithmetic requantize() follows.
 Result<ConvQuantization> prepare_conv_quantization(const Tensor& input, const Tensor& weights,
                                                    const Tensor* bias, const Tensor& output,
                                                    Activation activation, int32_t channels,
-                                                   int32_t channel_dimension);
+                                                   int32_t channel_dimension,
+                                                   Requantization requantization);
 
 // Checks the optional bias of a convolution: int32 for 8-bit inputs, float32 for float32, shape
 // [channels], zero point 0 if quantized.

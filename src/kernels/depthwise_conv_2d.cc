@@ -7,7 +7,8 @@
 
 namespace qseg::kernels {
 
-Result<DepthwiseConv2dParams> prepare_depthwise_conv_2d(const Graph& graph, const Op& op) {
+Result<DepthwiseConv2dParams> prepare_depthwise_conv_2d(const Graph& graph, const Op& op,
+                                                        Requantization requantization) {
   QSEG_RETURN_IF_ERROR(check_io_count(op, 2, 3, 1));
   QSEG_ASSIGN_OR_RETURN(const DepthwiseConv2dOptions options,
                         options_of<DepthwiseConv2dOptions>(op, "DepthwiseConv2dOptions"));
@@ -58,7 +59,7 @@ Result<DepthwiseConv2dParams> prepare_depthwise_conv_2d(const Graph& graph, cons
     QSEG_ASSIGN_OR_RETURN(
         params.quantization,
         prepare_conv_quantization(*input, *weights, bias, *output, options.activation, channels,
-                                  /*channel_dimension=*/3));
+                                  /*channel_dimension=*/3, requantization));
   }
   return params;
 }

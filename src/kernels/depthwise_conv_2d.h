@@ -29,7 +29,9 @@ struct DepthwiseConv2dParams {
 
 // Inputs: input, weights, bias (optional). Options: DepthwiseConv2dOptions, whose
 // depth_multiplier must equal weights channels / input channels (TFLite checks the same).
-Result<DepthwiseConv2dParams> prepare_depthwise_conv_2d(const Graph& graph, const Op& op);
+// `requantization` picks the 8-bit arithmetic.
+Result<DepthwiseConv2dParams> prepare_depthwise_conv_2d(
+    const Graph& graph, const Op& op, Requantization requantization = Requantization::kFixedPoint);
 
 namespace ref {
 

@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 
+#include "kernels/parallel.h"
 #include "qseg/graph.h"
 #include "qseg/kernel_isa.h"
 #include "qseg/requantization.h"
@@ -15,13 +16,11 @@
 
 namespace qseg {
 
-class ThreadPool;
-
 struct KernelContext {
   // tensors[i] is the data of graph tensor i: constants point at Tensor::data, activations into
   // the interpreter's arena. Entries of tensors an op does not use may be null.
   std::span<void* const> tensors;
-  ThreadPool* pool = nullptr;  // never null while running
+  ParallelFor* pool = nullptr;  // never null while running
 };
 
 class Kernel {

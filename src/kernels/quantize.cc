@@ -17,7 +17,8 @@ Status check_same_shape(const Tensor& input, const Tensor& output) {
 
 }  // namespace
 
-Result<QuantizeParams> prepare_quantize(const Graph& graph, const Op& op) {
+Result<QuantizeParams> prepare_quantize(const Graph& graph, const Op& op,
+                                        Requantization requantization) {
   QSEG_RETURN_IF_ERROR(check_io_count(op, 1, 1, 1));
   QSEG_ASSIGN_OR_RETURN(const Tensor* input, input_tensor(graph, op, 0));
   QSEG_ASSIGN_OR_RETURN(const Tensor* output, output_tensor(graph, op, 0));
@@ -44,7 +45,8 @@ Result<QuantizeParams> prepare_quantize(const Graph& graph, const Op& op) {
     // |x| <= 255 the conversion stays inside int32.
     const std::optional<quant::FloatConvert> convert =
         quant::float_convert_params(in.scale, in.zero_point, out.scale, out.zero_point);
-    params.convert_available = input->type == output->type && convert.has_value();
+    params.use_float_convert = requantization == Requantization::kXnnpack &&
+                               input->type == output->type && convert.has_value();
     if (convert) params.convert = *convert;
   }
   return params;

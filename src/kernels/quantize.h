@@ -22,10 +22,10 @@ struct QuantizeParams {
   int32_t input_zero_point = 0;
   quant::FixedPointMultiplier multiplier;  // of input_scale / output_scale, in double
   quant::QuantizedRange range;             // of the output type
-  // Requantization::kXnnpack between equal types uses XNNPACK's 8-fractional-bit conversion,
-  // when its multiplier is representable (convert_available); otherwise the fixed-point one.
-  Requantization requantization = Requantization::kFixedPoint;
-  bool convert_available = false;
+  // Set at prepare for Requantization::kXnnpack between equal types when XNNPACK's
+  // 8-fractional-bit conversion's multiplier is representable: out = quant::float_convert(x,
+  // convert, range). Otherwise the fixed-point requantize above.
+  bool use_float_convert = false;
   quant::FloatConvert convert;
 };
 
@@ -36,8 +36,9 @@ struct DequantizeParams {
   int32_t zero_point = 0;
 };
 
-// Input and output must have the same shape.
-Result<QuantizeParams> prepare_quantize(const Graph& graph, const Op& op);
+// Input and output must have the same shape. `requantization` picks the 8-bit to 8-bit arithmetic.
+Result<QuantizeParams> prepare_quantize(
+    const Graph& graph, const Op& op, Requantization requantization = Requantization::kFixedPoint);
 Result<DequantizeParams> prepare_dequantize(const Graph& graph, const Op& op);
 
 namespace ref {

@@ -1,5 +1,5 @@
 // The kernel registry: create_kernel() prepares an op's params and wraps them, with the op's
-// tensor indices, in a small Kernel that calls the reference kernel on the interpreter's buffers.
+// tensor indices, in a PreparedKernel that runs the reference kernel of the op's data types.
 #include <memory>
 #include <string>
 #include <utility>
@@ -13,10 +13,10 @@
 #include "kernels/depthwise_conv_2d.h"
 #include "kernels/kernel.h"
 #include "kernels/opt/optimized.h"
+#include "kernels/prepared_kernel.h"
 #include "kernels/quantize.h"
 #include "kernels/reshape.h"
 #include "kernels/resize_bilinear.h"
-#include "runtime/thread_pool.h"
 
 namespace qseg {
 
@@ -33,265 +33,144 @@ using kernels::QuantizeParams;
 using kernels::ReshapeParams;
 using kernels::ResizeBilinearParams;
 
-template <typename T>
-const T* in(const KernelContext& context, int32_t tensor) {
-  return static_cast<const T*>(context.tensors[tensor]);
-}
-template <typename T>
-T* out(const KernelContext& context, int32_t tensor) {
-  return static_cast<T*>(context.tensors[tensor]);
-}
-// An optional input: null when the op has none.
-template <typename T>
-const T* optional_in(const KernelContext& context, int32_t tensor) {
-  return tensor == kNoTensor ? nullptr : in<T>(context, tensor);
-}
-
-int32_t optional_input(const Op& op, size_t index) {
-  return index < op.inputs.size() ? op.inputs[index] : kNoTensor;
-}
-
-// The parts every kernel keeps: its params and the op's tensor indices.
+using kernels::KernelIo;
+using kernels::RunChoice;
 template <typename Params>
-class OpKernel : public Kernel {
- public:
-  OpKernel(Params params, const Op& op)
-      : params_(std::move(params)), inputs_(op.inputs), outputs_(op.outputs) {}
+using RunFn = typename kernels::PreparedKernel<Params>::RunFn;
 
- protected:
-  Params params_;
-  std::vector<int32_t> inputs_;
-  std::vector<int32_t> outputs_;
-};
-
-class Conv2dKernel final : public OpKernel<Conv2dParams> {
- public:
-  Conv2dKernel(Conv2dParams params, const Op& op)
-      : OpKernel(std::move(params), op), bias_(optional_input(op, 2)) {}
-  void run(const KernelContext& c) const override {
-    const int32_t x = inputs_[0], w = inputs_[1], y = outputs_[0];
-    c.pool->parallel_for(params_.rows(), [&](int64_t begin, int64_t end) {
-      switch (params_.type) {
-        case DataType::kUInt8:
-          return kernels::ref::conv_2d_uint8(params_, in<uint8_t>(c, x), in<uint8_t>(c, w),
-                                             optional_in<int32_t>(c, bias_), out<uint8_t>(c, y),
-                                             begin, end);
-        case DataType::kInt8:
-          return kernels::ref::conv_2d_int8(params_, in<int8_t>(c, x), in<int8_t>(c, w),
-                                            optional_in<int32_t>(c, bias_), out<int8_t>(c, y),
-                                            begin, end);
-        default:
-          return kernels::ref::conv_2d_float(params_, in<float>(c, x), in<float>(c, w),
-                                             optional_in<float>(c, bias_), out<float>(c, y), begin,
-                                             end);
-      }
-    });
-  }
-
- private:
-  int32_t bias_;
-};
-
-class DepthwiseConv2dKernel final : public OpKernel<DepthwiseConv2dParams> {
- public:
-  DepthwiseConv2dKernel(DepthwiseConv2dParams params, const Op& op)
-      : OpKernel(std::move(params), op), bias_(optional_input(op, 2)) {}
-  void run(const KernelContext& c) const override {
-    const int32_t x = inputs_[0], w = inputs_[1], y = outputs_[0];
-    c.pool->parallel_for(params_.rows(), [&](int64_t begin, int64_t end) {
-      switch (params_.type) {
-        case DataType::kUInt8:
-          return kernels::ref::depthwise_conv_2d_uint8(
-              params_, in<uint8_t>(c, x), in<uint8_t>(c, w), optional_in<int32_t>(c, bias_),
-              out<uint8_t>(c, y), begin, end);
-        case DataType::kInt8:
-          return kernels::ref::depthwise_conv_2d_int8(params_, in<int8_t>(c, x), in<int8_t>(c, w),
-                                                      optional_in<int32_t>(c, bias_),
-                                                      out<int8_t>(c, y), begin, end);
-        default:
-          return kernels::ref::depthwise_conv_2d_float(params_, in<float>(c, x), in<float>(c, w),
-                                                       optional_in<float>(c, bias_),
-                                                       out<float>(c, y), begin, end);
-      }
-    });
-  }
-
- private:
-  int32_t bias_;
-};
-
-class AddKernel final : public OpKernel<AddParams> {
- public:
-  using OpKernel::OpKernel;
-  void run(const KernelContext& c) const override {
-    const int32_t a = inputs_[0], b = inputs_[1], y = outputs_[0];
-    c.pool->parallel_for(params_.size, [&](int64_t begin, int64_t end) {
-      switch (params_.type) {
-        case DataType::kUInt8:
-          return kernels::ref::add_uint8(params_, in<uint8_t>(c, a), in<uint8_t>(c, b),
-                                         out<uint8_t>(c, y), begin, end);
-        case DataType::kInt8:
-          return kernels::ref::add_int8(params_, in<int8_t>(c, a), in<int8_t>(c, b),
-                                        out<int8_t>(c, y), begin, end);
-        default:
-          return kernels::ref::add_float(params_, in<float>(c, a), in<float>(c, b),
-                                         out<float>(c, y), begin, end);
-      }
-    });
-  }
-};
-
-class AveragePool2dKernel final : public OpKernel<AveragePool2dParams> {
- public:
-  using OpKernel::OpKernel;
-  void run(const KernelContext& c) const override {
-    const int32_t x = inputs_[0], y = outputs_[0];
-    c.pool->parallel_for(params_.rows(), [&](int64_t begin, int64_t end) {
-      switch (params_.type) {
-        case DataType::kUInt8:
-          return kernels::ref::average_pool_2d_uint8(params_, in<uint8_t>(c, x), out<uint8_t>(c, y),
-                                                     begin, end);
-        case DataType::kInt8:
-          return kernels::ref::average_pool_2d_int8(params_, in<int8_t>(c, x), out<int8_t>(c, y),
-                                                    begin, end);
-        default:
-          return kernels::ref::average_pool_2d_float(params_, in<float>(c, x), out<float>(c, y),
-                                                     begin, end);
-      }
-    });
-  }
-};
-
-class ResizeBilinearKernel final : public OpKernel<ResizeBilinearParams> {
- public:
-  using OpKernel::OpKernel;
-  void run(const KernelContext& c) const override {
-    const int32_t x = inputs_[0], y = outputs_[0];
-    c.pool->parallel_for(params_.output_rows(), [&](int64_t begin, int64_t end) {
-      switch (params_.type) {
-        case DataType::kUInt8:
-          return kernels::ref::resize_bilinear_uint8(params_, in<uint8_t>(c, x), out<uint8_t>(c, y),
-                                                     begin, end);
-        case DataType::kInt8:
-          return kernels::ref::resize_bilinear_int8(params_, in<int8_t>(c, x), out<int8_t>(c, y),
-                                                    begin, end);
-        default:
-          return kernels::ref::resize_bilinear_float(params_, in<float>(c, x), out<float>(c, y),
-                                                     begin, end);
-      }
-    });
-  }
-};
-
-class QuantizeKernel final : public OpKernel<QuantizeParams> {
- public:
-  using OpKernel::OpKernel;
-  void run(const KernelContext& c) const override {
-    const void* x = c.tensors[inputs_[0]];
-    void* y = c.tensors[outputs_[0]];
-    c.pool->parallel_for(params_.size, [&](int64_t begin, int64_t end) {
-      kernels::ref::quantize(params_, x, y, begin, end);
-    });
-  }
-};
-
-class DequantizeKernel final : public OpKernel<DequantizeParams> {
- public:
-  using OpKernel::OpKernel;
-  void run(const KernelContext& c) const override {
-    const void* x = c.tensors[inputs_[0]];
-    auto* y = out<float>(c, outputs_[0]);
-    c.pool->parallel_for(params_.size, [&](int64_t begin, int64_t end) {
-      kernels::ref::dequantize(params_, x, y, begin, end);
-    });
-  }
-};
-
-class ConcatenationKernel final : public OpKernel<ConcatenationParams> {
- public:
-  using OpKernel::OpKernel;
-  void run(const KernelContext& c) const override {
-    void* y = c.tensors[outputs_[0]];
-    c.pool->parallel_for(params_.outer, [&](int64_t begin, int64_t end) {
-      for (size_t i = 0; i < inputs_.size(); ++i) {
-        const int index = static_cast<int>(i);
-        const void* x = c.tensors[inputs_[i]];
-        if (params_.type == DataType::kUInt8) {
-          kernels::ref::concatenation_uint8(params_, index, static_cast<const uint8_t*>(x),
-                                            static_cast<uint8_t*>(y), begin, end);
-        } else if (params_.type == DataType::kInt8) {
-          kernels::ref::concatenation_int8(params_, index, static_cast<const int8_t*>(x),
-                                           static_cast<int8_t*>(y), begin, end);
-        } else {
-          kernels::ref::concatenation_copy(params_, index, x, y, begin, end);
-        }
-      }
-    });
-  }
-};
-
-class ArgMaxKernel final : public OpKernel<ArgMaxParams> {
- public:
-  using OpKernel::OpKernel;
-  void run(const KernelContext& c) const override {
-    const void* x = c.tensors[inputs_[0]];
-    void* y = c.tensors[outputs_[0]];
-    c.pool->parallel_for(params_.outer, [&](int64_t begin, int64_t end) {
-      kernels::ref::arg_max(params_, x, y, begin, end);
-    });
-  }
-};
-
-class ReshapeKernel final : public OpKernel<ReshapeParams> {
- public:
-  using OpKernel::OpKernel;
-  void run(const KernelContext& c) const override {
-    kernels::ref::reshape(params_, c.tensors[inputs_[0]], c.tensors[outputs_[0]]);
-  }
-};
-
-template <typename K, typename Params>
-Result<std::unique_ptr<Kernel>> make(Result<Params> params, const Op& op) {
-  if (!params.is_ok()) return params.status();
-  return std::unique_ptr<Kernel>(std::make_unique<K>(std::move(params).value(), op));
+// The run function of the params' data type: uint8, int8, else float32.
+template <typename Params>
+RunFn<Params> for_type(DataType type, RunFn<Params> uint8, RunFn<Params> int8,
+                       RunFn<Params> float32) {
+  if (type == DataType::kUInt8) return uint8;
+  return type == DataType::kInt8 ? int8 : float32;
 }
 
-// The chosen arithmetic, set on the params of the ops whose results depend on it.
+// CONV_2D and DEPTHWISE_CONV_2D: input, weights, optional bias -> output.
+template <typename Params, typename T, typename Bias, auto Fn>
+void run_convolution(const Params& p, const KernelIo& io, int64_t begin, int64_t end) {
+  Fn(p, io.in<T>(0), io.in<T>(1), io.optional_in<Bias>(2), io.out<T>(0), begin, end);
+}
+template <typename Params, auto U8, auto I8, auto F32>
+RunChoice<Params> convolution(const Params& p) {
+  return {for_type<Params>(p.type, &run_convolution<Params, uint8_t, int32_t, U8>,
+                           &run_convolution<Params, int8_t, int32_t, I8>,
+                           &run_convolution<Params, float, float, F32>),
+          p.rows()};
+}
+
+// One input -> one output of the same type (AVERAGE_POOL_2D, RESIZE_BILINEAR).
+template <typename Params, typename T, auto Fn>
+void run_unary(const Params& p, const KernelIo& io, int64_t begin, int64_t end) {
+  Fn(p, io.in<T>(0), io.out<T>(0), begin, end);
+}
+template <typename Params, auto U8, auto I8, auto F32>
+RunFn<Params> unary(DataType type) {
+  return for_type<Params>(type, &run_unary<Params, uint8_t, U8>, &run_unary<Params, int8_t, I8>,
+                          &run_unary<Params, float, F32>);
+}
+
+template <typename T, auto Fn>
+void run_add(const AddParams& p, const KernelIo& io, int64_t begin, int64_t end) {
+  Fn(p, io.in<T>(0), io.in<T>(1), io.out<T>(0), begin, end);
+}
+
+// Every input copied (or requantized) into its slice of the output.
+template <typename T, auto Fn>
+void run_concatenation(const ConcatenationParams& p, const KernelIo& io, int64_t begin,
+                       int64_t end) {
+  for (size_t i = 0; i < io.inputs.size(); ++i) {
+    Fn(p, static_cast<int>(i), io.in<T>(i), io.out<T>(0), begin, end);
+  }
+}
+
+// The ops whose kernels take untyped data (they dispatch on the params' types themselves).
+void run_quantize(const QuantizeParams& p, const KernelIo& io, int64_t begin, int64_t end) {
+  kernels::ref::quantize(p, io.in<void>(0), io.out<void>(0), begin, end);
+}
+void run_dequantize(const DequantizeParams& p, const KernelIo& io, int64_t begin, int64_t end) {
+  kernels::ref::dequantize(p, io.in<void>(0), io.out<float>(0), begin, end);
+}
+void run_arg_max(const ArgMaxParams& p, const KernelIo& io, int64_t begin, int64_t end) {
+  kernels::ref::arg_max(p, io.in<void>(0), io.out<void>(0), begin, end);
+}
+// One unit: a copy (or nothing, when the output aliases the input).
+void run_reshape(const ReshapeParams& p, const KernelIo& io, int64_t, int64_t) {
+  kernels::ref::reshape(p, io.in<void>(0), io.out<void>(0));
+}
+
+RunChoice<AddParams> reference_add(const AddParams& p) {
+  return {for_type<AddParams>(p.type, &run_add<uint8_t, &kernels::ref::add_uint8>,
+                              &run_add<int8_t, &kernels::ref::add_int8>,
+                              &run_add<float, &kernels::ref::add_float>),
+          p.size};
+}
+RunChoice<AveragePool2dParams> reference_average_pool_2d(const AveragePool2dParams& p) {
+  return {unary<AveragePool2dParams, &kernels::ref::average_pool_2d_uint8,
+                &kernels::ref::average_pool_2d_int8, &kernels::ref::average_pool_2d_float>(p.type),
+          p.rows()};
+}
+RunChoice<ResizeBilinearParams> reference_resize_bilinear(const ResizeBilinearParams& p) {
+  return {unary<ResizeBilinearParams, &kernels::ref::resize_bilinear_uint8,
+                &kernels::ref::resize_bilinear_int8, &kernels::ref::resize_bilinear_float>(p.type),
+          p.output_rows()};
+}
+RunChoice<ConcatenationParams> reference_concatenation(const ConcatenationParams& p) {
+  return {for_type<ConcatenationParams>(
+              p.type, &run_concatenation<uint8_t, &kernels::ref::concatenation_uint8>,
+              &run_concatenation<int8_t, &kernels::ref::concatenation_int8>,
+              &run_concatenation<void, &kernels::ref::concatenation_copy>),
+          p.outer};
+}
+
+RunChoice<QuantizeParams> reference_quantize(const QuantizeParams& p) {
+  return {&run_quantize, p.size};
+}
+RunChoice<DequantizeParams> reference_dequantize(const DequantizeParams& p) {
+  return {&run_dequantize, p.size};
+}
+RunChoice<ArgMaxParams> reference_arg_max(const ArgMaxParams& p) { return {&run_arg_max, p.outer}; }
+RunChoice<ReshapeParams> reference_reshape(const ReshapeParams&) { return {&run_reshape, 1}; }
+
+// The reference kernel of `op` with its prepared params, or the prepare's error.
 template <typename Params>
-Result<Params> with_conv_requantization(Result<Params> params, const KernelOptions& options) {
-  if (params.is_ok()) params.value().quantization.requantization = options.requantization;
-  return params;
+Result<std::unique_ptr<Kernel>> make(Result<Params> prepared, const Op& op,
+                                     RunChoice<Params> (*choose)(const Params&)) {
+  if (!prepared.is_ok()) return prepared.status();
+  Params params = std::move(prepared).value();
+  const RunChoice<Params> choice = choose(params);
+  return kernels::make_prepared_kernel(std::move(params), choice, op, "reference");
 }
 
 Result<std::unique_ptr<Kernel>> create_for_op(const Graph& graph, const Op& op,
                                               const KernelOptions& options) {
+  const Requantization r = options.requantization;
   switch (op.type) {
     case OpType::kConv2d:
-      return make<Conv2dKernel>(
-          with_conv_requantization(kernels::prepare_conv_2d(graph, op), options), op);
+      return make(kernels::prepare_conv_2d(graph, op, r), op,
+                  &convolution<Conv2dParams, &kernels::ref::conv_2d_uint8,
+                               &kernels::ref::conv_2d_int8, &kernels::ref::conv_2d_float>);
     case OpType::kDepthwiseConv2d:
-      return make<DepthwiseConv2dKernel>(
-          with_conv_requantization(kernels::prepare_depthwise_conv_2d(graph, op), options), op);
+      return make(kernels::prepare_depthwise_conv_2d(graph, op, r), op,
+                  &convolution<DepthwiseConv2dParams, &kernels::ref::depthwise_conv_2d_uint8,
+                               &kernels::ref::depthwise_conv_2d_int8,
+                               &kernels::ref::depthwise_conv_2d_float>);
     case OpType::kAdd:
-      return make<AddKernel>(kernels::prepare_add(graph, op, options.requantization), op);
+      return make(kernels::prepare_add(graph, op, r), op, &reference_add);
     case OpType::kAveragePool2d:
-      return make<AveragePool2dKernel>(kernels::prepare_average_pool_2d(graph, op), op);
+      return make(kernels::prepare_average_pool_2d(graph, op), op, &reference_average_pool_2d);
     case OpType::kResizeBilinear:
-      return make<ResizeBilinearKernel>(
-          kernels::prepare_resize_bilinear(graph, op, options.requantization), op);
-    case OpType::kQuantize: {
-      auto params = kernels::prepare_quantize(graph, op);
-      if (params.is_ok()) params.value().requantization = options.requantization;
-      return make<QuantizeKernel>(std::move(params), op);
-    }
+      return make(kernels::prepare_resize_bilinear(graph, op, r), op, &reference_resize_bilinear);
+    case OpType::kQuantize:
+      return make(kernels::prepare_quantize(graph, op, r), op, &reference_quantize);
     case OpType::kDequantize:
-      return make<DequantizeKernel>(kernels::prepare_dequantize(graph, op), op);
+      return make(kernels::prepare_dequantize(graph, op), op, &reference_dequantize);
     case OpType::kConcatenation:
-      return make<ConcatenationKernel>(kernels::prepare_concatenation(graph, op), op);
+      return make(kernels::prepare_concatenation(graph, op), op, &reference_concatenation);
     case OpType::kArgMax:
-      return make<ArgMaxKernel>(kernels::prepare_arg_max(graph, op), op);
+      return make(kernels::prepare_arg_max(graph, op), op, &reference_arg_max);
     case OpType::kReshape:
-      return make<ReshapeKernel>(kernels::prepare_reshape(graph, op), op);
+      return make(kernels::prepare_reshape(graph, op), op, &reference_reshape);
   }
   return Status::error("no kernel for op type " + std::to_string(static_cast<int>(op.type)));
 }

@@ -187,6 +187,40 @@ inline int32_t requantize_float(int32_t accumulator, float scale, int32_t output
   return static_cast<int32_t>(std::nearbyint(v)) + output_zero_point;
 }
 
+// A convolution's output for an int32 accumulator (bias included) in `requantization`'s
+// arithmetic: requantize_float with `scale` (kXnnpack), or multiply_by_quantized_multiplier with
+// `multiplier` then offset_and_clamp (kFixedPoint).
+inline int32_t requantize_accumulator(int32_t accumulator, FixedPointMultiplier multiplier,
+                                      float scale, int32_t output_zero_point, QuantizedRange range,
+                                      Requantization requantization) {
+  if (requantization == Requantization::kXnnpack) {
+    return requantize_float(accumulator, scale, output_zero_point, range);
+  }
+  return offset_and_clamp(multiply_by_quantized_multiplier(accumulator, multiplier),
+                          output_zero_point, range);
+}
+
+// multiply_by_quantized_multiplier's two roundings for a right shift e = -shift >= 0 as one
+// 64-bit floor, for vector kernels. y = round_half_up(x * m / 2^31) (m > 0 never saturates),
+// then y / 2^e rounded half away from zero; with p = x * m exact in 64 bits both floors nest:
+//   result = (p + 2^30 + (2^(e-1) - [p < -2^30]) * 2^31) >> (31 + e)     (e >= 1)
+//   result = (p + 2^30) >> 31                                            (e == 0)
+// where [p < -2^30] is y < 0 (the half-away-from-zero correction): result =
+// (p + nudge - (p < -2^30 ? correction : 0)) >> shift.
+struct SingleRoundingShift {
+  int64_t nudge = int64_t{1} << 30;  // 2^30 + 2^(e+30) (e >= 1)
+  int64_t shift = 31;                // 31 + e
+  int64_t correction = 0;            // 2^31 (e >= 1)
+};
+inline SingleRoundingShift single_rounding_shift(int32_t right_shift) {
+  const int32_t e = right_shift;
+  SingleRoundingShift s;
+  s.nudge = (int64_t{1} << 30) + (e >= 1 ? int64_t{1} << (e + 30) : 0);
+  s.shift = 31 + e;
+  s.correction = e >= 1 ? int64_t{1} << 31 : 0;
+  return s;
+}
+
 // XNNPACK's 8-bit to 8-bit conversion (what TFLite's XNNPACK delegate runs for QUANTIZE):
 // multiplier m = round(256 * input_scale / output_scale) with 8 fractional bits, and
 // out = clamp(((output_zero_point << 8) - m * input_zero_point + 128 + m * x) >> 8).

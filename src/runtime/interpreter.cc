@@ -1,11 +1,12 @@
-// Interpreter: kernel preparation, arena planning, and the op loop.
+// Interpreter: kernel preparation (after the fusion pass), arena planning, and the op loop.
 #include "qseg/interpreter.h"
 
 #include <algorithm>
 #include <string>
 
+#include "graph/validate.h"
 #include "kernels/kernel.h"
-#include "kernels/opt/optimized.h"
+#include "runtime/fusion.h"
 #include "runtime/memory_planner.h"
 #include "runtime/thread_pool.h"
 
@@ -62,6 +63,53 @@ std::vector<TensorLifetime> tensor_lifetimes(const Graph& graph) {
   }
   return lifetimes;
 }
+
+// The kernels of every op, fused runs first (their first op gets the kernel, the others a
+// stand-in); `lifetimes` (tensor_lifetimes) learns what the fused kernels read, write and skip.
+Result<std::vector<std::unique_ptr<Kernel>>> create_kernels(
+    const Graph& g, const KernelOptions& options, std::vector<FusedRun> fused,
+    std::vector<TensorLifetime>* lifetimes) {
+  std::vector<std::unique_ptr<Kernel>> kernels(g.ops.size());
+  for (FusedRun& run : fused) {
+    const int32_t last = run.first + run.count - 1;
+    // Only the last op's outputs are written; every op passed its prepare (fuse_ops).
+    kernels[run.first] =
+        writes_nothing(g, g.ops[last]) ? std::make_unique<NothingToWrite>() : std::move(run.kernel);
+    for (int32_t j = run.first + 1; j <= last; ++j) {
+      kernels[j] = std::make_unique<FusedIntoPrevious>();
+    }
+    for (int32_t j = run.first; j < last; ++j) (*lifetimes)[g.ops[j].outputs[0]].bytes = 0;
+    // The fused kernel reads the first op's inputs while it writes the last op's outputs, all
+    // during the first op.
+    for (int32_t t : g.ops[run.first].inputs) {
+      if (t != kNoTensor && !g.tensors[t].is_constant) {
+        (*lifetimes)[t].last_op = std::max((*lifetimes)[t].last_op, last);
+      }
+    }
+    for (int32_t t : g.ops[last].outputs) {
+      (*lifetimes)[t].first_op = std::min((*lifetimes)[t].first_op, run.first);
+    }
+  }
+  for (size_t i = 0; i < g.ops.size(); ++i) {
+    if (kernels[i] != nullptr) continue;
+    QSEG_ASSIGN_OR_RETURN(kernels[i], create_kernel(g, static_cast<int>(i), options));
+    // Replaced after its prepare, so an op with empty outputs is still checked.
+    if (writes_nothing(g, g.ops[i])) kernels[i] = std::make_unique<NothingToWrite>();
+  }
+  return kernels;
+}
+
+// The instruction set options ask for, resolved; an error when it cannot run here.
+Result<KernelIsa> resolve_isa(KernelIsa isa) {
+  if (isa == KernelIsa::kAuto) isa = best_kernel_isa();
+  if (!kernel_isa_available(isa)) {
+    return Status::error("kernels '" + std::string(kernel_isa_name(isa)) +
+                         "' are not available: this CPU or this build lacks them (best here: " +
+                         std::string(kernel_isa_name(best_kernel_isa())) + ")");
+  }
+  return isa;
+}
+
 }  // namespace
 
 Interpreter::~Interpreter() = default;
@@ -71,6 +119,7 @@ Result<std::unique_ptr<Interpreter>> Interpreter::create(Graph graph,
   std::unique_ptr<Interpreter> interp(new Interpreter());
   interp->graph_ = std::move(graph);
   const Graph& g = interp->graph_;
+  QSEG_RETURN_IF_ERROR(validate_graph(g));
   for (int32_t t : g.inputs) {
     if (g.tensors[t].shape.empty() && g.tensors[t].num_elements() != 1) {
       return Status::error("graph input " + std::to_string(t) + " has no shape");
@@ -78,96 +127,41 @@ Result<std::unique_ptr<Interpreter>> Interpreter::create(Graph graph,
   }
   KernelOptions kernel_options;
   kernel_options.requantization = options.requantization;
-  KernelIsa isa = options.kernel_isa;
-  if (isa == KernelIsa::kAuto) isa = best_kernel_isa();
-  if (!kernel_isa_available(isa)) {
-    return Status::error("kernels '" + std::string(kernel_isa_name(isa)) +
-                         "' are not available: this CPU or this build lacks them (best here: " +
-                         std::string(kernel_isa_name(best_kernel_isa())) + ")");
-  }
-  kernel_options.isa = isa;
-  interp->kernel_isa_ = isa;
+  QSEG_ASSIGN_OR_RETURN(kernel_options.isa, resolve_isa(options.kernel_isa));
+  interp->kernel_isa_ = kernel_options.isa;
   kernel_options.num_threads = std::max(1, options.num_threads);
-  std::vector<int32_t> unmaterialized;  // tensors fused kernels never write
-  struct FusedRun {
-    size_t first = 0, count = 0;
-  };
-  std::vector<FusedRun> fused_runs;  // ops run by one kernel
-  for (size_t i = 0; i < g.ops.size(); ++i) {
-    if (isa != KernelIsa::kReference && !options.preserve_all_tensors) {
-      size_t count = 3;
-      std::unique_ptr<Kernel> fused = options.fuse_inverted_residuals
-                                          ? kernels::opt::create_fused_inverted_residual(
-                                                g, static_cast<int>(i), isa, kernel_options)
-                                          : nullptr;
-      if (fused == nullptr) {
-        count = 2;
-        fused = kernels::opt::create_fused_resize_arg_max(g, static_cast<int>(i), isa,
-                                                          options.requantization);
-      }
-      if (fused != nullptr) {
-        // Every op must still pass its own checks (the reference prepare: no second packing).
-        KernelOptions check_options = kernel_options;
-        check_options.isa = KernelIsa::kReference;
-        for (size_t j = i; j < i + count; ++j) {
-          const auto checked = create_kernel(g, static_cast<int>(j), check_options);
-          if (!checked.is_ok()) return checked.status();
-        }
-        for (size_t j = i; j + 1 < i + count; ++j) unmaterialized.push_back(g.ops[j].outputs[0]);
-        fused_runs.push_back({i, count});
-        // Only the last op's outputs are written; all ops were checked above.
-        if (writes_nothing(g, g.ops[i + count - 1])) fused = std::make_unique<NothingToWrite>();
-        interp->kernels_.push_back(std::move(fused));
-        for (size_t j = 1; j < count; ++j) {
-          interp->kernels_.push_back(std::make_unique<FusedIntoPrevious>());
-        }
-        i += count - 1;
-        continue;
-      }
-    }
-    QSEG_ASSIGN_OR_RETURN(std::unique_ptr<Kernel> kernel,
-                          create_kernel(g, static_cast<int>(i), kernel_options));
-    // Replaced after its prepare, so an op with empty outputs is still checked.
-    if (writes_nothing(g, g.ops[i])) kernel = std::make_unique<NothingToWrite>();
-    interp->kernels_.push_back(std::move(kernel));
+  std::vector<FusedRun> fused;  // every tensor stays materialized with preserve_all_tensors
+  if (!options.preserve_all_tensors) {
+    fused = fuse_ops(g, kernel_options, options.fuse_inverted_residuals);
   }
-  auto lifetimes = tensor_lifetimes(g);
-  for (int32_t t : unmaterialized) lifetimes[t].bytes = 0;
-  // A fused kernel reads the first op's inputs while it writes the last op's outputs, all
-  // during the first op.
-  for (const FusedRun& run : fused_runs) {
-    const auto last = static_cast<int32_t>(run.first + run.count - 1);
-    for (int32_t t : g.ops[run.first].inputs) {
-      if (t != kNoTensor && !g.tensors[t].is_constant) {
-        lifetimes[t].last_op = std::max(lifetimes[t].last_op, last);
-      }
-    }
-    for (int32_t t : g.ops[run.first + run.count - 1].outputs) {
-      lifetimes[t].first_op = std::min(lifetimes[t].first_op, static_cast<int32_t>(run.first));
-    }
-  }
+  std::vector<TensorLifetime> lifetimes = tensor_lifetimes(g);
+  QSEG_ASSIGN_OR_RETURN(interp->kernels_,
+                        create_kernels(g, kernel_options, std::move(fused), &lifetimes));
   const ArenaPlan plan = plan_arena(lifetimes, kArenaAlignment, !options.preserve_all_tensors);
   if (plan.arena_bytes > options.max_arena_bytes) {
     return Status::error("the model needs an arena of " + std::to_string(plan.arena_bytes) +
                          " bytes, above the arena limit of " +
                          std::to_string(options.max_arena_bytes) + " bytes");
   }
-  interp->arena_bytes_ = plan.arena_bytes;
-  interp->arena_storage_.resize(static_cast<size_t>(plan.arena_bytes + kArenaAlignment));
-  const auto base = reinterpret_cast<uintptr_t>(interp->arena_storage_.data());
-  interp->arena_ =
-      interp->arena_storage_.data() + (kArenaAlignment - base % kArenaAlignment) % kArenaAlignment;
-  interp->data_.assign(g.tensors.size(), nullptr);
-  for (size_t i = 0; i < g.tensors.size(); ++i) {
-    const Tensor& t = g.tensors[i];
+  interp->bind_tensors(plan.arena_bytes, plan.offsets);
+  interp->pool_ = std::make_unique<ThreadPool>(kernel_options.num_threads);
+  return interp;
+}
+
+void Interpreter::bind_tensors(int64_t arena_bytes, const std::vector<int64_t>& offsets) {
+  arena_bytes_ = arena_bytes;
+  arena_storage_.resize(static_cast<size_t>(arena_bytes + kArenaAlignment));
+  const auto base = reinterpret_cast<uintptr_t>(arena_storage_.data());
+  arena_ = arena_storage_.data() + (kArenaAlignment - base % kArenaAlignment) % kArenaAlignment;
+  data_.assign(graph_.tensors.size(), nullptr);
+  for (size_t i = 0; i < graph_.tensors.size(); ++i) {
+    const Tensor& t = graph_.tensors[i];
     if (t.is_constant) {
-      interp->data_[i] = const_cast<uint8_t*>(t.data.data());
-    } else if (plan.offsets[i] >= 0) {
-      interp->data_[i] = interp->arena_ + plan.offsets[i];
+      data_[i] = const_cast<uint8_t*>(t.data.data());
+    } else if (offsets[i] >= 0) {
+      data_[i] = arena_ + offsets[i];
     }
   }
-  interp->pool_ = std::make_unique<ThreadPool>(std::max(1, options.num_threads));
-  return interp;
 }
 
 void Interpreter::run_op(size_t index) {

@@ -10,39 +10,25 @@
 #include <thread>
 #include <vector>
 
+#include "kernels/parallel.h"
+
 namespace qseg {
 
-class ThreadPool {
+class ThreadPool final : public ParallelFor {
  public:
   // num_threads counts the calling thread: 1 means no workers and everything runs inline.
   explicit ThreadPool(int num_threads);
-  ~ThreadPool();
+  ~ThreadPool() override;
   ThreadPool(const ThreadPool&) = delete;
   ThreadPool& operator=(const ThreadPool&) = delete;
 
-  int num_threads() const { return static_cast<int>(workers_.size()) + 1; }
+  int num_threads() const final { return static_cast<int>(workers_.size()) + 1; }
 
-  // Splits [0, n) into at most num_threads() contiguous chunks and calls fn(begin, end) on each,
-  // the caller taking the first; returns when all are done. Chunk boundaries depend only on n
-  // and the thread count, so results are deterministic when chunks write disjoint outputs.
-  // Not reentrant: one parallel_for at a time per pool.
-  template <typename Fn>
-  void parallel_for(int64_t n, const Fn& fn) {
-    if (n <= 0) return;
-    const int64_t chunks = std::min<int64_t>(n, num_threads());
-    if (chunks == 1) {
-      fn(int64_t{0}, n);
-      return;
-    }
-    auto trampoline = [](const void* f, int64_t b, int64_t e) {
-      (*static_cast<const Fn*>(f))(b, e);
-    };
-    run_chunks(n, chunks, trampoline, &fn);
-  }
+  // parallel_for (ParallelFor's) splits [0, n) into at most num_threads() chunks, the caller
+  // taking the first.
 
  private:
-  using ChunkFn = void (*)(const void*, int64_t, int64_t);
-  void run_chunks(int64_t n, int64_t chunks, ChunkFn fn, const void* ctx);
+  void run_chunks(int64_t n, int64_t chunks, ChunkFn fn, const void* ctx) final;
   void worker_loop(int worker_index);
 
   std::vector<std::thread> workers_;

@@ -8,7 +8,9 @@
 #include <limits>
 #include <string>
 
+#include "graph/validate.h"
 #include "qseg/tflite.h"
+#include "tflite/read_ops.h"
 #include "tflite/schema_generated.h"
 
 namespace qseg {
@@ -32,69 +34,11 @@ std::string tensor_label(int index, const ::tflite::Tensor* t) {
   return label;
 }
 
-Result<DataType> map_type(::tflite::TensorType type) {
-  switch (type) {
-    case ::tflite::TensorType::FLOAT32:
-      return DataType::kFloat32;
-    case ::tflite::TensorType::INT32:
-      return DataType::kInt32;
-    case ::tflite::TensorType::UINT8:
-      return DataType::kUInt8;
-    case ::tflite::TensorType::INT64:
-      return DataType::kInt64;
-    case ::tflite::TensorType::INT8:
-      return DataType::kInt8;
-    case ::tflite::TensorType::INT16:
-      return DataType::kInt16;
-    case ::tflite::TensorType::BOOL:
-      return DataType::kBool;
-    default:
-      break;
-  }
-  const char* name = ::tflite::EnumNameTensorType(type);
-  return Status::error(std::string("type ") +
-                       (name && *name ? name : std::to_string(static_cast<int>(type))) +
-                       " is not supported");
-}
-
-Result<Activation> map_activation(::tflite::ActivationFunctionType a) {
-  switch (a) {
-    case ::tflite::ActivationFunctionType::NONE:
-      return Activation::kNone;
-    case ::tflite::ActivationFunctionType::RELU:
-      return Activation::kRelu;
-    case ::tflite::ActivationFunctionType::RELU_N1_TO_1:
-      return Activation::kReluN1To1;
-    case ::tflite::ActivationFunctionType::RELU6:
-      return Activation::kRelu6;
-    default:
-      break;
-  }
-  return Status::error("fused activation " + std::to_string(static_cast<int>(a)) +
-                       " is not supported");
-}
-
-Result<Padding> map_padding(::tflite::Padding p) {
-  switch (p) {
-    case ::tflite::Padding::SAME:
-      return Padding::kSame;
-    case ::tflite::Padding::VALID:
-      return Padding::kValid;
-  }
-  return Status::error("padding " + std::to_string(static_cast<int>(p)) + " is not valid");
-}
-
-Status check_positive(int32_t value, const char* what) {
-  if (value < 1)
-    return Status::error(std::string(what) + " must be >= 1, got " + std::to_string(value));
-  return Status::ok();
-}
-
 Result<Tensor> read_tensor(int index, const ::tflite::Tensor* t, const ::tflite::Model* model,
                            const ModelLimits& limits) {
   Tensor tensor;
   if (t->name()) tensor.name = t->name()->str();
-  QSEG_ASSIGN_OR_RETURN(tensor.type, map_type(t->type()));
+  QSEG_ASSIGN_OR_RETURN(tensor.type, tflite_read::map_type(t->type()));
   if (t->is_variable()) return Status::error("variable tensors are not supported");
   if (t->shape()) {
     if (static_cast<int64_t>(t->shape()->size()) > limits.max_rank) {
@@ -193,171 +137,6 @@ Result<Tensor> read_tensor(int index, const ::tflite::Tensor* t, const ::tflite:
   return tensor;
 }
 
-Result<OpType> map_op_type(::tflite::BuiltinOperator code, const ::tflite::OperatorCode* oc) {
-  using B = ::tflite::BuiltinOperator;
-  switch (code) {
-    case B::ADD:
-      return OpType::kAdd;
-    case B::AVERAGE_POOL_2D:
-      return OpType::kAveragePool2d;
-    case B::CONCATENATION:
-      return OpType::kConcatenation;
-    case B::CONV_2D:
-      return OpType::kConv2d;
-    case B::DEPTHWISE_CONV_2D:
-      return OpType::kDepthwiseConv2d;
-    case B::DEQUANTIZE:
-      return OpType::kDequantize;
-    case B::QUANTIZE:
-      return OpType::kQuantize;
-    case B::RESIZE_BILINEAR:
-      return OpType::kResizeBilinear;
-    case B::RESHAPE:
-      return OpType::kReshape;
-    case B::ARG_MAX:
-      return OpType::kArgMax;
-    default:
-      break;
-  }
-  if (code == B::CUSTOM) {
-    return Status::error("custom operator '" +
-                         (oc->custom_code() ? oc->custom_code()->str() : std::string()) +
-                         "' is not supported");
-  }
-  const char* name = ::tflite::EnumNameBuiltinOperator(code);
-  return Status::error((name && *name
-                            ? std::string(name)
-                            : "builtin operator " + std::to_string(static_cast<int32_t>(code))) +
-                       " is not supported");
-}
-
-// Each op expects one options table; a file may leave it out, meaning all defaults.
-template <typename Options>
-const Options* options_or_null(const ::tflite::Operator* op, ::tflite::BuiltinOptions expected,
-                               Status* status) {
-  if (op->builtin_options_type() == ::tflite::BuiltinOptions::NONE) return nullptr;
-  if (op->builtin_options_type() != expected) {
-    *status = Status::error(std::string("options are ") +
-                            ::tflite::EnumNameBuiltinOptions(op->builtin_options_type()) +
-                            ", expected " + ::tflite::EnumNameBuiltinOptions(expected));
-    return nullptr;
-  }
-  return static_cast<const Options*>(op->builtin_options());
-}
-
-Result<OpOptions> read_options(OpType type, const ::tflite::Operator* op) {
-  using BO = ::tflite::BuiltinOptions;
-  Status status;
-  switch (type) {
-    case OpType::kConv2d: {
-      Conv2dOptions o;
-      if (const auto* f =
-              options_or_null<::tflite::Conv2DOptions>(op, BO::Conv2DOptions, &status)) {
-        QSEG_ASSIGN_OR_RETURN(o.padding, map_padding(f->padding()));
-        QSEG_ASSIGN_OR_RETURN(o.activation, map_activation(f->fused_activation_function()));
-        o.stride_w = f->stride_w();
-        o.stride_h = f->stride_h();
-        o.dilation_w = f->dilation_w_factor();
-        o.dilation_h = f->dilation_h_factor();
-      }
-      QSEG_RETURN_IF_ERROR(status);
-      QSEG_RETURN_IF_ERROR(check_positive(o.stride_w, "stride_w"));
-      QSEG_RETURN_IF_ERROR(check_positive(o.stride_h, "stride_h"));
-      QSEG_RETURN_IF_ERROR(check_positive(o.dilation_w, "dilation_w_factor"));
-      QSEG_RETURN_IF_ERROR(check_positive(o.dilation_h, "dilation_h_factor"));
-      return OpOptions(o);
-    }
-    case OpType::kDepthwiseConv2d: {
-      DepthwiseConv2dOptions o;
-      if (const auto* f = options_or_null<::tflite::DepthwiseConv2DOptions>(
-              op, BO::DepthwiseConv2DOptions, &status)) {
-        QSEG_ASSIGN_OR_RETURN(o.padding, map_padding(f->padding()));
-        QSEG_ASSIGN_OR_RETURN(o.activation, map_activation(f->fused_activation_function()));
-        o.stride_w = f->stride_w();
-        o.stride_h = f->stride_h();
-        o.dilation_w = f->dilation_w_factor();
-        o.dilation_h = f->dilation_h_factor();
-        o.depth_multiplier = f->depth_multiplier();
-      }
-      QSEG_RETURN_IF_ERROR(status);
-      QSEG_RETURN_IF_ERROR(check_positive(o.stride_w, "stride_w"));
-      QSEG_RETURN_IF_ERROR(check_positive(o.stride_h, "stride_h"));
-      QSEG_RETURN_IF_ERROR(check_positive(o.dilation_w, "dilation_w_factor"));
-      QSEG_RETURN_IF_ERROR(check_positive(o.dilation_h, "dilation_h_factor"));
-      QSEG_RETURN_IF_ERROR(check_positive(o.depth_multiplier, "depth_multiplier"));
-      return OpOptions(o);
-    }
-    case OpType::kAveragePool2d: {
-      Pool2dOptions o;
-      if (const auto* f =
-              options_or_null<::tflite::Pool2DOptions>(op, BO::Pool2DOptions, &status)) {
-        QSEG_ASSIGN_OR_RETURN(o.padding, map_padding(f->padding()));
-        QSEG_ASSIGN_OR_RETURN(o.activation, map_activation(f->fused_activation_function()));
-        o.stride_w = f->stride_w();
-        o.stride_h = f->stride_h();
-        o.filter_w = f->filter_width();
-        o.filter_h = f->filter_height();
-      }
-      QSEG_RETURN_IF_ERROR(status);
-      QSEG_RETURN_IF_ERROR(check_positive(o.stride_w, "stride_w"));
-      QSEG_RETURN_IF_ERROR(check_positive(o.stride_h, "stride_h"));
-      QSEG_RETURN_IF_ERROR(check_positive(o.filter_w, "filter_width"));
-      QSEG_RETURN_IF_ERROR(check_positive(o.filter_h, "filter_height"));
-      return OpOptions(o);
-    }
-    case OpType::kAdd: {
-      AddOptions o;
-      if (const auto* f = options_or_null<::tflite::AddOptions>(op, BO::AddOptions, &status)) {
-        QSEG_ASSIGN_OR_RETURN(o.activation, map_activation(f->fused_activation_function()));
-      }
-      QSEG_RETURN_IF_ERROR(status);
-      return OpOptions(o);
-    }
-    case OpType::kConcatenation: {
-      ConcatenationOptions o;
-      if (const auto* f = options_or_null<::tflite::ConcatenationOptions>(
-              op, BO::ConcatenationOptions, &status)) {
-        QSEG_ASSIGN_OR_RETURN(o.activation, map_activation(f->fused_activation_function()));
-        o.axis = f->axis();
-      }
-      QSEG_RETURN_IF_ERROR(status);
-      return OpOptions(o);
-    }
-    case OpType::kResizeBilinear: {
-      ResizeBilinearOptions o;
-      if (const auto* f = options_or_null<::tflite::ResizeBilinearOptions>(
-              op, BO::ResizeBilinearOptions, &status)) {
-        o.align_corners = f->align_corners();
-        o.half_pixel_centers = f->half_pixel_centers();
-      }
-      QSEG_RETURN_IF_ERROR(status);
-      return OpOptions(o);
-    }
-    case OpType::kReshape: {
-      ReshapeOptions o;
-      if (const auto* f =
-              options_or_null<::tflite::ReshapeOptions>(op, BO::ReshapeOptions, &status)) {
-        if (f->new_shape()) o.new_shape.assign(f->new_shape()->begin(), f->new_shape()->end());
-      }
-      QSEG_RETURN_IF_ERROR(status);
-      return OpOptions(o);
-    }
-    case OpType::kArgMax: {
-      ArgMaxOptions o;
-      if (const auto* f =
-              options_or_null<::tflite::ArgMaxOptions>(op, BO::ArgMaxOptions, &status)) {
-        QSEG_ASSIGN_OR_RETURN(o.output_type, map_type(f->output_type()));
-      }
-      QSEG_RETURN_IF_ERROR(status);
-      return OpOptions(o);
-    }
-    case OpType::kDequantize:
-    case OpType::kQuantize:
-      return OpOptions();
-  }
-  return OpOptions();
-}
-
 Status read_index_list(const Offsets* list, int32_t tensor_count, bool allow_absent,
                        std::vector<int32_t>* out, const char* what) {
   if (!list) return Status::ok();
@@ -368,41 +147,6 @@ Status read_index_list(const Offsets* list, int32_t tensor_count, bool allow_abs
                            " is out of range (" + std::to_string(tensor_count) + " tensors)");
     }
     out->push_back(index);
-  }
-  return Status::ok();
-}
-
-// Every op input must be a constant, a graph input or the output of an earlier op; every tensor
-// is written by at most one op; graph outputs are produced.
-Status check_dataflow(const Graph& graph) {
-  std::vector<char> ready(graph.tensors.size(), 0);
-  for (size_t i = 0; i < graph.tensors.size(); ++i) ready[i] = graph.tensors[i].is_constant;
-  for (int32_t in : graph.inputs) {
-    if (graph.tensors[in].is_constant)
-      return Status::error("graph input " + std::to_string(in) + " is a constant");
-    ready[in] = 1;
-  }
-  for (size_t i = 0; i < graph.ops.size(); ++i) {
-    const Op& op = graph.ops[i];
-    const std::string label =
-        "op " + std::to_string(i) + " (" + std::string(op_type_name(op.type)) + ")";
-    for (int32_t in : op.inputs) {
-      if (in != kNoTensor && !ready[in]) {
-        return Status::error(label + " reads tensor " + std::to_string(in) +
-                             " before anything writes it");
-      }
-    }
-    if (op.outputs.empty()) return Status::error(label + " has no outputs");
-    for (int32_t out : op.outputs) {
-      if (ready[out])
-        return Status::error(label + " writes tensor " + std::to_string(out) +
-                             ", which is already defined");
-      ready[out] = 1;
-    }
-  }
-  for (int32_t out : graph.outputs) {
-    if (!ready[out])
-      return Status::error("graph output tensor " + std::to_string(out) + " is never written");
   }
   return Status::ok();
 }
@@ -460,7 +204,7 @@ Result<Graph> read_model(const ::tflite::Model* model, const ModelLimits& limits
     // Old files store the code only in the byte field, new ones in both: the larger is right.
     const auto code = static_cast<::tflite::BuiltinOperator>(
         std::max<int32_t>(oc->deprecated_builtin_code(), static_cast<int32_t>(oc->builtin_code())));
-    auto type = map_op_type(code, oc);
+    auto type = tflite_read::map_op_type(code, oc);
     if (!type.is_ok()) return type.status().with_context(label);
     Op op;
     op.type = type.value();
@@ -469,12 +213,12 @@ Result<Graph> read_model(const ::tflite::Model* model, const ModelLimits& limits
     Status s = read_index_list(fop->inputs(), count, true, &op.inputs, "input");
     if (s.is_ok()) s = read_index_list(fop->outputs(), count, false, &op.outputs, "output");
     if (!s.is_ok()) return s.with_context(named);
-    auto options = read_options(op.type, fop);
+    auto options = tflite_read::read_options(op.type, fop);
     if (!options.is_ok()) return options.status().with_context(named);
     op.options = std::move(options).value();
     graph.ops.push_back(std::move(op));
   }
-  QSEG_RETURN_IF_ERROR(check_dataflow(graph));
+  QSEG_RETURN_IF_ERROR(validate_graph(graph));
   return graph;
 }
 

@@ -3,11 +3,12 @@
 // and the file written through io::write_file_durably. The Graph is checked first so that a bad
 // Graph gives one clear error instead of a file that TFLite or the reader would reject.
 #include <algorithm>
-#include <cmath>
 #include <map>
 #include <string>
 #include <utility>
+#include <variant>
 
+#include "graph/validate.h"
 #include "io/durable_write.h"
 #include "qseg/tflite.h"
 #include "tflite/schema_generated.h"
@@ -38,7 +39,7 @@ using ::tflite::BuiltinOptions;
     case DataType::kBool:
       return ::tflite::TensorType::BOOL;
   }
-  return ::tflite::TensorType::FLOAT32;  // unreachable: check_tensor rejects other values
+  return ::tflite::TensorType::FLOAT32;  // unreachable: validate_graph rejects other values
 }
 
 ::tflite::ActivationFunctionType tflite_activation(Activation activation) {
@@ -93,121 +94,12 @@ int8_t deprecated_code(BuiltinOperator code) {
 
 // ---------------------------------------------------------------- checks on the Graph
 
-bool valid_type(DataType type) {
-  switch (type) {
-    case DataType::kFloat32:
-    case DataType::kInt32:
-    case DataType::kUInt8:
-    case DataType::kInt64:
-    case DataType::kInt8:
-    case DataType::kInt16:
-    case DataType::kBool:
-      return true;
-  }
-  return false;
-}
-
-constexpr int64_t kMaxElements = int64_t{1} << 40;
 constexpr int64_t kMaxFlatBufferBytes = FLATBUFFERS_MAX_BUFFER_SIZE;
 
-// What read_tflite requires of a tensor, so that every written file reads back.
-Status check_tensor(const Tensor& t) {
-  if (!valid_type(t.type))
-    return Status::error("type " + std::to_string(static_cast<int>(t.type)) + " is not valid");
-  int64_t elements = 1;
-  for (int32_t d : t.shape) {
-    if (d < 0) return Status::error("negative dimension " + std::to_string(d) + " in shape");
-    if (d > 0 && elements > kMaxElements / d)
-      return Status::error("shape holds more than 2^40 elements");
-    elements *= d;
-  }
-  if (!t.data.empty() && static_cast<int64_t>(t.data.size()) != t.byte_size()) {
-    return Status::error("holds " + std::to_string(t.data.size()) + " bytes of data, the shape " +
-                         "needs " + std::to_string(t.byte_size()));
-  }
-  if (t.is_constant && t.data.empty() && t.num_elements() > 0)
-    return Status::error("is marked constant but holds no data");
-  const Quantization& q = t.quant;
-  if (q.scale.size() != q.zero_point.size()) {
-    return Status::error("quantization has " + std::to_string(q.scale.size()) + " scales but " +
-                         std::to_string(q.zero_point.size()) + " zero points");
-  }
-  if (q.scale.size() > 1) {
-    const int32_t dim = q.quantized_dimension;
-    if (dim < 0 || dim >= static_cast<int32_t>(t.shape.size()) ||
-        static_cast<int64_t>(q.scale.size()) != t.shape[dim]) {
-      return Status::error("per-channel quantization with " + std::to_string(q.scale.size()) +
-                           " scales does not match dimension " + std::to_string(dim) +
-                           " of the shape");
-    }
-  }
-  if (q.min.size() != q.max.size() || q.min.size() > 1) {
-    return Status::error("quantization range has " + std::to_string(q.min.size()) + " min and " +
-                         std::to_string(q.max.size()) + " max values (0 or 1 of each)");
-  }
-  if (!q.min.empty() &&
-      !(std::isfinite(q.min[0]) && std::isfinite(q.max[0]) && q.min[0] <= q.max[0])) {
-    return Status::error("quantization range [" + std::to_string(q.min[0]) + ", " +
-                         std::to_string(q.max[0]) + "] is not a finite range");
-  }
-  for (size_t i = 0; i < q.scale.size(); ++i) {
-    if (!(q.scale[i] > 0.0f) || !std::isfinite(q.scale[i])) {
-      return Status::error("quantization scale " + std::to_string(q.scale[i]) +
-                           " is not a finite positive number");
-    }
-    if (q.zero_point[i] < -32768 || q.zero_point[i] > 65535)
-      return Status::error("zero point " + std::to_string(q.zero_point[i]) + " is out of range");
-  }
-  return Status::ok();
-}
-
-Status check_indices(const std::vector<int32_t>& indices, size_t tensor_count, bool allow_absent,
-                     const char* what) {
-  for (int32_t index : indices) {
-    if (allow_absent && index == kNoTensor) continue;
-    if (index < 0 || static_cast<size_t>(index) >= tensor_count) {
-      return Status::error(std::string(what) + " tensor index " + std::to_string(index) +
-                           " is out of range (" + std::to_string(tensor_count) + " tensors)");
-    }
-  }
-  return Status::ok();
-}
-
-// Each op type carries one options alternative (none for QUANTIZE and DEQUANTIZE).
-bool options_match(const Op& op) {
-  switch (op.type) {
-    case OpType::kAdd:
-      return std::holds_alternative<AddOptions>(op.options);
-    case OpType::kAveragePool2d:
-      return std::holds_alternative<Pool2dOptions>(op.options);
-    case OpType::kConcatenation:
-      return std::holds_alternative<ConcatenationOptions>(op.options);
-    case OpType::kConv2d:
-      return std::holds_alternative<Conv2dOptions>(op.options);
-    case OpType::kDepthwiseConv2d:
-      return std::holds_alternative<DepthwiseConv2dOptions>(op.options);
-    case OpType::kDequantize:
-    case OpType::kQuantize:
-      return std::holds_alternative<std::monostate>(op.options);
-    case OpType::kResizeBilinear:
-      return std::holds_alternative<ResizeBilinearOptions>(op.options);
-    case OpType::kReshape:
-      return std::holds_alternative<ReshapeOptions>(op.options);
-    case OpType::kArgMax:
-      return std::holds_alternative<ArgMaxOptions>(op.options);
-  }
-  return false;
-}
-
-Status check_op(const Op& op, size_t tensor_count) {
-  if (tflite_operator(op.type) == BuiltinOperator::CUSTOM)
-    return Status::error("op type " + std::to_string(static_cast<int>(op.type)) + " is not valid");
+// What TFLite requires of an op beyond validate_graph, so that every written file reads back.
+Status check_op_for_tflite(const Op& op) {
   if (op.version < 1)
     return Status::error("version " + std::to_string(op.version) + " must be >= 1");
-  if (op.outputs.empty()) return Status::error("has no outputs");
-  QSEG_RETURN_IF_ERROR(check_indices(op.inputs, tensor_count, true, "input"));
-  QSEG_RETURN_IF_ERROR(check_indices(op.outputs, tensor_count, false, "output"));
-  if (!options_match(op)) return Status::error("its options do not match the op type");
   if (const auto* arg_max = std::get_if<ArgMaxOptions>(&op.options)) {
     if (arg_max->output_type != DataType::kInt32 && arg_max->output_type != DataType::kInt64)
       return Status::error("output_type must be int32 or int64");
@@ -233,22 +125,13 @@ int64_t size_bound(const Graph& graph) {
 }
 
 Status check_graph(const Graph& graph) {
-  const size_t count = graph.tensors.size();
-  for (size_t i = 0; i < count; ++i) {
-    const Tensor& t = graph.tensors[i];
-    if (Status s = check_tensor(t); !s.is_ok())
-      return s.with_context("tensor " + std::to_string(i) + " '" + t.name + "'");
-  }
+  QSEG_RETURN_IF_ERROR(validate_graph(graph));
   for (size_t i = 0; i < graph.ops.size(); ++i) {
-    if (Status s = check_op(graph.ops[i], count); !s.is_ok()) {
+    if (Status s = check_op_for_tflite(graph.ops[i]); !s.is_ok()) {
       return s.with_context("op " + std::to_string(i) + " (" +
                             std::string(op_type_name(graph.ops[i].type)) + ")");
     }
   }
-  QSEG_RETURN_IF_ERROR(check_indices(graph.inputs, count, false, "graph input"));
-  QSEG_RETURN_IF_ERROR(check_indices(graph.outputs, count, false, "graph output"));
-  if (graph.inputs.empty() || graph.outputs.empty())
-    return Status::error("the graph has no inputs or no outputs");
   if (const int64_t bound = size_bound(graph); bound > kMaxFlatBufferBytes) {
     return Status::error("the graph needs up to " + std::to_string(bound) +
                          " bytes, more than a FlatBuffer holds (2 GiB)");

@@ -279,5 +279,33 @@ TEST(XnnpackAddTest, ParamsAndRounding) {
   EXPECT_TRUE(xnnpack_add_params(1.0f, 0, 1.0f / 1024, 0, 1.0f, 0).has_value());  // 2^-10
 }
 
+// The vector kernels' one-floor form equals the two roundings of
+// multiply_by_quantized_multiplier for every right shift, ties and negative values included.
+TEST(SingleRoundingShiftTest, MatchesMultiplyByQuantizedMultiplier) {
+  for (const double real : {0.5, 0.75, 1.0 / 3.0, 0.0123, 3e-5, 4.7e-10}) {
+    const FixedPointMultiplier m = quantize_multiplier(real);
+    ASSERT_LE(m.shift, 0);
+    const SingleRoundingShift s = single_rounding_shift(-m.shift);
+    for (int64_t x = -70000; x <= 70000; x += 7) {
+      const int64_t p = x * m.multiplier;
+      const int64_t one_floor =
+          (p + s.nudge - (p < -(int64_t{1} << 30) ? s.correction : 0)) >> s.shift;
+      EXPECT_EQ(one_floor, multiply_by_quantized_multiplier(static_cast<int32_t>(x), m))
+          << real << " " << x;
+    }
+  }
+}
+
+TEST(RequantizeAccumulatorTest, PicksTheArithmetic) {
+  const QuantizedRange range{0, 255};
+  const FixedPointMultiplier m = quantize_multiplier(1.0 / 3.0);
+  // Each arithmetic is its own function's; below the range both clamp to its minimum.
+  EXPECT_EQ(requantize_accumulator(1000, m, 1.0f / 3, 5, range, Requantization::kFixedPoint),
+            offset_and_clamp(multiply_by_quantized_multiplier(1000, m), 5, range));
+  EXPECT_EQ(requantize_accumulator(1000, m, 1.0f / 3, 5, range, Requantization::kXnnpack),
+            requantize_float(1000, 1.0f / 3, 5, range));
+  EXPECT_EQ(requantize_accumulator(-1000, m, 1.0f / 3, 5, range, Requantization::kXnnpack), 0);
+}
+
 }  // namespace
 }  // namespace qseg::quant

@@ -8,7 +8,6 @@
 #include <utility>
 
 #include "kernels/opt/optimized.h"
-#include "runtime/thread_pool.h"
 
 namespace qseg::kernels::opt {
 

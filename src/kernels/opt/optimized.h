@@ -1,6 +1,6 @@
 // The optimized kernels: weights and quantization parameters packed once at prepare time in the
 // layouts the SIMD micro-kernels read, the table of micro-kernels of each instruction set, and
-// the entry points the kernel registry and the interpreter call.
+// the entry points the kernel registry and the interpreter's fusion pass call.
 #pragma once
 
 #include <cstdint>
@@ -52,14 +52,9 @@ inline int32_t round_up(int32_t v, int32_t multiple) {
 // shift (shift <= 0, the case of every convolution whose multiplier is below 1); otherwise the
 // op runs the reference kernel.
 //
-// TFLite's fixed-point path rounds twice: y = round_half_up(x * m / 2^31) (gemmlowp's
-// SaturatingRoundingDoublingHighMul; m > 0 never saturates), then y / 2^e rounded half away from
-// zero. Both floors nest into one: with p = x * m exact in 64 bits,
-//   result = (p + 2^30 + (2^(e-1) - [p < -2^30]) * 2^31) >> (31 + e)     (e >= 1)
-//   result = (p + 2^30) >> 31                                            (e == 0)
-// where [p < -2^30] is y < 0 (the half-away-from-zero correction). Per 64-bit lane the kernels
-// need the multiplier, the nudge 2^30 + 2^(e+30), the shift 31 + e and the correction 2^31 (0
-// when e == 0), stored per block of 16 channels as 8 even channels then 8 odd ones.
+// TFLite's fixed-point path rounds twice; quant::single_rounding_shift nests both floors into
+// one 64-bit floor. Per 64-bit lane the kernels need the multiplier and its nudge, shift and
+// correction, stored per block of 16 channels as 8 even channels then 8 odd ones.
 struct ChannelRequantization {
   bool fixed_point = true;           // Requantization::kFixedPoint, else kXnnpack
   std::vector<int32_t> multiplier;   // quantized multiplier, [2^30, 2^31) or 0
@@ -265,13 +260,15 @@ std::unique_ptr<Kernel> create_optimized_kernel(const Graph& graph, int op_index
 
 // Whether ops `resize_index` (RESIZE_BILINEAR) and `resize_index + 1` (ARG_MAX over the last
 // axis of the resized tensor, its only reader) can run as one kernel, and that kernel; null
-// when they cannot. The resized tensor is then never written.
+// when they cannot. The resized tensor is then never written. A kernel is made only when both
+// ops pass their own prepare (the fusion pass relies on it).
 std::unique_ptr<Kernel> create_fused_resize_arg_max(const Graph& graph, int resize_index,
                                                     KernelIsa isa, Requantization requantization);
 
 // Whether ops first..first+2 (1x1 CONV_2D, DEPTHWISE_CONV_2D, 1x1 CONV_2D, batch 1, each
 // intermediate read only by the next op) can run as one kernel in bands of rows, and that
-// kernel; null when they cannot. The two intermediate tensors are then never written.
+// kernel; null when they cannot. The two intermediate tensors are then never written. A kernel
+// is made only when the three ops pass their own prepare (the fusion pass relies on it).
 std::unique_ptr<Kernel> create_fused_inverted_residual(const Graph& graph, int first, KernelIsa isa,
                                                        const KernelOptions& options);
 

@@ -5,188 +5,68 @@
 #include <utility>
 
 #include "kernels/opt/optimized.h"
-#include "runtime/thread_pool.h"
+#include "kernels/prepared_kernel.h"
 
 namespace qseg::kernels::opt {
 
 namespace {
 
-const uint8_t* bytes_in(const KernelContext& c, int32_t tensor) {
-  return static_cast<const uint8_t*>(c.tensors[tensor]);
+// The params of an op and the micro-kernel of the chosen instruction set that runs them.
+template <typename Params, typename MicroKernel>
+struct WithMicroKernel {
+  Params params;
+  MicroKernel micro_kernel;
+};
+// And the weights packed for it.
+template <typename Params, typename Packed, typename MicroKernel>
+struct PackedWithMicroKernel {
+  Params params;
+  Packed packed;
+  MicroKernel micro_kernel;
+};
+using OptimizedConv =
+    PackedWithMicroKernel<Conv2dParams, PackedConv, decltype(IsaKernels::conv_2d)>;
+using OptimizedDepthwise = PackedWithMicroKernel<DepthwiseConv2dParams, PackedDepthwise,
+                                                 decltype(IsaKernels::depthwise_conv_2d)>;
+using OptimizedAdd = WithMicroKernel<AddParams, decltype(IsaKernels::add)>;
+using OptimizedResize =
+    WithMicroKernel<ResizeBilinearParams, decltype(IsaKernels::resize_bilinear)>;
+using OptimizedPool = WithMicroKernel<AveragePool2dParams, decltype(IsaKernels::average_pool_2d)>;
+using OptimizedQuantize = WithMicroKernel<QuantizeParams, decltype(IsaKernels::quantize)>;
+struct OptimizedResizeArgMax {
+  ResizeBilinearParams resize;
+  ArgMaxParams arg_max;
+  ResizeArgMaxPlan plan;
+  decltype(IsaKernels::resize_arg_max) micro_kernel;
+};
+
+// Units: output pixels.
+void run_conv(const OptimizedConv& k, const KernelIo& io, int64_t begin, int64_t end) {
+  k.micro_kernel(k.params, k.packed, io.in<uint8_t>(0), io.out<uint8_t>(0), begin, end);
 }
-uint8_t* bytes_out(const KernelContext& c, int32_t tensor) {
-  return static_cast<uint8_t*>(c.tensors[tensor]);
+// Units: output rows.
+void run_depthwise(const OptimizedDepthwise& k, const KernelIo& io, int64_t begin, int64_t end) {
+  k.micro_kernel(k.params, k.packed, io.in<uint8_t>(0), io.out<uint8_t>(0), begin, end, 0);
+}
+void run_add(const OptimizedAdd& k, const KernelIo& io, int64_t begin, int64_t end) {
+  k.micro_kernel(k.params, io.in<uint8_t>(0), io.in<uint8_t>(1), io.out<uint8_t>(0), begin, end);
+}
+// One 8-bit input -> one 8-bit output (RESIZE_BILINEAR, AVERAGE_POOL_2D, QUANTIZE).
+template <typename Optimized>
+void run_unary(const Optimized& k, const KernelIo& io, int64_t begin, int64_t end) {
+  k.micro_kernel(k.params, io.in<uint8_t>(0), io.out<uint8_t>(0), begin, end);
+}
+// Input 0: the resize's input; output 0: the arg max's output.
+void run_resize_arg_max(const OptimizedResizeArgMax& k, const KernelIo& io, int64_t begin,
+                        int64_t end) {
+  k.micro_kernel(k.resize, k.arg_max, k.plan, io.in<uint8_t>(0), io.out<void>(0), begin, end);
 }
 
-class Conv2dKernel final : public Kernel {
- public:
-  Conv2dKernel(Conv2dParams params, PackedConv packed, const IsaKernels& isa, std::string_view name,
-               const Op& op)
-      : params_(std::move(params)),
-        packed_(std::move(packed)),
-        fn_(isa.conv_2d),
-        name_(name),
-        input_(op.inputs[0]),
-        output_(op.outputs[0]) {}
-  void run(const KernelContext& c) const override {
-    const int64_t pixels =
-        int64_t{params_.output.batch} * params_.output.height * params_.output.width;
-    c.pool->parallel_for(pixels, [&](int64_t begin, int64_t end) {
-      fn_(params_, packed_, bytes_in(c, input_), bytes_out(c, output_), begin, end);
-    });
-  }
-  std::string_view variant() const override { return name_; }
-
- private:
-  Conv2dParams params_;
-  PackedConv packed_;
-  decltype(IsaKernels::conv_2d) fn_;
-  std::string_view name_;
-  int32_t input_, output_;
-};
-
-class DepthwiseConv2dKernel final : public Kernel {
- public:
-  DepthwiseConv2dKernel(DepthwiseConv2dParams params, PackedDepthwise packed, const IsaKernels& isa,
-                        std::string_view name, const Op& op)
-      : params_(std::move(params)),
-        packed_(std::move(packed)),
-        fn_(isa.depthwise_conv_2d),
-        name_(name),
-        input_(op.inputs[0]),
-        output_(op.outputs[0]) {}
-  void run(const KernelContext& c) const override {
-    c.pool->parallel_for(params_.rows(), [&](int64_t begin, int64_t end) {
-      fn_(params_, packed_, bytes_in(c, input_), bytes_out(c, output_), begin, end, 0);
-    });
-  }
-  std::string_view variant() const override { return name_; }
-
- private:
-  DepthwiseConv2dParams params_;
-  PackedDepthwise packed_;
-  decltype(IsaKernels::depthwise_conv_2d) fn_;
-  std::string_view name_;
-  int32_t input_, output_;
-};
-
-class AddKernel final : public Kernel {
- public:
-  AddKernel(AddParams params, const IsaKernels& isa, std::string_view name, const Op& op)
-      : params_(std::move(params)),
-        fn_(isa.add),
-        name_(name),
-        input1_(op.inputs[0]),
-        input2_(op.inputs[1]),
-        output_(op.outputs[0]) {}
-  void run(const KernelContext& c) const override {
-    c.pool->parallel_for(params_.size, [&](int64_t begin, int64_t end) {
-      fn_(params_, bytes_in(c, input1_), bytes_in(c, input2_), bytes_out(c, output_), begin, end);
-    });
-  }
-  std::string_view variant() const override { return name_; }
-
- private:
-  AddParams params_;
-  decltype(IsaKernels::add) fn_;
-  std::string_view name_;
-  int32_t input1_, input2_, output_;
-};
-
-class ResizeBilinearKernel final : public Kernel {
- public:
-  ResizeBilinearKernel(ResizeBilinearParams params, const IsaKernels& isa, std::string_view name,
-                       const Op& op)
-      : params_(std::move(params)),
-        fn_(isa.resize_bilinear),
-        name_(name),
-        input_(op.inputs[0]),
-        output_(op.outputs[0]) {}
-  void run(const KernelContext& c) const override {
-    c.pool->parallel_for(params_.output_rows(), [&](int64_t begin, int64_t end) {
-      fn_(params_, bytes_in(c, input_), bytes_out(c, output_), begin, end);
-    });
-  }
-  std::string_view variant() const override { return name_; }
-
- private:
-  ResizeBilinearParams params_;
-  decltype(IsaKernels::resize_bilinear) fn_;
-  std::string_view name_;
-  int32_t input_, output_;
-};
-
-class AveragePool2dKernel final : public Kernel {
- public:
-  AveragePool2dKernel(AveragePool2dParams params, const IsaKernels& isa, std::string_view name,
-                      const Op& op)
-      : params_(params),
-        fn_(isa.average_pool_2d),
-        name_(name),
-        input_(op.inputs[0]),
-        output_(op.outputs[0]) {}
-  void run(const KernelContext& c) const override {
-    c.pool->parallel_for(params_.rows(), [&](int64_t begin, int64_t end) {
-      fn_(params_, bytes_in(c, input_), bytes_out(c, output_), begin, end);
-    });
-  }
-  std::string_view variant() const override { return name_; }
-
- private:
-  AveragePool2dParams params_;
-  decltype(IsaKernels::average_pool_2d) fn_;
-  std::string_view name_;
-  int32_t input_, output_;
-};
-
-class QuantizeKernel final : public Kernel {
- public:
-  QuantizeKernel(QuantizeParams params, const IsaKernels& isa, std::string_view name, const Op& op)
-      : params_(params),
-        fn_(isa.quantize),
-        name_(name),
-        input_(op.inputs[0]),
-        output_(op.outputs[0]) {}
-  void run(const KernelContext& c) const override {
-    c.pool->parallel_for(params_.size, [&](int64_t begin, int64_t end) {
-      fn_(params_, bytes_in(c, input_), bytes_out(c, output_), begin, end);
-    });
-  }
-  std::string_view variant() const override { return name_; }
-
- private:
-  QuantizeParams params_;
-  decltype(IsaKernels::quantize) fn_;
-  std::string_view name_;
-  int32_t input_, output_;
-};
-
-class ResizeArgMaxKernel final : public Kernel {
- public:
-  ResizeArgMaxKernel(ResizeBilinearParams resize, ArgMaxParams arg_max, ResizeArgMaxPlan plan,
-                     const IsaKernels& isa, std::string_view name, int32_t input, int32_t output)
-      : resize_(std::move(resize)),
-        arg_max_(arg_max),
-        plan_(std::move(plan)),
-        fn_(isa.resize_arg_max),
-        name_(name),
-        input_(input),
-        output_(output) {}
-  void run(const KernelContext& c) const override {
-    c.pool->parallel_for(resize_.output_rows(), [&](int64_t begin, int64_t end) {
-      fn_(resize_, arg_max_, plan_, bytes_in(c, input_), c.tensors[output_], begin, end);
-    });
-  }
-  std::string_view variant() const override { return name_; }
-
- private:
-  ResizeBilinearParams resize_;
-  ArgMaxParams arg_max_;
-  ResizeArgMaxPlan plan_;
-  decltype(IsaKernels::resize_arg_max) fn_;
-  std::string_view name_;
-  int32_t input_, output_;
-};
+template <typename Params>
+std::unique_ptr<Kernel> make(Params params, typename PreparedKernel<Params>::RunFn run,
+                             int64_t units, const Op& op, std::string_view name) {
+  return make_prepared_kernel(std::move(params), RunChoice<Params>{run, units}, op, name);
+}
 
 bool is_8bit(DataType type) { return type == DataType::kUInt8 || type == DataType::kInt8; }
 
@@ -202,10 +82,9 @@ bool constant_bias(const Graph& graph, const Op& op, const Tensor** bias) {
 
 bool prepare_packed_conv(const Graph& graph, const Op& op, KernelIsa isa,
                          const KernelOptions& options, Conv2dParams* params, PackedConv* packed) {
-  Result<Conv2dParams> prepared = prepare_conv_2d(graph, op);
+  Result<Conv2dParams> prepared = prepare_conv_2d(graph, op, options.requantization);
   const Tensor* bias = nullptr;
   if (!prepared.is_ok() || !constant_bias(graph, op, &bias)) return false;
-  prepared.value().quantization.requantization = options.requantization;
   const Tensor& weights = graph.tensors[op.inputs[1]];
   if (!weights.is_constant ||
       !pack_conv(prepared.value(), weights, bias, conv_layout(isa), packed)) {
@@ -217,10 +96,10 @@ bool prepare_packed_conv(const Graph& graph, const Op& op, KernelIsa isa,
 
 bool prepare_packed_depthwise(const Graph& graph, const Op& op, const KernelOptions& options,
                               DepthwiseConv2dParams* params, PackedDepthwise* packed) {
-  Result<DepthwiseConv2dParams> prepared = prepare_depthwise_conv_2d(graph, op);
+  Result<DepthwiseConv2dParams> prepared =
+      prepare_depthwise_conv_2d(graph, op, options.requantization);
   const Tensor* bias = nullptr;
   if (!prepared.is_ok() || !constant_bias(graph, op, &bias)) return false;
-  prepared.value().quantization.requantization = options.requantization;
   const Tensor& weights = graph.tensors[op.inputs[1]];
   if (!weights.is_constant || !pack_depthwise(prepared.value(), weights, bias, packed)) {
     return false;
@@ -256,7 +135,10 @@ std::unique_ptr<Kernel> create_optimized_kernel(const Graph& graph, int op_index
           !prepare_packed_conv(graph, op, isa, options, &params, &packed)) {
         return nullptr;
       }
-      return std::make_unique<Conv2dKernel>(std::move(params), std::move(packed), *table, name, op);
+      const int64_t pixels =
+          int64_t{params.output.batch} * params.output.height * params.output.width;
+      return make(OptimizedConv{std::move(params), std::move(packed), table->conv_2d}, &run_conv,
+                  pixels, op, name);
     }
     case OpType::kDepthwiseConv2d: {
       DepthwiseConv2dParams params;
@@ -265,8 +147,10 @@ std::unique_ptr<Kernel> create_optimized_kernel(const Graph& graph, int op_index
           !prepare_packed_depthwise(graph, op, options, &params, &packed)) {
         return nullptr;
       }
-      return std::make_unique<DepthwiseConv2dKernel>(std::move(params), std::move(packed), *table,
-                                                     name, op);
+      const int64_t rows = params.rows();
+      return make(
+          OptimizedDepthwise{std::move(params), std::move(packed), table->depthwise_conv_2d},
+          &run_depthwise, rows, op, name);
     }
     case OpType::kAdd: {
       if (table->add == nullptr) return nullptr;
@@ -280,7 +164,8 @@ std::unique_ptr<Kernel> create_optimized_kernel(const Graph& graph, int op_index
         if (params.value().xnnpack) break;  // XNNPACK's arithmetic has no such multipliers
         if (m.shift > 0 || m.shift < -31) return nullptr;  // the vector path shifts right only
       }
-      return std::make_unique<AddKernel>(std::move(params).value(), *table, name, op);
+      const int64_t size = params.value().size;
+      return make(OptimizedAdd{std::move(params).value(), table->add}, &run_add, size, op, name);
     }
     case OpType::kResizeBilinear: {
       if (table->resize_bilinear == nullptr) return nullptr;
@@ -288,7 +173,9 @@ std::unique_ptr<Kernel> create_optimized_kernel(const Graph& graph, int op_index
           prepare_resize_bilinear(graph, op, options.requantization);
       if (!params.is_ok() || !is_8bit(params.value().type)) return nullptr;
       if (params.value().xnnpack_int8) return nullptr;  // the reference kernel computes it
-      return std::make_unique<ResizeBilinearKernel>(std::move(params).value(), *table, name, op);
+      const int64_t rows = params.value().output_rows();
+      return make(OptimizedResize{std::move(params).value(), table->resize_bilinear},
+                  &run_unary<OptimizedResize>, rows, op, name);
     }
     case OpType::kAveragePool2d: {
       if (table->average_pool_2d == nullptr) return nullptr;
@@ -299,16 +186,18 @@ std::unique_ptr<Kernel> create_optimized_kernel(const Graph& graph, int op_index
       // Sums stay exact in int32: at most 255 per element in magnitude, window elements. (The
       // window's area fits int64; times 255 it might not, so the bound is divided instead.)
       if (int64_t{p.window.filter_h} * p.window.filter_w > INT32_MAX / 255) return nullptr;
-      return std::make_unique<AveragePool2dKernel>(std::move(params).value(), *table, name, op);
+      return make(OptimizedPool{p, table->average_pool_2d}, &run_unary<OptimizedPool>, p.rows(), op,
+                  name);
     }
     case OpType::kQuantize: {
       if (table->quantize == nullptr) return nullptr;
-      Result<QuantizeParams> params = prepare_quantize(graph, op);
+      Result<QuantizeParams> params = prepare_quantize(graph, op, options.requantization);
       if (!params.is_ok() || !is_8bit(params.value().input_type)) return nullptr;
-      params.value().requantization = options.requantization;
       const quant::FixedPointMultiplier m = params.value().multiplier;
       if (m.shift > 23 || m.shift < -31) return nullptr;  // the vector path's exact range
-      return std::make_unique<QuantizeKernel>(std::move(params).value(), *table, name, op);
+      const int64_t size = params.value().size;
+      return make(OptimizedQuantize{std::move(params).value(), table->quantize},
+                  &run_unary<OptimizedQuantize>, size, op, name);
     }
     default:
       return nullptr;
@@ -342,9 +231,13 @@ std::unique_ptr<Kernel> create_fused_resize_arg_max(const Graph& graph, int resi
   if (!plan_resize_arg_max(resize.value(), arg_max.value(), resize_arg_max_width(isa), &plan)) {
     return nullptr;
   }
-  return std::make_unique<ResizeArgMaxKernel>(std::move(resize).value(), arg_max.value(),
-                                              std::move(plan), *table, kernel_isa_name(isa),
-                                              resize_op.inputs[0], arg_max_op.outputs[0]);
+  const int64_t rows = resize.value().output_rows();
+  Op fused;  // reads the resize's input, writes the arg max's output
+  fused.inputs = {resize_op.inputs[0]};
+  fused.outputs = {arg_max_op.outputs[0]};
+  return make(OptimizedResizeArgMax{std::move(resize).value(), arg_max.value(), std::move(plan),
+                                    table->resize_arg_max},
+              &run_resize_arg_max, rows, fused, kernel_isa_name(isa));
 }
 
 }  // namespace qseg::kernels::opt

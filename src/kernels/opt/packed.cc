@@ -79,12 +79,12 @@ bool make_channel_requantization(const ConvQuantization& q, int32_t channels,
     for (int32_t c = 0; c < padded; ++c) {
       const int32_t block = c / width, lane = c % width;
       const size_t at = static_cast<size_t>(block) * width + (lane % 2) * (width / 2) + lane / 2;
-      const int32_t e = r.right_shift[c];
+      const quant::SingleRoundingShift s = quant::single_rounding_shift(r.right_shift[c]);
       l.multiplier[at] = r.multiplier[c];
-      l.nudge[at] = (int64_t{1} << 30) + (e >= 1 ? int64_t{1} << (e + 30) : 0);
-      l.shift[at] = 31 + e;
-      l.correction[at] = e >= 1 ? int64_t{1} << 31 : 0;
-      l.sign_bias[at] = int64_t{1} << (63 - 31 - e);
+      l.nudge[at] = s.nudge;
+      l.shift[at] = s.shift;
+      l.correction[at] = s.correction;
+      l.sign_bias[at] = int64_t{1} << (63 - s.shift);
     }
   }
   *out = std::move(r);

@@ -16,7 +16,7 @@ void quantize_from_float(const QuantizeParams& p, const float* input, Out* outpu
 
 template <typename In, typename Out>
 void requantize(const QuantizeParams& p, const In* input, Out* output, int64_t begin, int64_t end) {
-  if (p.requantization == Requantization::kXnnpack && p.convert_available) {
+  if (p.use_float_convert) {
     for (int64_t i = begin; i < end; ++i) {
       output[i] = static_cast<Out>(quant::float_convert(input[i], p.convert, p.range));
     }

@@ -81,7 +81,7 @@ void add_elements_xnnpack(const AddParams& p, const uint8_t* input1, const uint8
 template <bool kSignedIn, bool kSignedOut>
 void requantize_elements(const QuantizeParams& p, const uint8_t* input, uint8_t* output,
                          int64_t begin, int64_t end) {
-  const bool convert = p.requantization == Requantization::kXnnpack && p.convert_available;
+  const bool convert = p.use_float_convert;
   const __m256i input_zero = _mm256_set1_epi32(p.input_zero_point);
   const __m256i multiplier = _mm256_set1_epi32(p.multiplier.multiplier);
   const __m256i right = _mm256_set1_epi32(std::max(0, -p.multiplier.shift));

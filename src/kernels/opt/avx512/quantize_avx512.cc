@@ -16,7 +16,7 @@ namespace {
 template <bool kSignedInput>
 void requantize_elements(const QuantizeParams& p, const uint8_t* input, uint8_t* output,
                          int64_t begin, int64_t end) {
-  const bool convert = p.requantization == Requantization::kXnnpack && p.convert_available;
+  const bool convert = p.use_float_convert;
   const __m512i input_zero = _mm512_set1_epi32(p.input_zero_point);
   const __m512i multiplier = _mm512_set1_epi32(p.multiplier.multiplier);
   const __m512i right = _mm512_set1_epi32(std::max(0, -p.multiplier.shift));

@@ -94,7 +94,7 @@ void add_elements_xnnpack(const AddParams& p, const uint8_t* input1, const uint8
 template <bool kSignedIn, bool kSignedOut>
 void requantize_elements(const QuantizeParams& p, const uint8_t* input, uint8_t* output,
                          int64_t begin, int64_t end) {
-  const bool convert = p.requantization == Requantization::kXnnpack && p.convert_available;
+  const bool convert = p.use_float_convert;
   const int32x4_t minus_input_zero = vdupq_n_s32(-p.input_zero_point);
   const int32x4_t multiplier = vdupq_n_s32(p.multiplier.multiplier);
   const int32x4_t right = vdupq_n_s32(std::min(0, p.multiplier.shift));

@@ -1,0 +1,18 @@
+// The operator half of the .tflite reader: TFLite's tensor types, builtin operator codes and
+// options tables mapped to the IR, with an error for anything the IR does not hold.
+#pragma once
+
+#include "qseg/graph.h"
+#include "qseg/status.h"
+#include "tflite/schema_generated.h"
+
+namespace qseg::tflite_read {
+
+Result<DataType> map_type(::tflite::TensorType type);
+// `oc` names a custom operator in the error.
+Result<OpType> map_op_type(::tflite::BuiltinOperator code, const ::tflite::OperatorCode* oc);
+// The options of an op of `type`: defaults when the file leaves the table out; strides,
+// dilations, filter sizes and depth multipliers >= 1; known activations and paddings.
+Result<OpOptions> read_options(OpType type, const ::tflite::Operator* op);
+
+}  // namespace qseg::tflite_read
