@@ -79,11 +79,17 @@ TEST(CheckpointWrite, AWriterKilledAtRandomMomentsLeavesTheOldOrTheNewFile) {
   std::mt19937 random(20);
   int mid_write = 0;
   for (int kill = 0; kill < kKills; ++kill) {
+    fs::remove(temp);  // what the last kill left: the next writer's PATH.tmp is looked for below
     const pid_t pid = ::fork();
     ASSERT_GE(pid, 0);
     if (pid == 0) write_forever(path, a, b);
+    // The kill lands at a random moment once the child writes (its first PATH.tmp), however long
+    // it takes to get there (encoding 16 MiB is slow under the sanitizers).
+    const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (!fs::exists(temp) && std::chrono::steady_clock::now() < give_up)
+      std::this_thread::sleep_for(std::chrono::microseconds(200));
     std::this_thread::sleep_for(
-        std::chrono::microseconds(std::uniform_int_distribution<int>(0, 60000)(random)));
+        std::chrono::microseconds(std::uniform_int_distribution<int>(0, 40000)(random)));
     ASSERT_EQ(::kill(pid, SIGKILL), 0);
     int status = 0;
     ASSERT_EQ(::waitpid(pid, &status, 0), pid);
