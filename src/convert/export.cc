@@ -14,6 +14,8 @@ using model::CheckpointFile;
 using model::CheckpointTensor;
 using model::LayerKind;
 using model::LayerSpec;
+using model::weight_name;
+using model::weight_shape;
 
 constexpr const char* kInputName = "MobilenetV2/MobilenetV2/input";
 
@@ -96,10 +98,8 @@ class Builder {
     const std::vector<int32_t> in_shape =
         frozen_.graph.tensors[input].shape;  // a copy: tensors grow
     const bool depthwise = s.kind == LayerKind::kDepthwise;
-    const int64_t in_per_group = depthwise ? 1 : s.in_channels;
-    const std::vector<int64_t> shape = {s.out_channels, in_per_group, s.kernel, s.kernel};
-    QSEG_ASSIGN_OR_RETURN(const CheckpointTensor* w,
-                          find(s.name + (depthwise ? "/depthwise_weights" : "/weights"), shape));
+    const std::vector<int64_t> shape = weight_shape(s);
+    QSEG_ASSIGN_OR_RETURN(const CheckpointTensor* w, find(weight_name(s), shape));
     std::vector<float> multiplier(s.out_channels, 1.0f), bias(s.out_channels, 0.0f);
     if (s.batch_norm) {
       const std::vector<int64_t> vec = {s.out_channels};
@@ -118,7 +118,7 @@ class Builder {
       bias = b->data;
     }
     // libtorch [out, in, kh, kw] -> TFLite [out, kh, kw, in]; depthwise [1, kh, kw, out].
-    const int k = s.kernel, out = s.out_channels, in = static_cast<int>(in_per_group);
+    const int k = s.kernel, out = s.out_channels, in = static_cast<int>(shape[1]);
     std::vector<float> weights(w->data.size());
     for (int o = 0; o < out; ++o) {
       for (int i = 0; i < in; ++i) {
@@ -133,11 +133,10 @@ class Builder {
         }
       }
     }
-    const std::vector<int32_t> weight_shape =
+    const std::vector<int32_t> tflite_shape =
         depthwise ? std::vector<int32_t>{1, k, k, out} : std::vector<int32_t>{out, k, k, in};
-    const int weight_tensor =
-        add_constant(s.name + (depthwise ? "/depthwise_weights" : "/weights"), DataType::kFloat32,
-                     weight_shape, bytes_of(weights.data(), weights.size()));
+    const int weight_tensor = add_constant(weight_name(s), DataType::kFloat32, tflite_shape,
+                                           bytes_of(weights.data(), weights.size()));
     if (const CheckpointTensor* q = checkpoint_.find(s.name + "/weights_quantization");
         q && q->data.size() == 2 && !s.batch_norm) {
       frozen_.weight_quantization[weight_tensor] =

@@ -171,4 +171,10 @@ Result<CheckpointFile> decode_checkpoint(const std::vector<uint8_t>& bytes,
   return checkpoint;
 }
 
+bool is_checkpoint_file(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  char magic[sizeof kMagic] = {};
+  return in.read(magic, sizeof magic) && std::memcmp(magic, kMagic, sizeof kMagic) == 0;
+}
+
 }  // namespace qseg::model

@@ -57,6 +57,9 @@ Status replace_file_durably(const std::filesystem::path& path, const uint8_t* da
 // The checkpoint's bytes, through replace_file_durably.
 Status write_checkpoint_file(const std::filesystem::path& path, const CheckpointFile& checkpoint);
 
+// Whether the file starts as a checkpoint does (its magic bytes); false when it cannot be read.
+bool is_checkpoint_file(const std::filesystem::path& path);
+
 // Errors name the file: missing, not a checkpoint, truncated, hash mismatch (corrupt), bad
 // header, a tensor outside the file or whose size does not match its shape, a name twice.
 Result<CheckpointFile> read_checkpoint_file(const std::filesystem::path& path);

@@ -24,11 +24,6 @@ int64_t elements(const std::vector<int64_t>& shape) {
   return n;
 }
 
-std::vector<int64_t> weight_shape(const LayerSpec& layer) {
-  const int groups = layer.kind == LayerKind::kDepthwise ? layer.out_channels : 1;
-  return {layer.out_channels, layer.in_channels / groups, layer.kernel, layer.kernel};
-}
-
 }  // namespace
 
 Result<CheckpointFile> imported_checkpoint(const ImportedWeights& weights, int output_stride,

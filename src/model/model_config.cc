@@ -286,6 +286,11 @@ std::string weight_name(const LayerSpec& layer) {
   return layer.name + (layer.kind == LayerKind::kDepthwise ? "/depthwise_weights" : "/weights");
 }
 
+std::vector<int64_t> weight_shape(const LayerSpec& layer) {
+  const int64_t in_per_group = layer.kind == LayerKind::kDepthwise ? 1 : layer.in_channels;
+  return {layer.out_channels, in_per_group, layer.kernel, layer.kernel};
+}
+
 std::string range_name(const std::string& scope) { return scope + "/range"; }
 
 }  // namespace qseg::model

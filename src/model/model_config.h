@@ -12,6 +12,7 @@
 // Header kept C++17 (it is included by libtorch translation units).
 #pragma once
 
+#include <cstdint>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -100,7 +101,9 @@ Result<DeepLabSpec> deeplab_spec(const DeepLabConfig& config);
 int make_divisible(double value, int divisor, int min_value);
 
 // The checkpoint names of a layer's tensors.
-std::string weight_name(const LayerSpec& layer);   // ".../weights" or ".../depthwise_weights"
+std::string weight_name(const LayerSpec& layer);  // ".../weights" or ".../depthwise_weights"
+// [out, in / groups, kernel, kernel]: [out, 1, k, k] for depthwise layers.
+std::vector<int64_t> weight_shape(const LayerSpec& layer);
 std::string range_name(const std::string& scope);  // "<scope>/range"
 
 nlohmann::json config_to_json(const DeepLabConfig& config);

@@ -89,14 +89,12 @@ Result<DeepLabModel> DeepLabModel::create(const DeepLabConfig& config, uint64_t 
   for (const LayerSpec& s : model.spec_.layers) {
     ConvLayer layer;
     layer.spec = s;
-    const int64_t in_per_group = s.kind == LayerKind::kDepthwise ? 1 : s.in_channels;
     const bool logits = &s == &model.spec_.layers[model.spec_.logits];
     // He normal over fan-out, as torchvision's MobileNetV2; the logits start small.
     const double fan_out = static_cast<double>(s.kernel) * s.kernel *
                            (s.kind == LayerKind::kDepthwise ? 1 : s.out_channels);
     const double stddev = logits ? 0.01 : std::sqrt(2.0 / fan_out);
-    layer.weight =
-        at::normal(0.0, stddev, {s.out_channels, in_per_group, s.kernel, s.kernel}, generator);
+    layer.weight = at::normal(0.0, stddev, weight_shape(s), generator);
     if (s.bias) layer.bias = torch::zeros({s.out_channels});
     if (s.batch_norm) {
       layer.gamma = torch::ones({s.out_channels});

@@ -36,6 +36,7 @@ using model::same_padding;
 using model::SamePadding;
 using model::SeparableSpec;
 using model::weight_name;
+using model::weight_shape;
 using model::write_checkpoint_file;
 
 }  // namespace qseg::train

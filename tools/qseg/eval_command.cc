@@ -3,6 +3,7 @@
 
 #include "common.h"
 #include "eval_shared.h"
+#include "model/checkpoint_file.h"
 
 namespace qseg::cli {
 namespace {
@@ -22,7 +23,7 @@ Status run_eval(const EvalArgs& args) {
   QSEG_RETURN_IF_ERROR(forward_checkpoints_to_training_tool({model}));
   DatasetDescription description;
   QSEG_ASSIGN_OR_RETURN(std::vector<Sample> samples, read_dataset(args.dataset, &description));
-  if (!args.checkpoint.empty() && !is_checkpoint_file(model)) {
+  if (!args.checkpoint.empty() && !model::is_checkpoint_file(model)) {
     return Status::error(
         model.string() +
         ": not a qseg training checkpoint (qseg import or qseg train writes them)");

@@ -5,12 +5,11 @@
 #include <unistd.h>
 
 #include <cstdio>
-#include <cstring>
-#include <fstream>
 
 #include "common.h"
 #include "eval/report.h"
 #include "imgproc/image_io.h"
+#include "model/checkpoint_file.h"
 #include "qseg/voc_classes.h"
 #include "training_tool.h"
 
@@ -149,12 +148,6 @@ Status write_outputs(const DatasetArgs& args, const nlohmann::json& json, const 
   return Status::ok();
 }
 
-bool is_checkpoint_file(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  char magic[8] = {};
-  return in.read(magic, sizeof magic) && std::memcmp(magic, "QSEGCKPT", 8) == 0;
-}
-
 Result<ModelOpener> model_opener(const DatasetArgs& args) {
   const std::string precision = args.precision;
   const std::string output = args.checkpoint_output;
@@ -168,7 +161,7 @@ Result<ModelOpener> model_opener(const DatasetArgs& args) {
   const KernelIsa kernels = args.kernels;
   return ModelOpener([precision, output, limits, requantization, kernels](
                          const std::filesystem::path& path) -> Result<std::unique_ptr<PhotoModel>> {
-    if (is_checkpoint_file(path)) return open_checkpoint_model(path, precision, output);
+    if (model::is_checkpoint_file(path)) return open_checkpoint_model(path, precision, output);
     SegmenterOptions options;
     options.requantization = requantization;
     options.kernel_isa = kernels;
@@ -181,7 +174,7 @@ Result<ModelOpener> model_opener(const DatasetArgs& args) {
 Status forward_checkpoints_to_training_tool(const std::vector<std::filesystem::path>& models) {
   if (is_training_tool()) return Status::ok();
   for (const std::filesystem::path& model : models) {
-    if (is_checkpoint_file(model)) return run_training_tool();
+    if (model::is_checkpoint_file(model)) return run_training_tool();
   }
   return Status::ok();
 }

@@ -39,10 +39,10 @@ Result<std::vector<Sample>> read_dataset(const DatasetArgs& args, DatasetDescrip
 
 // The evaluator's opener for model paths: .tflite files, and qseg training checkpoints (run in
 // libtorch: float, or with simulated quantization on the checkpoint's ranges; `precision` auto
-// simulates when the checkpoint is quantized). Checkpoints are told by their first bytes.
-// .tflite models are read within `args.limits` and run with its arithmetic and kernels.
+// simulates when the checkpoint is quantized). Checkpoints are told by their first bytes
+// (model::is_checkpoint_file). .tflite models are read within `args.limits` and run with its
+// arithmetic and kernels.
 Result<ModelOpener> model_opener(const DatasetArgs& args);
-bool is_checkpoint_file(const std::filesystem::path& path);
 // The opener's checkpoint side (`precision` and `output` already checked): in qseg-train it runs
 // the checkpoint in libtorch; qseg never gets there (see below) and says so.
 Result<std::unique_ptr<PhotoModel>> open_checkpoint_model(const std::filesystem::path& path,
