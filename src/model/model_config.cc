@@ -230,7 +230,7 @@ Result<DeepLabSpec> deeplab_spec(const DeepLabConfig& config) {
     head_channels = kHeadChannels;
   }
   LayerSpec logits;
-  logits.name = "logits/semantic";
+  logits.name = kLogitsScope;
   logits.in_channels = head_channels;
   logits.out_channels = config.num_classes;
   logits.bias = true;

@@ -40,6 +40,9 @@ struct DeepLabConfig {
   float dropout_keep_prob = 0.9f;  // before the logits, in training
 };
 
+// The scope of the last layer (the class scores): the one layer a new class set replaces.
+inline constexpr const char* kLogitsScope = "logits/semantic";
+
 enum class LayerKind : uint8_t { kConv, kDepthwise };
 
 // One convolution of the graph. Weights are [out, in / groups, kernel, kernel] (libtorch's

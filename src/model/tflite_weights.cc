@@ -3,6 +3,7 @@
 
 #include <cmath>
 
+#include "model/model_config.h"
 #include "quant/quant.h"
 
 namespace qseg::model {
@@ -164,12 +165,12 @@ Result<ImportedWeights> extract_deeplab_weights(const Graph& graph, const std::s
     const Tensor& output = graph.tensors[op.outputs[0]];
     if (w.quantized && is_uint8_activation(output))
       w.ranges[layer.name + "/act_quant"] = range_of(output);
-    if (layer.name == "logits/semantic") w.logits_tensor = op.outputs[0];
+    if (layer.name == kLogitsScope) w.logits_tensor = op.outputs[0];
     if (layer.name == "aspp0" && output.shape.size() == 4) backbone_size = output.shape[1];
     w.layers.emplace(layer.name, std::move(layer));
   }
   auto stem = w.layers.find("MobilenetV2/Conv");
-  auto logits = w.layers.find("logits/semantic");
+  auto logits = w.layers.find(kLogitsScope);
   if (stem == w.layers.end() || logits == w.layers.end() || backbone_size < 2) {
     return Status::error(
         name +

@@ -4,6 +4,7 @@
 
 #include <ATen/CPUGeneratorImpl.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "train/replicas.h"
@@ -290,12 +291,20 @@ void DeepLabModel::save(CheckpointFile* checkpoint) const {
   for (const auto& [scope, r] : extra_ranges_) save_range(scope, r);
 }
 
-Result<DeepLabModel> DeepLabModel::load(const CheckpointFile& checkpoint, const std::string& name) {
+Result<DeepLabModel> DeepLabModel::load(const CheckpointFile& checkpoint, const std::string& name,
+                                        const std::vector<std::string>& fresh, uint64_t seed) {
   if (!checkpoint.meta.contains("model"))
     return Status::error(name + ": checkpoint has no model config");
   auto config = config_from_json(checkpoint.meta["model"]);
   if (!config.is_ok()) return config.status().with_context(name);
-  QSEG_ASSIGN_OR_RETURN(DeepLabModel model, create(config.value(), 0));
+  QSEG_ASSIGN_OR_RETURN(DeepLabModel model, create(config.value(), seed));
+  auto is_fresh = [&](const std::string& scope) {
+    return std::find(fresh.begin(), fresh.end(), scope) != fresh.end();
+  };
+  for (const std::string& scope : fresh) {
+    if (model.spec_.index_of(scope) < 0)
+      return Status::error(name + ": the model has no layer " + scope + " to re-initialize");
+  }
   torch::NoGradGuard no_grad;
   auto take = [&](const std::string& tensor_name, torch::Tensor& into) -> Status {
     const CheckpointTensor* t = checkpoint.find(tensor_name);
@@ -308,6 +317,7 @@ Result<DeepLabModel> DeepLabModel::load(const CheckpointFile& checkpoint, const 
     return Status::ok();
   };
   for (ConvLayer& l : model.layers_) {
+    if (is_fresh(l.spec.name)) continue;
     QSEG_RETURN_IF_ERROR(take(weight_name(l.spec), l.weight));
     if (l.spec.bias) QSEG_RETURN_IF_ERROR(take(l.spec.name + "/biases", l.bias));
     if (l.spec.batch_norm) {
@@ -327,6 +337,11 @@ Result<DeepLabModel> DeepLabModel::load(const CheckpointFile& checkpoint, const 
       return Status::error(name + ": bad activation range " + t.name);
     }
     const std::string scope = t.name.substr(0, t.name.size() - suffix.size());
+    const std::string act_suffix = "/act_quant";
+    if (scope.size() > act_suffix.size() &&
+        is_fresh(scope.substr(0, scope.size() - act_suffix.size()))) {
+      continue;  // a new layer's output has a new range
+    }
     ActivationRange* range = model.find_range(scope);
     if (!range) {
       // Add and concat ranges are created on first use; only the model's own may be restored.

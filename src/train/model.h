@@ -88,8 +88,11 @@ class DeepLabModel {
 
   // Weights, batch-norm statistics and ranges as checkpoint tensors (meta["model"] = config).
   void save(CheckpointFile* checkpoint) const;
-  // A model with the checkpoint's config and weights; every tensor of the layers must be there.
-  static Result<DeepLabModel> load(const CheckpointFile& checkpoint, const std::string& name);
+  // A model with the checkpoint's config and weights; every tensor of the layers must be there,
+  // except those of the layers named in `fresh`, which keep create()'s random initialization
+  // (seeded by `seed`) and no range: transfer to a new class set re-initializes the logits so.
+  static Result<DeepLabModel> load(const CheckpointFile& checkpoint, const std::string& name,
+                                   const std::vector<std::string>& fresh = {}, uint64_t seed = 0);
 
  private:
   torch::Tensor conv(ConvLayer& layer, const torch::Tensor& x, const ForwardOptions& options) {

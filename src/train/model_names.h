@@ -25,6 +25,7 @@ using model::fnv1a;
 using model::ImportedLayer;
 using model::ImportedWeights;
 using model::kFnv1aStart;
+using model::kLogitsScope;
 using model::layer_scope_from_tensor_name;
 using model::LayerKind;
 using model::LayerSpec;

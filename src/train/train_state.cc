@@ -30,6 +30,14 @@ Result<DeepLabModel> load_model(CheckpointFile& file, const std::string& name, i
   return DeepLabModel::load(file, name);
 }
 
+// The class count of a checkpoint's model config.
+Result<int> checkpoint_classes(const CheckpointFile& file, const std::string& name) {
+  if (!file.meta.contains("model")) return Status::error(name + ": checkpoint has no model config");
+  auto config = config_from_json(file.meta["model"]);
+  if (!config.is_ok()) return config.status().with_context(name);
+  return config.value().num_classes;
+}
+
 // The optimizer of a model: its parameters, and momentum buffers from `saved` (a training
 // checkpoint being resumed) or zero.
 Result<Optimizer> make_optimizer(DeepLabModel& model, const CheckpointFile* saved,
@@ -66,6 +74,9 @@ nlohmann::json shared_flags(const TrainOptions& o) {
   flags["stop_at_step"] = o.stop_at_step;
   flags["checkpoint_every"] = o.checkpoint_every;
   flags["data"] = data;
+  flags["num_classes"] = o.num_classes;
+  flags["reinitialize_logits"] = o.reinitialize_logits;
+  flags["class_names"] = o.class_names;
   return flags;
 }
 
@@ -94,6 +105,8 @@ CheckpointFile state_checkpoint(const State& state, const TrainOptions& options,
   file.meta["train"] = train_meta(options, step, state.seed);
   file.meta["quantized"] = options.quantize_delay_step >= 0 && step >= options.quantize_delay_step;
   file.meta["origin"] = state.origin;
+  if (!state.class_names.is_null()) file.meta["class_names"] = state.class_names;
+  if (!state.class_colors.is_null()) file.meta["class_colors"] = state.class_colors;
   for (size_t i = 0; i < state.optimizer.params.size(); ++i) {
     file.tensors.push_back(to_checkpoint_tensor("momentum/" + state.optimizer.params[i].name,
                                                 state.optimizer.momentum[i]));
@@ -111,6 +124,8 @@ Result<State> state_from_checkpoint(CheckpointFile& file, const std::string& nam
   state.first_step = t["step"].get<int64_t>();
   state.seed = t["seed"].get<uint64_t>();
   state.origin = file.meta.value("origin", nlohmann::json());
+  state.class_names = file.meta.value("class_names", nlohmann::json());
+  state.class_colors = file.meta.value("class_colors", nlohmann::json());
   QSEG_ASSIGN_OR_RETURN(state.model, load_model(file, name, output_stride));
   QSEG_ASSIGN_OR_RETURN(state.optimizer, make_optimizer(*state.model, &file, name));
   return state;
@@ -123,6 +138,12 @@ Result<State> starting_state(const TrainOptions& options,
     QSEG_ASSIGN_OR_RETURN(CheckpointFile resumed, read_checkpoint_file(checkpoint_path));
     QSEG_ASSIGN_OR_RETURN(State state, state_from_checkpoint(resumed, checkpoint_path.string(),
                                                              options.output_stride));
+    const int classes = state.model->config().num_classes;
+    if (options.num_classes > 0 && options.num_classes != classes) {
+      return Status::error(checkpoint_path.string() + " trains a model of " +
+                           std::to_string(classes) + " classes: --num-classes " +
+                           std::to_string(options.num_classes) + " cannot change it on --resume");
+    }
     // Other flags may change on resume (e.g. more --steps), but the run then differs from a
     // straight one: say so. The global batch may be split differently (another world size).
     const auto& t = resumed.meta["train"];
@@ -153,10 +174,35 @@ Result<State> starting_state(const TrainOptions& options,
     state.origin = "scratch";
   } else {
     QSEG_ASSIGN_OR_RETURN(CheckpointFile init, read_checkpoint_file(options.init_checkpoint));
-    state.origin = {{"init", options.init_checkpoint.string()},
-                    {"of", init.meta.value("origin", nlohmann::json())}};
-    QSEG_ASSIGN_OR_RETURN(
-        state.model, load_model(init, options.init_checkpoint.string(), options.output_stride));
+    const std::string name = options.init_checkpoint.string();
+    state.origin = {{"init", name}, {"of", init.meta.value("origin", nlohmann::json())}};
+    QSEG_ASSIGN_OR_RETURN(const int classes, checkpoint_classes(init, name));
+    if (options.reinitialize_logits ||
+        (options.num_classes > 0 && options.num_classes != classes)) {
+      // Transfer: the logits layer alone starts anew, for the new class count.
+      if (options.num_classes > 0) init.meta["model"]["num_classes"] = options.num_classes;
+      state.reinitialized = {kLogitsScope};
+      state.origin["reinitialized"] = state.reinitialized;
+      state.origin["classes_before"] = classes;
+    } else {
+      state.class_names = init.meta.value("class_names", nlohmann::json());
+      state.class_colors = init.meta.value("class_colors", nlohmann::json());
+    }
+    if (options.output_stride > 0) init.meta["model"]["output_stride"] = options.output_stride;
+    QSEG_ASSIGN_OR_RETURN(state.model, DeepLabModel::load(init, name, state.reinitialized,
+                                                          mix_seed(state.seed, 0x1a1)));
+  }
+  const int classes = state.model->config().num_classes;
+  if (!options.class_names.empty()) {
+    if (static_cast<int>(options.class_names.size()) != classes) {
+      return Status::error(std::to_string(options.class_names.size()) +
+                           " class names for a model of " + std::to_string(classes) +
+                           " classes (give --num-classes " +
+                           std::to_string(options.class_names.size()) + " to train new logits)");
+    }
+    state.class_names = options.class_names;
+    state.class_colors =
+        options.class_colors.empty() ? nlohmann::json() : nlohmann::json(options.class_colors);
   }
   QSEG_ASSIGN_OR_RETURN(state.optimizer, make_optimizer(*state.model, nullptr, ""));
   return state;
@@ -221,6 +267,13 @@ Status validate(const TrainOptions& o) {
     return Status::error("give exactly one of --init CHECKPOINT and --from-scratch");
   }
   if (o.from_scratch) QSEG_RETURN_IF_ERROR(validate(o.scratch_config));
+  if (o.from_scratch && o.reinitialize_logits)
+    return Status::error("--reinitialize-logits needs --init CHECKPOINT");
+  if (o.num_classes < 0 || o.num_classes > 255) {
+    return Status::error("--num-classes must be in [1, 255], got " + std::to_string(o.num_classes));
+  }
+  if (!o.class_colors.empty() && o.class_colors.size() != o.class_names.size())
+    return Status::error("give one colour per class name, or none");
   QSEG_RETURN_IF_ERROR(validate(o.augment));
   if (o.data.empty()) return Status::error("no training data: give --data ROOT");
   if (o.steps < 1 || o.steps > 100000000)

@@ -32,6 +32,11 @@ struct State {
   int64_t first_step = 0;
   uint64_t seed = 0;
   nlohmann::json origin;
+  // The class names and colours the checkpoints record (null: none).
+  nlohmann::json class_names;
+  nlohmann::json class_colors;
+  // Layers re-initialized at the start (transfer to a new class set), for the log.
+  std::vector<std::string> reinitialized;
 };
 
 // The "train" entry of a checkpoint's meta: the step and the flags that decide the run.

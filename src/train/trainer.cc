@@ -134,6 +134,20 @@ Status start_state(Run& run) {
   if (run.replicas) QSEG_RETURN_IF_ERROR(share_start(run, start));
   if (!start.is_ok()) return run.located(start.status());
   run.state = std::move(start.value());
+  if (run.leader && !run.state.reinitialized.empty()) {
+    // Transfer to a new class set: say which layers start anew and which come from --init.
+    const DeepLabModel& model = *run.state.model;
+    std::string fresh;
+    for (const std::string& scope : run.state.reinitialized)
+      fresh += (fresh.empty() ? "" : ", ") + scope;
+    fmt::print(
+        "transfer: re-initialized {} ({} classes, the checkpoint's had {}); the other {} layers "
+        "and their ranges from {}\n",
+        fresh, model.config().num_classes, run.state.origin.value("classes_before", 0),
+        model.layers().size() - run.state.reinitialized.size(),
+        run.options.init_checkpoint.string());
+    std::fflush(stdout);
+  }
   if (run.state.first_step >= run.options.steps) {
     return Status::error(
         run.checkpoint_path.string() + " is at step " + std::to_string(run.state.first_step) +
@@ -181,6 +195,21 @@ ForwardOptions forward_options(const Run& run, const Batch& batch, int64_t step)
   forward.freeze_batch_norm =
       options.freeze_batch_norm_step >= 0 && step >= options.freeze_batch_norm_step;
   return forward;
+}
+
+// Label values the model has no class for would index past the logits: one error, not a crash.
+Status check_label_values(const Batch& batch, const DeepLabModel& model) {
+  const int classes = model.config().num_classes;
+  for (const uint8_t v : batch.labels) {
+    if (v >= classes && v != kIgnoreLabel) {
+      return Status::error(fmt::format(
+          "the training labels hold the value {}, but the model has {} classes (0..{}, {} "
+          "ignored): give --num-classes to train new logits, or map the labels to the model's "
+          "classes",
+          v, classes, classes - 1, kIgnoreLabel));
+    }
+  }
+  return Status::ok();
 }
 
 // The batch's loss: the logits upsampled to the crop, softmax cross entropy summed over the valid
@@ -361,6 +390,8 @@ Status train_step(Run& run, Progress& progress, TrainSummary& summary, int64_t s
   const auto step_start = Clock::now();
   Result<Batch> loaded = run.loader->get(step);
   if (!loaded.is_ok()) return run.located(loaded.status());
+  if (Status labels = check_label_values(loaded.value(), *run.state.model); !labels.is_ok())
+    return run.located(labels);
   const ForwardOptions forward = forward_options(run, loaded.value(), step);
   const torch::Tensor loss = batch_loss(run, loaded.value(), forward);
   const StepGradients gradients = summed_gradients(run, loss);

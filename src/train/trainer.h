@@ -28,8 +28,8 @@
 #include <vector>
 
 #include "qseg/status.h"
-#include "train/support/data.h"
 #include "train/model_names.h"
+#include "train/support/data.h"
 
 namespace qseg::train {
 
@@ -40,6 +40,15 @@ struct TrainOptions {
   bool from_scratch = false;
   DeepLabConfig scratch_config;
   int output_stride = 0;  // 0: the checkpoint's; else override it (the weights do not depend on it)
+  // Transfer to a new class set: with init_checkpoint, a class count other than the checkpoint's
+  // (or reinitialize_logits) gives the model a new, randomly initialized logits layer
+  // (logits/semantic) and keeps every other layer's weights and ranges. 0: the checkpoint's.
+  int num_classes = 0;
+  bool reinitialize_logits = false;
+  // The class names (and "#RRGGBB" colours, empty or one per class) recorded in the checkpoints;
+  // empty: the init checkpoint's when the class set is unchanged, else none.
+  std::vector<std::string> class_names;
+  std::vector<std::string> class_colors;
 
   std::vector<DataSource> data;
   AugmentOptions augment;

@@ -147,6 +147,31 @@ TEST(DistributedTrainingTest, TwoReplicasWithBatchBEqualOneProcessWithBatch2B) {
   }
 }
 
+TEST(DistributedTrainingTest, TransferToNewClassesWithReplicasEqualsOneProcess) {
+  // New logits (25 classes: the data's 21 and 4 unused) trained quantization-aware: rank 0 makes
+  // the fresh layer and sends it, so both replicas start from the same one.
+  const auto dir = test::temp_dir("distributed_transfer");
+  const std::string mode = " --quantize-delay-step 0 --num-classes 25";
+  test::CommandResult one =
+      test::run_command(qseg() + " train --batch-size 4" + fine_tune_flags(dir / "one", 4) + mode);
+  ASSERT_EQ(one.exit_code, 0) << one.output;
+  test::CommandResult two = test::run_command(qseg() + " launch --nproc 2 train --batch-size 2" +
+                                              fine_tune_flags(dir / "two", 4) + mode);
+  ASSERT_EQ(two.exit_code, 0) << two.output;
+  const std::string said =
+      "transfer: re-initialized logits/semantic (25 classes, the checkpoint's had 21)";
+  EXPECT_NE(one.output.find(said), std::string::npos) << one.output;
+  const size_t first = two.output.find(said);
+  ASSERT_NE(first, std::string::npos) << two.output;
+  EXPECT_EQ(two.output.find(said, first + 1), std::string::npos) << "rank 0 alone says it";
+  // The logits (absent from the parent) are compared too; the change is the other layers'.
+  EXPECT_LT(difference_relative_to_training(dir / "one" / "checkpoint.ckpt",
+                                            dir / "two" / "checkpoint.ckpt"),
+            1e-4);
+  const auto tensors = test::checkpoint_tensors(dir / "two" / "checkpoint.ckpt");
+  EXPECT_EQ(tensors.at("logits/semantic/biases").size(), 25u);
+}
+
 TEST(DistributedTrainingTest, ResumesWithAnotherWorldSize) {
   const auto dir = test::temp_dir("distributed_resume");
   const std::string qat = " --quantize-delay-step 0";

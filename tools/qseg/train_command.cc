@@ -5,10 +5,10 @@
 #include <cstdio>
 
 #include "common.h"
-#include "training_tool.h"
-#include "train/checkpoint_segmenter.h"
 #include "model/checkpoint_file.h"
+#include "train/checkpoint_segmenter.h"
 #include "train/trainer.h"
+#include "training_tool.h"
 
 namespace qseg::cli {
 namespace {
@@ -19,7 +19,8 @@ struct TrainArgs {
   std::vector<std::string> data;
   std::vector<std::string> splits;
   float depth_multiplier = 0.5f;
-  int num_classes = 21;
+  int num_classes = 0;
+  bool reinitialize_logits = false;
   std::vector<int> aspp_rates;
   int decoder_output_stride = 0;
   std::string batch_norm = "train";
@@ -64,7 +65,7 @@ Status evaluate(const TrainArgs& args, const std::vector<train::TrainingSample>&
   options.precision = train::CheckpointPrecision::kFloat;
   QSEG_ASSIGN_OR_RETURN(train::SegmentationScores f,
                         train::evaluate_checkpoint(checkpoint, samples, options, progress,
-                                                     args.options.image_limits));
+                                                   args.options.image_limits));
   if (!args.quiet) std::fprintf(stderr, "\r\033[K");
   print_scores(label + ", float", f);
   if (simulated) {
@@ -101,7 +102,9 @@ Status run_train(TrainArgs args) {
   if (args.eval_only) return run_eval_only(args);
   QSEG_ASSIGN_OR_RETURN(o.data, sources(args.data, args.splits));
   o.scratch_config.depth_multiplier = args.depth_multiplier;
-  o.scratch_config.num_classes = args.num_classes;
+  o.scratch_config.num_classes = args.num_classes > 0 ? args.num_classes : 21;
+  o.num_classes = o.from_scratch ? 0 : args.num_classes;
+  o.reinitialize_logits = args.reinitialize_logits;
   o.scratch_config.aspp_rates = args.aspp_rates;
   o.scratch_config.decoder_output_stride = args.decoder_output_stride;
   o.scratch_config.output_stride = o.output_stride > 0 ? o.output_stride : 16;
@@ -158,8 +161,7 @@ Status run_train(TrainArgs args) {
 void add_train_command(CLI::App& app, Action& run) {
   auto args = std::make_shared<TrainArgs>();
   train::TrainOptions& o = args->options;
-  CLI::App* cmd =
-      app.add_subcommand("train", std::string(kTrainDescription));
+  CLI::App* cmd = app.add_subcommand("train", std::string(kTrainDescription));
   cmd->add_option("--config", args->config,
                   "Read flags from a TOML file (\"steps = 2000\", flag names without --)");
   auto* init = cmd->add_option("--init", o.init_checkpoint,
@@ -205,8 +207,12 @@ void add_train_command(CLI::App& app, Action& run) {
   cmd->add_option("--depth-multiplier", args->depth_multiplier,
                   "From scratch: MobileNetV2 depth multiplier")
       ->capture_default_str();
-  cmd->add_option("--num-classes", args->num_classes, "From scratch: classes")
-      ->capture_default_str();
+  cmd->add_option("--num-classes", args->num_classes,
+                  "Classes (default: the --init checkpoint's, from scratch 21); with --init, "
+                  "another count trains a new logits layer, keeping every other layer");
+  cmd->add_flag("--reinitialize-logits", args->reinitialize_logits,
+                "With --init: a new logits layer even when the class count stays (another "
+                "class set of the same size)");
   cmd->add_option("--output-stride", o.output_stride,
                   "Output stride 8, 16, 32 (default: the checkpoint's, or 16)");
   cmd->add_option("--aspp-rates", args->aspp_rates,
