@@ -59,7 +59,10 @@ Result<std::vector<Sample>> read_samples(const DatasetSource& source) {
   std::ostringstream text;
   text << in.rdbuf();
   if (in.bad()) return Status::error("cannot read split file " + split_path.string());
-  return parse_split(text.str(), source.root, split_path);
+  QSEG_ASSIGN_OR_RETURN(std::vector<Sample> samples,
+                        parse_split(text.str(), source.root, split_path));
+  for (Sample& sample : samples) sample.label_map = source.label_map;
+  return samples;
 }
 
 Result<std::vector<Sample>> parse_split(std::string_view text, const std::filesystem::path& root,
@@ -80,7 +83,7 @@ Result<std::vector<Sample>> parse_split(std::string_view text, const std::filesy
     if (!seen.insert(name).second)
       return Status::error(where + ": photo name \"" + name + "\" is listed twice");
     samples.push_back({name, root / "JPEGImages" / (name + ".jpg"),
-                       root / "SegmentationClass" / (name + ".png")});
+                       root / "SegmentationClass" / (name + ".png"), nullptr});
   }
   if (samples.empty()) return Status::error(split_path.string() + ": the split lists no photos");
   return samples;
@@ -134,6 +137,10 @@ Result<LoadedSample> load_sample(const Sample& sample, const ImageLimits& limits
   LoadedSample loaded;
   QSEG_ASSIGN_OR_RETURN(loaded.rgb, read_image(sample.photo_path, limits));
   QSEG_ASSIGN_OR_RETURN(loaded.labels, read_label_image(sample.label_path, limits));
+  if (sample.label_map) {
+    QSEG_RETURN_IF_ERROR(sample.label_map->apply(&loaded.labels.pixels, loaded.labels.width,
+                                                 sample.label_path.string()));
+  }
   QSEG_RETURN_IF_ERROR(check_labels(loaded.labels, loaded.rgb.width, loaded.rgb.height,
                                     sample.label_path, sample.photo_path));
   return loaded;

@@ -11,11 +11,13 @@
 #pragma once
 
 #include <filesystem>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "eval/label_map.h"
 #include "qseg/image.h"
 #include "qseg/limits.h"
 #include "qseg/status.h"
@@ -28,12 +30,15 @@ namespace qseg {
 struct DatasetSource {
   std::filesystem::path root;
   std::filesystem::path split;
+  // Applied to the label values as they are loaded, before they are checked; null: none.
+  std::shared_ptr<const LabelMap> label_map;
 };
 
 struct Sample {
-  std::string name;                  // the name from the split file
-  std::filesystem::path photo_path;  // ROOT/JPEGImages/NAME.jpg
-  std::filesystem::path label_path;  // ROOT/SegmentationClass/NAME.png
+  std::string name;                           // the name from the split file
+  std::filesystem::path photo_path;           // ROOT/JPEGImages/NAME.jpg
+  std::filesystem::path label_path;           // ROOT/SegmentationClass/NAME.png
+  std::shared_ptr<const LabelMap> label_map;  // the source's
 };
 
 struct LoadedSample {
@@ -59,6 +64,7 @@ Result<std::vector<Sample>> read_samples(std::span<const DatasetSource> sources)
 
 // Reads and checks one sample; errors name the file at fault ("PATH: cannot open ...",
 // "PATH: label is 500x375 but the photo PHOTO is 500x333", "PATH: label value 50 at (x, y) ...").
+// The sample's label map, if any, is applied before the check (its errors name the file too).
 // Both files are read within `limits` (a photo over them is an error naming the limit).
 Result<LoadedSample> load_sample(const Sample& sample, const ImageLimits& limits = {});
 

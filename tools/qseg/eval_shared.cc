@@ -23,6 +23,7 @@ void add_dataset_options(CLI::App* cmd, DatasetArgs* args) {
                   "Split file: one photo name per line (a name like val.txt is also looked for in "
                   "ROOT/ImageSets/Segmentation/)")
       ->required();
+  cmd->add_option("--label-map", args->label_map, kLabelMapHelp);
   cmd->add_option("--threads", args->threads,
                   "Worker threads (each runs its own copy of the model)")
       ->capture_default_str();
@@ -54,7 +55,9 @@ Result<std::vector<Sample>> read_dataset(const DatasetArgs& args, DatasetDescrip
   QSEG_RETURN_IF_ERROR(check_threads(args.threads));
   if (args.limit < 0)
     return Status::error("--limit must be 0 (all) or positive, got " + std::to_string(args.limit));
-  const DatasetSource source{args.data, args.split};
+  QSEG_ASSIGN_OR_RETURN(std::shared_ptr<const LabelMap> label_map,
+                        label_map_option(args.label_map));
+  const DatasetSource source{args.data, args.split, label_map};
   QSEG_ASSIGN_OR_RETURN(std::vector<Sample> samples, read_samples(source));
   QSEG_ASSIGN_OR_RETURN(description->split, resolve_split_path(source));
   description->root = args.data;

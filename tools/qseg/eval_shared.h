@@ -16,8 +16,9 @@
 namespace qseg::cli {
 
 struct DatasetArgs {
-  std::string data;   // dataset root (VOC layout)
-  std::string split;  // split file, or its name under ROOT/ImageSets/Segmentation
+  std::string data;       // dataset root (VOC layout)
+  std::string split;      // split file, or its name under ROOT/ImageSets/Segmentation
+  std::string label_map;  // --label-map SPEC or @FILE
   int threads = 1;
   int limit = 0;  // 0: every photo of the split
   bool skip_bad = false;
@@ -30,7 +31,7 @@ struct DatasetArgs {
   KernelIsa kernels = KernelIsa::kAuto;                      // for .tflite models
 };
 
-// Adds --data, --split, --threads, --limit, --skip-bad, --json, --report, --precision,
+// Adds --data, --split, --label-map, --threads, --limit, --skip-bad, --json, --report, --precision,
 // --checkpoint-output, --requantization, --kernels and the limit flags (add_limit_options).
 void add_dataset_options(CLI::App* cmd, DatasetArgs* args);
 

@@ -5,10 +5,10 @@
 #include <cstdio>
 
 #include "common.h"
-#include "training_tool.h"
-#include "train/checkpoint_segmenter.h"
 #include "model/checkpoint_file.h"
+#include "train/checkpoint_segmenter.h"
 #include "train/trainer.h"
+#include "training_tool.h"
 
 namespace qseg::cli {
 namespace {
@@ -18,6 +18,7 @@ struct TrainArgs {
   std::string config;
   std::vector<std::string> data;
   std::vector<std::string> splits;
+  std::string label_map;  // --label-map SPEC or @FILE, for --data and --eval-data
   float depth_multiplier = 0.5f;
   int num_classes = 21;
   std::vector<int> aspp_rates;
@@ -33,7 +34,10 @@ struct TrainArgs {
 };
 
 Result<std::vector<train::DataSource>> sources(const std::vector<std::string>& roots,
-                                               const std::vector<std::string>& splits) {
+                                               const std::vector<std::string>& splits,
+                                               const std::string& label_map_spec) {
+  QSEG_ASSIGN_OR_RETURN(std::shared_ptr<const LabelMap> label_map,
+                        label_map_option(label_map_spec));
   if (splits.size() != 1 && splits.size() != roots.size()) {
     return Status::error("give one --split for all --data roots or one per root (got " +
                          std::to_string(splits.size()) + " for " + std::to_string(roots.size()) +
@@ -41,7 +45,7 @@ Result<std::vector<train::DataSource>> sources(const std::vector<std::string>& r
   }
   std::vector<train::DataSource> out;
   for (size_t i = 0; i < roots.size(); ++i)
-    out.push_back({roots[i], splits[splits.size() == 1 ? 0 : i]});
+    out.push_back({roots[i], splits[splits.size() == 1 ? 0 : i], label_map});
   return out;
 }
 
@@ -64,7 +68,7 @@ Status evaluate(const TrainArgs& args, const std::vector<train::TrainingSample>&
   options.precision = train::CheckpointPrecision::kFloat;
   QSEG_ASSIGN_OR_RETURN(train::SegmentationScores f,
                         train::evaluate_checkpoint(checkpoint, samples, options, progress,
-                                                     args.options.image_limits));
+                                                   args.options.image_limits));
   if (!args.quiet) std::fprintf(stderr, "\r\033[K");
   print_scores(label + ", float", f);
   if (simulated) {
@@ -86,8 +90,10 @@ Status run_eval_only(const TrainArgs& args) {
   }
   QSEG_ASSIGN_OR_RETURN(model::CheckpointFile file,
                         model::read_checkpoint_file(args.options.init_checkpoint));
+  QSEG_ASSIGN_OR_RETURN(std::vector<train::DataSource> eval_sources,
+                        sources({args.eval_data}, {args.eval_split}, args.label_map));
   QSEG_ASSIGN_OR_RETURN(std::vector<train::TrainingSample> samples,
-                        train::read_training_samples({{args.eval_data, args.eval_split}}));
+                        train::read_training_samples(eval_sources));
   if (args.eval_limit > 0 && static_cast<int>(samples.size()) > args.eval_limit)
     samples.resize(args.eval_limit);
   fmt::print("evaluation of {} on {} ({} photos):\n", args.options.init_checkpoint.string(),
@@ -99,7 +105,7 @@ Status run_train(TrainArgs args) {
   train::TrainOptions& o = args.options;
   QSEG_RETURN_IF_ERROR(check_threads(o.num_threads));
   if (args.eval_only) return run_eval_only(args);
-  QSEG_ASSIGN_OR_RETURN(o.data, sources(args.data, args.splits));
+  QSEG_ASSIGN_OR_RETURN(o.data, sources(args.data, args.splits, args.label_map));
   o.scratch_config.depth_multiplier = args.depth_multiplier;
   o.scratch_config.num_classes = args.num_classes;
   o.scratch_config.aspp_rates = args.aspp_rates;
@@ -114,8 +120,9 @@ Status run_train(TrainArgs args) {
   const bool leader = o.rank == 0;
   std::vector<train::TrainingSample> eval_samples;
   if (!args.eval_data.empty() && leader) {
-    QSEG_ASSIGN_OR_RETURN(eval_samples,
-                          train::read_training_samples({{args.eval_data, args.eval_split}}));
+    QSEG_ASSIGN_OR_RETURN(std::vector<train::DataSource> eval_sources,
+                          sources({args.eval_data}, {args.eval_split}, args.label_map));
+    QSEG_ASSIGN_OR_RETURN(eval_samples, train::read_training_samples(eval_sources));
     if (args.eval_limit > 0 && static_cast<int>(eval_samples.size()) > args.eval_limit)
       eval_samples.resize(args.eval_limit);
   }
@@ -158,8 +165,7 @@ Status run_train(TrainArgs args) {
 void add_train_command(CLI::App& app, Action& run) {
   auto args = std::make_shared<TrainArgs>();
   train::TrainOptions& o = args->options;
-  CLI::App* cmd =
-      app.add_subcommand("train", std::string(kTrainDescription));
+  CLI::App* cmd = app.add_subcommand("train", std::string(kTrainDescription));
   cmd->add_option("--config", args->config,
                   "Read flags from a TOML file (\"steps = 2000\", flag names without --)");
   auto* init = cmd->add_option("--init", o.init_checkpoint,
@@ -168,6 +174,7 @@ void add_train_command(CLI::App& app, Action& run) {
   init->excludes(scratch);
   cmd->add_option("--data", args->data, "Dataset root in the VOC layout (repeat for several)");
   cmd->add_option("--split", args->splits, "Split file (one for all roots, or one per root)");
+  cmd->add_option("--label-map", args->label_map, kLabelMapHelp);
   cmd->add_option("--steps", o.steps, "Training steps")->capture_default_str();
   cmd->add_option("--batch-size", o.batch_size, "Images per step")->capture_default_str();
   cmd->add_option("--crop-size", o.augment.crop_size, "Square crop size")->capture_default_str();

@@ -24,6 +24,7 @@
 #include <thread>
 #include <vector>
 
+#include "eval/label_map.h"
 #include "qseg/image.h"
 #include "qseg/limits.h"
 #include "qseg/status.h"
@@ -38,12 +39,14 @@ struct TrainingSample {
   std::string name;
   std::filesystem::path photo_path;
   std::filesystem::path label_path;
+  std::shared_ptr<const LabelMap> label_map;  // applied as the labels are loaded; null: none
 };
 
 struct DataSource {
   std::filesystem::path root;
   std::filesystem::path
       split;  // as src/eval resolves it: as given, else ROOT/ImageSets/Segmentation/
+  std::shared_ptr<const LabelMap> label_map;  // dataset values -> model classes; null: none
 };
 
 // The samples of every source, in order; errors name the split file.
@@ -81,9 +84,9 @@ struct LoaderOptions {
   int rank = 0;
   int world_size = 1;
   uint64_t seed = 0;
-  int num_threads = 2;  // background threads preparing batches
-  int prefetch = 2;     // batches prepared ahead of the one asked for
-  bool cache = true;    // keep decoded photos and labels in memory
+  int num_threads = 2;       // background threads preparing batches
+  int prefetch = 2;          // batches prepared ahead of the one asked for
+  bool cache = true;         // keep decoded photos and labels in memory
   ImageLimits image_limits;  // a photo or label over them is an error naming the sample
 };
 

@@ -39,8 +39,9 @@ Result<SegmentationScores> score_segmenter(const std::vector<TrainingSample>& sa
   SegmentationScores scores;
   for (size_t i = 0; i < samples.size(); ++i) {
     const TrainingSample& s = samples[i];
-    QSEG_ASSIGN_OR_RETURN(LoadedSample sample,
-                          load_sample(Sample{s.name, s.photo_path, s.label_path}, image_limits));
+    QSEG_ASSIGN_OR_RETURN(
+        LoadedSample sample,
+        load_sample(Sample{s.name, s.photo_path, s.label_path, s.label_map}, image_limits));
     QSEG_ASSIGN_OR_RETURN(Image prediction, segment(sample.rgb));
     Status added = total.add(prediction, sample.labels);
     if (!added.is_ok()) return added.with_context(s.photo_path.string());
