@@ -26,7 +26,45 @@ int parse_number(const std::string& text, int max) {
   return value <= max ? value : -1;
 }
 
+// Cityscapes' labelIds 0..33 -> train ids (cityscapesScripts' labels.py); -1: not trained on.
+constexpr int kCityscapesTrainIds[34] = {-1, -1, -1, -1, -1, -1, -1, 0,  1,  -1, -1, 2,
+                                         3,  4,  -1, -1, -1, 5,  -1, 6,  7,  8,  9,  10,
+                                         11, 12, 13, 14, 15, -1, -1, 16, 17, 18};
+
 }  // namespace
+
+Result<DatasetKind> parse_dataset_kind(const std::string& name) {
+  if (name == "voc") return DatasetKind::kVoc;
+  if (name == "cityscapes") return DatasetKind::kCityscapes;
+  if (name == "ade20k") return DatasetKind::kAde20k;
+  return Status::error("--dataset must be voc, cityscapes or ade20k, got '" + name + "'");
+}
+
+const char* dataset_kind_name(DatasetKind kind) {
+  switch (kind) {
+    case DatasetKind::kCityscapes:
+      return "cityscapes";
+    case DatasetKind::kAde20k:
+      return "ade20k";
+    case DatasetKind::kVoc:
+      break;
+  }
+  return "voc";
+}
+
+int dataset_class(DatasetKind kind, int value, int ignore_label) {
+  switch (kind) {
+    case DatasetKind::kCityscapes: {
+      const int train_id = value >= 0 && value < 34 ? kCityscapesTrainIds[value] : -1;
+      return train_id >= 0 ? train_id : ignore_label;
+    }
+    case DatasetKind::kAde20k:
+      return value == 0 ? ignore_label : value - 1;
+    case DatasetKind::kVoc:
+      break;
+  }
+  return value;
+}
 
 Status LabelMap::add_entry(const std::string& raw, const std::string& where, bool* has_default,
                            std::vector<bool>* listed) {

@@ -7,6 +7,9 @@
 //   QSEG_ASSIGN_OR_RETURN(LabelMap from_file, LabelMap::parse("@person.map"));
 //   QSEG_RETURN_IF_ERROR(map.apply(values, "SegmentationClass/x.png"));
 //
+// Also what the values of DeepLab's three dataset layouts mean (DatasetKind), which comes first,
+// and what a loaded label may hold (LabelCheck).
+//
 // Header kept C++17 (src/train/support/data.h includes it, and libtorch units include that).
 #pragma once
 
@@ -17,6 +20,30 @@
 #include "qseg/status.h"
 
 namespace qseg {
+
+// DeepLab's dataset layouts (src/eval/dataset.h reads them):
+//   kVoc: ROOT/JPEGImages/NAME.jpg, ROOT/SegmentationClass/NAME.png, split files; the label
+//     values are the classes.
+//   kCityscapes: ROOT/leftImg8bit/SPLIT/CITY/CITY_xxxxxx_yyyyyy_leftImg8bit.png and
+//     ROOT/gtFine/SPLIT/CITY/CITY_xxxxxx_yyyyyy_gtFine_labelIds.png; the labelIds become the 19
+//     train ids (road 0 ... bicycle 18), every other labelId the ignore label.
+//   kAde20k: ROOT/images/SPLIT/NAME.jpg and ROOT/annotations/SPLIT/NAME.png (SPLIT training or
+//     validation, ADEChallengeData2016); value v > 0 becomes class v - 1 (150 classes), 0 the
+//     ignore label.
+enum class DatasetKind { kVoc, kCityscapes, kAde20k };
+// "voc", "cityscapes", "ade20k"; anything else is an error naming --dataset.
+Result<DatasetKind> parse_dataset_kind(const std::string& name);
+const char* dataset_kind_name(DatasetKind kind);
+// The class a label value of `kind`'s files stands for, before any label map: the value itself
+// (VOC), the train id or `ignore_label` (Cityscapes), value - 1 or `ignore_label` for 0 (ADE20K).
+int dataset_class(DatasetKind kind, int value, int ignore_label);
+
+// What a loaded label may hold: class ids 0..class_count-1 and the ignore label (0..255, the
+// pixels that are not scored; -1: none).
+struct LabelCheck {
+  int class_count = 21;
+  int ignore_label = 255;
+};
 
 class LabelMap {
  public:

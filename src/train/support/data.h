@@ -1,4 +1,5 @@
-// The training data pipeline: VOC-layout samples (read by src/eval/dataset.h) -> DeepLab's
+// The training data pipeline: samples in the VOC, Cityscapes or ADE20K layout (read by
+// src/eval/dataset.h) -> DeepLab's
 // augmentation (random scale in [0.5, 2.0] by 0.25, pad with the mean pixel / ignore label,
 // random crop, random left-right flip, 2/255 * x - 1) -> batches, prepared by background
 // threads. Every batch is a function of (seed, step) only, whatever the thread count, so a run
@@ -40,6 +41,8 @@ struct TrainingSample {
   std::filesystem::path photo_path;
   std::filesystem::path label_path;
   std::shared_ptr<const LabelMap> label_map;  // applied as the labels are loaded; null: none
+  DatasetKind kind = DatasetKind::kVoc;       // what the label values mean
+  int class_count = 21;  // the model's classes: labels hold 0..class_count-1 or kIgnoreLabel
 };
 
 struct DataSource {
@@ -47,6 +50,8 @@ struct DataSource {
   std::filesystem::path
       split;  // as src/eval resolves it: as given, else ROOT/ImageSets/Segmentation/
   std::shared_ptr<const LabelMap> label_map;  // dataset values -> model classes; null: none
+  DatasetKind kind = DatasetKind::kVoc;       // the layout (eval/label_map.h); split as there
+  int class_count = 21;                       // the model's
 };
 
 // The samples of every source, in order; errors name the split file.
