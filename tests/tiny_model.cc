@@ -23,6 +23,72 @@ TinyModel tiny_conv_model() {
   return m;
 }
 
+namespace {
+
+Tensor make_tensor(const std::string& name, DataType type, std::vector<int32_t> shape,
+                   float scale = 0, int64_t zero_point = 0) {
+  Tensor t;
+  t.name = name;
+  t.type = type;
+  t.shape = std::move(shape);
+  if (scale > 0) {
+    t.quant.scale = {scale};
+    t.quant.zero_point = {zero_point};
+  }
+  return t;
+}
+
+}  // namespace
+
+Graph constant_class_graph(int classes, int predicted, bool argmax, int size,
+                           const std::string& class_labels) {
+  Graph g;
+  g.description = "qseg test: constant class";
+  g.class_labels = class_labels;
+  auto add = [&](Tensor t) {
+    g.tensors.push_back(std::move(t));
+    return static_cast<int32_t>(g.tensors.size() - 1);
+  };
+  Tensor input = make_tensor("input", DataType::kUInt8, {1, size, size, 3}, 1.0f / 128, 128);
+  Tensor weights = make_tensor("weights", DataType::kUInt8, {classes, 1, 1, 3}, 0.01f, 128);
+  weights.data.assign(static_cast<size_t>(classes) * 3, 128);  // real 0
+  weights.is_constant = true;
+  Tensor bias = make_tensor("bias", DataType::kInt32, {classes}, 0.01f / 128, 0);
+  std::vector<int32_t> bias_values(static_cast<size_t>(classes), 0);
+  bias_values[static_cast<size_t>(predicted)] = 12800;  // real 1.0
+  bias.data.resize(bias_values.size() * 4);
+  for (size_t i = 0; i < bias_values.size(); ++i) {
+    for (int b = 0; b < 4; ++b)
+      bias.data[i * 4 + b] = static_cast<uint8_t>(static_cast<uint32_t>(bias_values[i]) >> (8 * b));
+  }
+  bias.is_constant = true;
+  Tensor scores = make_tensor("scores", DataType::kUInt8, {1, size, size, classes}, 6.0f / 255);
+  const int32_t in = add(input), w = add(weights), b = add(bias), out = add(scores);
+  Op conv;
+  conv.type = OpType::kConv2d;
+  conv.inputs = {in, w, b};
+  conv.outputs = {out};
+  conv.options = Conv2dOptions{Padding::kSame, 1, 1, 1, 1, Activation::kRelu6};
+  g.ops.push_back(conv);
+  g.inputs = {in};
+  g.outputs = {out};
+  if (argmax) {
+    Tensor axis = make_tensor("axis", DataType::kInt32, {1});
+    axis.data = {3, 0, 0, 0};
+    axis.is_constant = true;
+    Tensor labels = make_tensor("labels", DataType::kInt32, {1, size, size});
+    const int32_t a = add(axis), l = add(labels);
+    Op arg_max;
+    arg_max.type = OpType::kArgMax;
+    arg_max.inputs = {out, a};
+    arg_max.outputs = {l};
+    arg_max.options = ArgMaxOptions{DataType::kInt32};
+    g.ops.push_back(arg_max);
+    g.outputs = {l};
+  }
+  return g;
+}
+
 std::vector<uint8_t> build_tflite(const TinyModel& m) {
   flatbuffers::FlatBufferBuilder b;
   std::vector<flatbuffers::Offset<tflite::Buffer>> buffers;

@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "qseg/graph.h"
+
 namespace qseg::test {
 
 struct TinyTensor {
@@ -33,5 +35,12 @@ struct TinyModel {
 // input [1,4,4,3] uint8 -> CONV_2D 1x1 (2 filters, int32 bias, RELU6) -> output [1,4,4,2] uint8.
 TinyModel tiny_conv_model();
 std::vector<uint8_t> build_tflite(const TinyModel& model);
+
+// A segmentation model of `classes` classes that predicts `predicted` everywhere:
+// input [1, size, size, 3] uint8 -> CONV_2D 1x1 (zero weights, the bias of `predicted` 1.0,
+// RELU6) -> scores [1, size, size, classes] uint8, then with `argmax` ARG_MAX -> int32 labels.
+// `class_labels` is stored as the model's labels (Graph::class_labels).
+Graph constant_class_graph(int classes, int predicted, bool argmax, int size = 8,
+                           const std::string& class_labels = "");
 
 }  // namespace qseg::test

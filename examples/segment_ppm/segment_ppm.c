@@ -91,8 +91,12 @@ int main(int argc, char** argv) {
     int input_width = 0, input_height = 0;
     qseg_model_input_size(model, &input_width, &input_height);
     printf("%dx%d photo, model input %dx%d\n", width, height, input_width, input_height);
-    for (int c = 0; c < 256; ++c)
-      if (counts[c] > 0) printf("class %d: %ld pixels\n", c, counts[c]);
+    for (int c = 0; c < 256; ++c) {
+      if (counts[c] == 0) continue;
+      /* The model's class names (version 2 of the API): VOC's, or those it carries. */
+      const char* name = qseg_model_class_name(model, c);
+      printf("class %d (%s): %ld pixels\n", c, name ? name : "not a class", counts[c]);
+    }
   }
   free(labels);
   free(rgb);

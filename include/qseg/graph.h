@@ -131,8 +131,15 @@ struct Op {
   }
 };
 
+// The name of the .tflite metadata entry whose buffer holds a model's class names and colours
+// (the text of a labels file, see qseg/class_set.h).
+inline constexpr std::string_view kClassLabelsMetadataName = "qseg_labels";
+
 struct Graph {
   std::string description;
+  // The model's class names and colours as labels-file text (one "NAME #RRGGBB" line per class),
+  // stored in the kClassLabelsMetadataName metadata entry; empty when the model has none.
+  std::string class_labels;
   std::vector<Tensor> tensors;
   std::vector<Op> ops;  // in execution order
   std::vector<int32_t> inputs;

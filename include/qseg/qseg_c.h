@@ -26,7 +26,7 @@
 extern "C" {
 #endif
 
-#define QSEG_C_API_VERSION 1
+#define QSEG_C_API_VERSION 2
 
 typedef enum qseg_status {
   QSEG_OK = 0,
@@ -54,15 +54,34 @@ QSEG_C_EXPORT qseg_status qseg_model_set_threads(qseg_model* model, int num_thre
 
 /* The model's input size (513 x 513 for the published DeepLab models). Photos of any size are
  * resized to fit it, their aspect ratio kept, and the labels resized back. */
-QSEG_C_EXPORT qseg_status qseg_model_input_size(const qseg_model* model, int* width,
-                                                int* height);
+QSEG_C_EXPORT qseg_status qseg_model_input_size(const qseg_model* model, int* width, int* height);
 
 /* Segments `width` x `height` RGB pixels (3 bytes per pixel, rows `rgb_stride` bytes apart, top
- * row first) into one class id per pixel (0 background .. 20 for the PASCAL VOC models), written
- * to `labels` with rows `labels_stride` bytes apart. Both sizes at most 65535. */
-QSEG_C_EXPORT qseg_status qseg_segment(qseg_model* model, const uint8_t* rgb, int width,
-                                       int height, size_t rgb_stride, uint8_t* labels,
-                                       size_t labels_stride);
+ * row first) into one class id per pixel (0 .. class count - 1; 0 background .. 20 for the PASCAL
+ * VOC models), written to `labels` with rows `labels_stride` bytes apart. Both sizes at most
+ * 65535. */
+QSEG_C_EXPORT qseg_status qseg_segment(qseg_model* model, const uint8_t* rgb, int width, int height,
+                                       size_t rgb_stride, uint8_t* labels, size_t labels_stride);
+
+/* Since version 2: the model's classes. Their count is the model's; their names and colours come
+ * from a labels file set here, else from the names the model carries (qseg convert --labels),
+ * else PASCAL VOC's for 21 classes and class_N with generated colours otherwise. */
+
+/* Names the model's classes from a labels file: one class name per line (line i names class i),
+ * optionally followed by its colour as #RRGGBB. A file of another class count, or a bad line, is
+ * QSEG_FAILED and the model keeps its names. NULL goes back to the model's own names. */
+QSEG_C_EXPORT qseg_status qseg_model_set_labels_file(qseg_model* model, const char* path);
+
+/* The number of classes the model tells apart (1 to 256). */
+QSEG_C_EXPORT qseg_status qseg_model_class_count(const qseg_model* model, int* count);
+
+/* The name of class `class_id` (UTF-8, NUL-terminated), valid until the model is freed or its
+ * labels are set again; NULL for a bad model or class id (qseg_last_error says which). */
+QSEG_C_EXPORT const char* qseg_model_class_name(const qseg_model* model, int class_id);
+
+/* The colour of class `class_id` as red, green, blue in rgb[0..2] (what qseg draws it with). */
+QSEG_C_EXPORT qseg_status qseg_model_class_color(const qseg_model* model, int class_id,
+                                                 uint8_t rgb[3]);
 
 /* The message of the last call that failed on this thread ("" when none has); valid until the
  * next failing call on this thread. */

@@ -8,6 +8,7 @@
 #include <memory>
 #include <vector>
 
+#include "qseg/class_set.h"
 #include "qseg/graph.h"
 #include "qseg/image.h"
 #include "qseg/interpreter.h"
@@ -30,7 +31,13 @@ struct SegmenterOptions {
   Requantization requantization = Requantization::kXnnpack;  // see qseg/requantization.h
   KernelIsa kernel_isa = KernelIsa::kAuto;                   // see qseg/interpreter.h
   bool fuse_inverted_residuals = false;                      // see qseg/interpreter.h
+  // A labels file (qseg/class_set.h) naming the model's classes, overriding the names the model
+  // carries; it must have the model's class count. Empty: the model's own, else the default.
+  std::filesystem::path labels_file;
 };
+
+// Where a Segmenter's class names and colours come from.
+enum class ClassSetSource { kDefault, kModel, kLabelsFile };
 
 struct SegmentTiming {
   double preprocess_ms = 0;
@@ -57,6 +64,12 @@ class Segmenter {
   int input_height() const { return input_height_; }
   // True when the model ends in ARG_MAX (labels); false when it outputs per-class scores.
   bool outputs_labels() const { return outputs_labels_; }
+  // The model's classes (their count is the model's: the scores' channels, or the channels its
+  // ARG_MAX reduces), named by SegmenterOptions::labels_file, else by the labels the model
+  // carries, else ClassSet::default_for.
+  const ClassSet& classes() const { return classes_; }
+  int class_count() const { return classes_.size(); }
+  ClassSetSource classes_source() const { return classes_source_; }
   Interpreter& interpreter() { return *interpreter_; }
 
  private:
@@ -71,7 +84,19 @@ class Segmenter {
   DataType input_type_ = DataType::kUInt8;
   uint8_t input_pad_ = 128;
   bool outputs_labels_ = true;
+  ClassSet classes_;
+  ClassSetSource classes_source_ = ClassSetSource::kDefault;
 };
+
+// The number of classes a segmentation graph tells apart: the channels of a score output, or of
+// the input of the ARG_MAX that makes a label output; 0 when the graph does not say.
+int model_class_count(const Graph& graph);
+// The class set for a model of `class_count` classes: `labels_file` when given, else the graph's
+// class_labels when it has them, else ClassSet::default_for. A set of another size is an error
+// naming the file (or the model's metadata).
+Result<ClassSet> resolve_class_set(const Graph& graph, int class_count,
+                                   const std::filesystem::path& labels_file,
+                                   ClassSetSource* source);
 
 // The size an image of width x height takes when resized so that it fits into
 // max_width x max_height with its aspect ratio kept (the longer side, relative to the box,

@@ -1,6 +1,7 @@
-// The C API (include/qseg/qseg_c.h) over the Segmenter: a new thread count rebuilds the Segmenter
-// from the Graph its interpreter holds (the model's weights are kept once); every entry point
-// catches what the C++ side may throw (only std::bad_alloc in practice) and turns it into an error.
+// The C API (include/qseg/qseg_c.h) over the Segmenter: a new thread count or labels file rebuilds
+// the Segmenter from the Graph its interpreter holds (the model's weights are kept once); every
+// entry point catches what the C++ side may throw (only std::bad_alloc in practice) and turns it
+// into an error.
 #include "qseg/qseg_c.h"
 
 #include <cstring>
@@ -65,6 +66,27 @@ qseg_model* make_model(qseg::Result<qseg::Graph> graph) {
   return model.release();
 }
 
+// Rebuilds the model's Segmenter with `options`; on failure the model is left as it was.
+qseg_status rebuild(qseg_model* model, const qseg::SegmenterOptions& options) {
+  auto segmenter = qseg::Segmenter::create(model->segmenter->interpreter().graph(), options);
+  if (!segmenter.is_ok()) return fail(segmenter.status());
+  model->segmenter = std::move(segmenter).value();
+  model->options = options;
+  return QSEG_OK;
+}
+
+// An error naming `function` unless `class_id` is one of the model's classes.
+qseg_status check_class(const qseg_model* model, int class_id, const char* function) {
+  if (!model) return fail(QSEG_INVALID_ARGUMENT, std::string(function) + ": model is NULL");
+  const int count = model->segmenter->class_count();
+  if (class_id < 0 || class_id >= count) {
+    return fail(QSEG_INVALID_ARGUMENT, std::string(function) + ": class " +
+                                           std::to_string(class_id) + " is outside 0.." +
+                                           std::to_string(count - 1));
+  }
+  return QSEG_OK;
+}
+
 }  // namespace
 
 extern "C" {
@@ -78,7 +100,8 @@ qseg_model* qseg_model_load_file(const char* path) {
   }
   try {
     qseg_model* model = make_model(qseg::read_tflite_file(path));
-    if (!model && last_error.rfind(path, 0) != 0) last_error = std::string(path) + ": " + last_error;
+    if (!model && last_error.rfind(path, 0) != 0)
+      last_error = std::string(path) + ": " + last_error;
     return model;
   } catch (...) {
     fail_exception();
@@ -113,15 +136,42 @@ qseg_status qseg_model_set_threads(qseg_model* model, int num_threads) {
   try {
     qseg::SegmenterOptions options = model->options;
     options.num_threads = num_threads;
-    auto segmenter =
-        qseg::Segmenter::create(model->segmenter->interpreter().graph(), options);
-    if (!segmenter.is_ok()) return fail(segmenter.status());  // the model keeps its old threads
-    model->segmenter = std::move(segmenter).value();
-    model->options = options;
-    return QSEG_OK;
+    return rebuild(model, options);  // on failure the model keeps its old threads
   } catch (...) {
     return fail_exception();
   }
+}
+
+qseg_status qseg_model_set_labels_file(qseg_model* model, const char* path) {
+  if (!model) return fail(QSEG_INVALID_ARGUMENT, "qseg_model_set_labels_file: model is NULL");
+  try {
+    qseg::SegmenterOptions options = model->options;
+    options.labels_file = path ? path : "";
+    return rebuild(model, options);  // on failure the model keeps its names
+  } catch (...) {
+    return fail_exception();
+  }
+}
+
+qseg_status qseg_model_class_count(const qseg_model* model, int* count) {
+  if (!model || !count)
+    return fail(QSEG_INVALID_ARGUMENT, "qseg_model_class_count: a pointer is NULL");
+  *count = model->segmenter->class_count();
+  return QSEG_OK;
+}
+
+const char* qseg_model_class_name(const qseg_model* model, int class_id) {
+  if (check_class(model, class_id, "qseg_model_class_name") != QSEG_OK) return nullptr;
+  return model->segmenter->classes().name(class_id).c_str();
+}
+
+qseg_status qseg_model_class_color(const qseg_model* model, int class_id, uint8_t rgb[3]) {
+  if (!rgb) return fail(QSEG_INVALID_ARGUMENT, "qseg_model_class_color: rgb is NULL");
+  const qseg_status status = check_class(model, class_id, "qseg_model_class_color");
+  if (status != QSEG_OK) return status;
+  const qseg::Rgb& color = model->segmenter->classes().color(class_id);
+  std::memcpy(rgb, color.data(), 3);
+  return QSEG_OK;
 }
 
 qseg_status qseg_model_input_size(const qseg_model* model, int* width, int* height) {
@@ -143,11 +193,11 @@ qseg_status qseg_segment(qseg_model* model, const uint8_t* rgb, int width, int h
   }
   const size_t row_bytes = static_cast<size_t>(width) * 3;
   if (rgb_stride < row_bytes || labels_stride < static_cast<size_t>(width)) {
-    return fail(QSEG_INVALID_ARGUMENT,
-                "qseg_segment: a row stride is shorter than a row (rgb " +
-                    std::to_string(rgb_stride) + " < " + std::to_string(row_bytes) +
-                    " bytes, or labels " + std::to_string(labels_stride) + " < " +
-                    std::to_string(width) + ")");
+    return fail(QSEG_INVALID_ARGUMENT, "qseg_segment: a row stride is shorter than a row (rgb " +
+                                           std::to_string(rgb_stride) + " < " +
+                                           std::to_string(row_bytes) + " bytes, or labels " +
+                                           std::to_string(labels_stride) + " < " +
+                                           std::to_string(width) + ")");
   }
   try {
     qseg::Image photo(width, height, 3);

@@ -1,39 +1,51 @@
-// VOC-layout segmentation datasets: split files -> samples, and loading one sample (photo and
-// label map) with validation. Knows nothing about models, so evaluation and training share it.
+// Segmentation datasets in DeepLab's three layouts (VOC, Cityscapes, ADE20K; see DatasetKind in
+// eval/label_map.h): splits -> samples, and loading one sample (photo and label map) with
+// validation. Knows nothing about models, so evaluation and training share it.
 //
 // Usage:
 //   QSEG_ASSIGN_OR_RETURN(std::vector<Sample> samples,
 //                         read_samples({{"../shared/voc2012", "val_available.txt"}}));
 //   QSEG_ASSIGN_OR_RETURN(LoadedSample sample, load_sample(samples[0]));
 //
-// A dataset root holds JPEGImages/NAME.jpg, SegmentationClass/NAME.png and usually the split
-// files in ImageSets/Segmentation/. Labels are class ids 0..20 or 255 ("void", not scored).
+// A VOC root holds JPEGImages/NAME.jpg, SegmentationClass/NAME.png and usually the split files
+// in ImageSets/Segmentation/; Cityscapes and ADE20K splits are folders (train / val, training /
+// validation). Label files are palette PNGs (the indices), 8- or 16-bit gray PNGs or palette BMPs;
+// once loaded, labels are class ids 0..N-1 or the ignore label (255 unless told otherwise).
 #pragma once
 
 #include <filesystem>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "eval/label_map.h"
 #include "qseg/image.h"
 #include "qseg/limits.h"
 #include "qseg/status.h"
 
 namespace qseg {
 
-// One (root, split) pair. The split is a text file with one photo name per line; blank lines
-// and surrounding whitespace are ignored. A relative split path that does not exist as given is
-// also looked for in ROOT/ImageSets/Segmentation/, so "val.txt" names the official split.
+// One (root, split) pair. For VOC the split is a text file with one photo name per line; blank
+// lines and surrounding whitespace are ignored. A relative split path that does not exist as
+// given is also looked for in ROOT/ImageSets/Segmentation/, so "val.txt" names the official
+// split. For Cityscapes it is a folder name under leftImg8bit/ (train, val, test), for ADE20K one
+// under images/ (training, validation; train and val name them too).
 struct DatasetSource {
   std::filesystem::path root;
   std::filesystem::path split;
+  // Applied to the label values as they are loaded, before they are checked; null: none.
+  std::shared_ptr<const LabelMap> label_map;
+  DatasetKind kind = DatasetKind::kVoc;
 };
 
 struct Sample {
-  std::string name;                  // the name from the split file
-  std::filesystem::path photo_path;  // ROOT/JPEGImages/NAME.jpg
-  std::filesystem::path label_path;  // ROOT/SegmentationClass/NAME.png
+  std::string name;                           // the name from the split file
+  std::filesystem::path photo_path;           // ROOT/JPEGImages/NAME.jpg
+  std::filesystem::path label_path;           // ROOT/SegmentationClass/NAME.png
+  std::shared_ptr<const LabelMap> label_map;  // the source's
+  DatasetKind kind = DatasetKind::kVoc;       // the source's: what the label values mean
 };
 
 struct LoadedSample {
@@ -41,8 +53,9 @@ struct LoadedSample {
   Image labels;  // 1 channel, the photo's size, values 0..20 or 255
 };
 
-// The split file a source refers to: as given if it exists, else ROOT/ImageSets/Segmentation/
-// SPLIT for a relative path; an error naming every path tried when neither exists.
+// The split file a VOC source refers to: as given if it exists, else ROOT/ImageSets/Segmentation/
+// SPLIT for a relative path; an error naming every path tried when neither exists. For the other
+// kinds, the split's photo folder (an error when it is not a folder).
 Result<std::filesystem::path> resolve_split_path(const DatasetSource& source);
 
 // The samples of one split in file order. Errors (naming the split file and line): a missing or
@@ -59,13 +72,16 @@ Result<std::vector<Sample>> read_samples(std::span<const DatasetSource> sources)
 
 // Reads and checks one sample; errors name the file at fault ("PATH: cannot open ...",
 // "PATH: label is 500x375 but the photo PHOTO is 500x333", "PATH: label value 50 at (x, y) ...").
+// The label values become classes in this order: the dataset kind's meaning (dataset_class),
+// then the sample's label map if any, then the check against `check`.
 // Both files are read within `limits` (a photo over them is an error naming the limit).
-Result<LoadedSample> load_sample(const Sample& sample, const ImageLimits& limits = {});
+Result<LoadedSample> load_sample(const Sample& sample, const ImageLimits& limits = {},
+                                 const LabelCheck& check = {});
 
-// Checks that `labels` is 1 channel of width x height holding only 0..20 and 255; errors start
-// with `label_path`.
+// Checks that `labels` is 1 channel of width x height holding only class ids below
+// check.class_count and the ignore label; errors start with `label_path`.
 Status check_labels(const Image& labels, int width, int height,
                     const std::filesystem::path& label_path,
-                    const std::filesystem::path& photo_path);
+                    const std::filesystem::path& photo_path, const LabelCheck& check = {});
 
 }  // namespace qseg

@@ -31,9 +31,13 @@ class TfliteModel : public PhotoModel {
       : path_(std::move(path)), segmenter_(std::move(segmenter)) {}
 
   ModelInfo info() const override {
-    return {path_, segmenter_->input_width(), segmenter_->input_height(),
+    return {path_,
+            segmenter_->input_width(),
+            segmenter_->input_height(),
             std::string(data_type_name(segmenter_->interpreter().input_tensor().type)),
-            segmenter_->outputs_labels()};
+            segmenter_->outputs_labels(),
+            segmenter_->classes(),
+            segmenter_->classes_source() == ClassSetSource::kModel};
   }
   Result<Image> segment(const Image& rgb, double* model_ms) override {
     SegmentTiming timing;
@@ -53,9 +57,16 @@ struct PhotoError {
   bool bad_data = false;
 };
 
+// What every photo of a run is scored with.
+struct Scoring {
+  ClassSet classes;
+  int ignore_label = 255;
+};
+
 PhotoError run_photo(SegmenterSet& segmenters, const Sample& sample, const EvalOptions& options,
-                     PhotoResult* out) {
-  auto loaded = load_sample(sample, options.image_limits);
+                     const Scoring& scoring, PhotoResult* out) {
+  const LabelCheck check{scoring.classes.size(), scoring.ignore_label};
+  auto loaded = load_sample(sample, options.image_limits, check);
   if (!loaded.is_ok()) return {loaded.status(), true};
   const LoadedSample& data = loaded.value();
   out->width = data.rgb.width;
@@ -64,19 +75,20 @@ PhotoError run_photo(SegmenterSet& segmenters, const Sample& sample, const EvalO
   Image first_prediction;
   for (size_t m = 0; m < segmenters.size(); ++m) {
     PhotoModelResult& model_result = out->models[m];
+    model_result.confusion = ConfusionMatrix(scoring.classes.size(), scoring.ignore_label);
     auto prediction = segmenters[m]->segment(data.rgb, &model_result.model_ms);
     if (!prediction.is_ok())
       return {prediction.status().with_context(sample.photo_path.string()), false};
     const Status added = model_result.confusion.add(prediction.value(), data.labels);
     if (!added.is_ok()) return {added.with_context(sample.photo_path.string()), false};
     if (options.keep_masks) {
-      auto png = encode_label_png(prediction.value(), sample.name);
+      auto png = encode_label_png(prediction.value(), sample.name, scoring.classes.palette());
       if (!png.is_ok()) return {png.status(), false};
       model_result.mask_png = std::move(png).value();
     }
     if (m < options.save_masks_dirs.size()) {
-      const Status written =
-          write_label_png(options.save_masks_dirs[m] / (sample.name + ".png"), prediction.value());
+      const Status written = write_label_png(options.save_masks_dirs[m] / (sample.name + ".png"),
+                                             prediction.value(), scoring.classes.palette());
       if (!written.is_ok()) return {written, false};
     }
     if (m == 0) {
@@ -97,10 +109,11 @@ PhotoError run_photo(SegmenterSet& segmenters, const Sample& sample, const EvalO
 // ends the run is always the one of the first failing photo in split order.
 class Run {
  public:
-  Run(const std::vector<Sample>& samples, const EvalOptions& options,
+  Run(const std::vector<Sample>& samples, const EvalOptions& options, const Scoring& scoring,
       std::vector<PhotoResult>* photos)
       : samples_(samples),
         options_(options),
+        scoring_(scoring),
         photos_(*photos),
         stop_before_(static_cast<int>(samples.size())) {}
 
@@ -110,7 +123,7 @@ class Run {
       if (i >= stop_before_.load()) return;
       PhotoResult& photo = photos_[i];
       photo.name = samples_[i].name;
-      PhotoError error = run_photo(segmenters, samples_[i], options_, &photo);
+      PhotoError error = run_photo(segmenters, samples_[i], options_, scoring_, &photo);
       std::lock_guard<std::mutex> lock(mutex_);
       if (!error.status.is_ok()) {
         if (error.bad_data && options_.skip_bad) {
@@ -139,6 +152,7 @@ class Run {
  private:
   const std::vector<Sample>& samples_;
   const EvalOptions& options_;
+  const Scoring& scoring_;
   std::vector<PhotoResult>& photos_;
   std::atomic<int> next_{0};
   std::atomic<int> stop_before_;
@@ -184,6 +198,33 @@ double photo_miou(const EvalResult& result, int index, int model) {
   return models.empty() ? 0.0 : sum / static_cast<double>(models.size());
 }
 
+// The run's classes: every model must have the same count; named by --labels, else by the first
+// model's own names, else by the dataset's labels.txt, else the defaults.
+Result<ClassSet> run_classes(const std::vector<ModelInfo>& models, const EvalOptions& options) {
+  const int count = models[0].classes.size();
+  for (const ModelInfo& model : models) {
+    if (model.classes.size() != count) {
+      return Status::error(models[0].path.string() + " has " + std::to_string(count) +
+                           " classes but " + model.path.string() + " has " +
+                           std::to_string(model.classes.size()) +
+                           ": the models must tell the same classes apart");
+    }
+  }
+  auto checked = [&](const ClassSet& set, const std::string& name) -> Result<ClassSet> {
+    if (set.size() != count) {
+      return Status::error(name + ": " + std::to_string(set.size()) +
+                           " class names, but the model " + models[0].path.string() + " has " +
+                           std::to_string(count) + " classes");
+    }
+    return set;
+  };
+  if (!options.labels.empty()) return checked(options.labels, options.labels_name);
+  if (models[0].classes_from_model) return models[0].classes;
+  if (!options.dataset_labels.empty())
+    return checked(options.dataset_labels, options.dataset_labels_name);
+  return models[0].classes;
+}
+
 }  // namespace
 
 Result<std::unique_ptr<PhotoModel>> open_tflite_model(const std::filesystem::path& path,
@@ -211,12 +252,19 @@ Result<EvalResult> evaluate(std::span<const std::filesystem::path> models,
   const int workers = std::min(options.num_threads, static_cast<int>(samples.size()));
   QSEG_ASSIGN_OR_RETURN(std::vector<SegmenterSet> segmenters,
                         load_models(models, workers, options.open_model, &result.models));
+  if (options.ignore_label < -1 || options.ignore_label > 255) {
+    return Status::error("the ignore label must be in 0..255, got " +
+                         std::to_string(options.ignore_label));
+  }
+  QSEG_ASSIGN_OR_RETURN(result.classes, run_classes(result.models, options));
+  result.ignore_label = options.ignore_label;
+  const Scoring scoring{result.classes, options.ignore_label};
   result.samples = std::move(samples);
   result.photos.resize(result.samples.size());
   result.num_threads = options.num_threads;
 
   const auto start = Clock::now();
-  Run run(result.samples, options, &result.photos);
+  Run run(result.samples, options, scoring, &result.photos);
   std::vector<std::thread> threads;
   for (int w = 1; w < workers; ++w)
     threads.emplace_back([&run, &segmenters, w] { run.work(segmenters[w]); });
@@ -226,7 +274,8 @@ Result<EvalResult> evaluate(std::span<const std::filesystem::path> models,
   if (!run.failure().is_ok()) return run.failure();
 
   // Sum in split order (integer counts: the order does not change the result).
-  result.confusion.resize(models.size());
+  result.confusion.assign(models.size(),
+                          ConfusionMatrix(result.classes.size(), result.ignore_label));
   for (const PhotoResult& photo : result.photos) {
     if (photo.bad) {
       ++result.bad_count;

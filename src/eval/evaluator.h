@@ -23,6 +23,7 @@
 
 #include "eval/confusion.h"
 #include "eval/dataset.h"
+#include "qseg/class_set.h"
 #include "qseg/image.h"
 #include "qseg/segmenter.h"
 #include "qseg/status.h"
@@ -39,11 +40,13 @@ struct EvalProgress {
 struct ModelInfo {
   std::filesystem::path path;
   int input_width = 0, input_height = 0;
-  std::string input_type;      // "uint8", "float32", "float32 (libtorch)", ...
-  bool outputs_labels = true;  // ArgMax in the model (else per-class scores)
+  std::string input_type;           // "uint8", "float32", "float32 (libtorch)", ...
+  bool outputs_labels = true;       // ArgMax in the model (else per-class scores)
+  ClassSet classes;                 // the model's classes (their count is the model's)
+  bool classes_from_model = false;  // named by the model itself (else the defaults)
 };
 
-// A model as the evaluator runs it: a photo in, class ids (0..20) at the photo's size out.
+// A model as the evaluator runs it: a photo in, class ids (0..N-1) at the photo's size out.
 class PhotoModel {
  public:
   virtual ~PhotoModel() = default;
@@ -67,14 +70,24 @@ struct EvalOptions {
   ModelOpener open_model;
   int num_threads = 1;  // worker threads, each with its own instance of every model
   // Without skip_bad, the first bad sample in split order (missing or unreadable photo or label,
-  // size mismatch, label values outside 0..20 and 255) ends the run with its error. With it, bad
-  // samples are recorded in PhotoResult::error and counted.
+  // size mismatch, label values that are neither the model's classes nor the ignore label) ends
+  // the run with its error. With it, bad samples are recorded in PhotoResult::error and counted.
   bool skip_bad = false;
   // Keep each prediction as label PNG bytes in PhotoModelResult::mask_png (for reports).
   bool keep_masks = false;
   // Photos and labels larger than these are bad samples (see skip_bad).
   ImageLimits image_limits;
-  // Empty, or one folder per model: each prediction is written there as NAME.png (VOC palette).
+  // The label value that is not scored (0..255; -1: none).
+  int ignore_label = 255;
+  // Names of the models' classes: `labels` (--labels) overrides what the models carry;
+  // `dataset_labels` (a dataset's labels.txt) names models that carry none. Either must have the
+  // models' class count. Empty: not given.
+  ClassSet labels;
+  std::string labels_name;  // the file of `labels`, for errors
+  ClassSet dataset_labels;
+  std::string dataset_labels_name;
+  // Empty, or one folder per model: each prediction is written there as NAME.png (palette PNG in
+  // the classes' colours).
   std::vector<std::filesystem::path> save_masks_dirs;
   // Called after every photo, from worker threads, one call at a time.
   std::function<void(const EvalProgress&)> on_progress;
@@ -85,7 +98,7 @@ struct EvalOptions {
 struct PhotoModelResult {
   ConfusionMatrix confusion;      // this photo alone
   double model_ms = 0;            // time in Segmenter::segment
-  std::vector<uint8_t> mask_png;  // the prediction as a VOC-palette PNG, when keep_masks
+  std::vector<uint8_t> mask_png;  // the prediction as a palette PNG (the classes'), when keep_masks
 };
 
 struct PhotoResult {
@@ -106,6 +119,8 @@ struct PhotoResult {
 
 struct EvalResult {
   std::vector<ModelInfo> models;
+  ClassSet classes;  // the models' classes (every model has the same count), as named for output
+  int ignore_label = 255;
   std::vector<Sample> samples;
   std::vector<PhotoResult> photos;         // one per sample, in split order
   std::vector<ConfusionMatrix> confusion;  // one per model: all scored photos together
@@ -122,7 +137,8 @@ struct EvalResult {
 };
 
 // Loads every model num_threads times, then runs them all on every sample. Errors: a model that
-// does not load, a bad sample (unless skip_bad), a prediction outside 0..20, a mask not written.
+// does not load, models with different class counts, a labels file of another count, a bad
+// sample (unless skip_bad), a prediction outside the classes, a mask not written.
 Result<EvalResult> evaluate(std::span<const std::filesystem::path> models,
                             std::vector<Sample> samples, const EvalOptions& options);
 

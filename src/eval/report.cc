@@ -10,7 +10,6 @@
 #include "imgproc/image_io.h"
 #include "imgproc/image_ops.h"
 #include "qseg/segmenter.h"
-#include "qseg/voc_classes.h"
 
 namespace qseg {
 namespace {
@@ -86,8 +85,8 @@ void append_class_bars(const EvalResult& result, std::string* html) {
   *html += "<h2>Per-class IoU</h2>\n<table class=\"bars\"><tr><th>class</th><th>IoU</th>";
   *html += two ? "<th>B &minus; A</th>" : "<th>label pixels</th>";
   *html += "</tr>\n";
-  for (int c = 0; c < kVocClassCount; ++c) {
-    *html += fmt::format("<tr><td>{}</td><td>", html_escape(kVocClassNames[c]));
+  for (int c = 0; c < result.classes.size(); ++c) {
+    *html += fmt::format("<tr><td>{}</td><td>", html_escape(result.classes.name(c)));
     for (size_t m = 0; m < result.models.size(); ++m) {
       const auto iou = result.confusion[m].iou(c);
       const double width = iou ? 300.0 * *iou : 0.0;
@@ -115,18 +114,30 @@ void append_class_bars(const EvalResult& result, std::string* html) {
 }
 
 // Rows are labels, columns predictions; each row is normalized so the diagonal reads as recall.
-void append_heat_map(const ConfusionMatrix& confusion, const std::string& heading,
-                     std::string* html) {
+// Sets of more than kHeatMapAllClasses classes show only the classes present, so that a 150-class
+// matrix stays readable (and the file small).
+constexpr int kHeatMapAllClasses = 40;
+
+void append_heat_map(const ConfusionMatrix& confusion, const ClassSet& classes,
+                     const std::string& heading, std::string* html) {
+  std::vector<int> shown;
+  for (int c = 0; c < confusion.class_count(); ++c) {
+    if (confusion.class_count() <= kHeatMapAllClasses || confusion.present(c)) shown.push_back(c);
+  }
+  const std::string only_present = static_cast<int>(shown.size()) < confusion.class_count()
+                                       ? fmt::format(" ({} of the {} classes: those present)",
+                                                     shown.size(), confusion.class_count())
+                                       : "";
   *html += fmt::format(
-      "<h3>{}</h3>\n<table class=\"heat\"><tr><th>label &#8595; / prediction &#8594;</th>",
-      html_escape(heading));
-  for (int p = 0; p < kVocClassCount; ++p)
-    *html += fmt::format("<th title=\"{}\">{}</th>", html_escape(kVocClassNames[p]), p);
+      "<h3>{}{}</h3>\n<table class=\"heat\"><tr><th>label &#8595; / prediction &#8594;</th>",
+      html_escape(heading), only_present);
+  for (int p : shown)
+    *html += fmt::format("<th title=\"{}\">{}</th>", html_escape(classes.name(p)), p);
   *html += "</tr>\n";
-  for (int l = 0; l < kVocClassCount; ++l) {
+  for (int l : shown) {
     const int64_t row_total = confusion.label_pixels(l);
-    *html += fmt::format("<tr><th>{} {}</th>", l, html_escape(kVocClassNames[l]));
-    for (int p = 0; p < kVocClassCount; ++p) {
+    *html += fmt::format("<tr><th>{} {}</th>", l, html_escape(classes.name(l)));
+    for (int p : shown) {
       const int64_t count = confusion.count(l, p);
       const double f =
           row_total > 0 ? static_cast<double>(count) / static_cast<double>(row_total) : 0.0;
@@ -140,9 +151,9 @@ void append_heat_map(const ConfusionMatrix& confusion, const std::string& headin
           "<td style=\"background:rgb({},{},{});color:{}\" title=\"label {} predicted as {}: {} "
           "pixels ({:.2f}% of "
           "the {} labelled {})\">{}</td>",
-          r, g, b, t > 0.6 ? "#fff" : "#222", html_escape(kVocClassNames[l]),
-          html_escape(kVocClassNames[p]), count, 100.0 * f, row_total,
-          html_escape(kVocClassNames[l]), text);
+          r, g, b, t > 0.6 ? "#fff" : "#222", html_escape(classes.name(l)),
+          html_escape(classes.name(p)), count, 100.0 * f, row_total, html_escape(classes.name(l)),
+          text);
     }
     *html += "</tr>\n";
   }
@@ -172,7 +183,9 @@ Status append_photo(const EvalResult& result, int index, const ReportOptions& op
                     std::string* html) {
   const int thumbnail_width = options.thumbnail_width;
   const PhotoResult& photo = result.photos[index];
-  QSEG_ASSIGN_OR_RETURN(LoadedSample sample, load_sample(result.samples[index], options.image_limits));
+  QSEG_ASSIGN_OR_RETURN(LoadedSample sample,
+                        load_sample(result.samples[index], options.image_limits,
+                                    LabelCheck{result.classes.size(), result.ignore_label}));
   std::string title = photo.name + ":";
   for (size_t m = 0; m < photo.models.size(); ++m) {
     const ConfusionMatrix& c = photo.models[m].confusion;
@@ -186,17 +199,18 @@ Status append_photo(const EvalResult& result, int index, const ReportOptions& op
                        html_escape(title));
   for (size_t m = 0; m < photo.models.size(); ++m) {
     QSEG_ASSIGN_OR_RETURN(Image mask, decode_label_image(photo.models[m].mask_png, photo.name));
-    QSEG_ASSIGN_OR_RETURN(std::string uri, thumbnail_uri(overlay(sample.rgb, mask, 0.55f),
-                                                         thumbnail_width, photo.name));
+    QSEG_ASSIGN_OR_RETURN(std::string uri,
+                          thumbnail_uri(overlay(sample.rgb, mask, 0.55f, result.classes),
+                                        thumbnail_width, photo.name));
     const std::string who = photo.models.size() == 1
                                 ? "prediction"
                                 : "prediction " + model_label(result, m) + " (" +
                                       result.models[m].path.filename().string() + ")";
     *html += figure(uri, who);
   }
-  QSEG_ASSIGN_OR_RETURN(
-      std::string truth_uri,
-      thumbnail_uri(overlay(sample.rgb, sample.labels, 0.55f), thumbnail_width, photo.name));
+  QSEG_ASSIGN_OR_RETURN(std::string truth_uri,
+                        thumbnail_uri(overlay(sample.rgb, sample.labels, 0.55f, result.classes),
+                                      thumbnail_width, photo.name));
   *html += figure(truth_uri, "ground truth") + "</div>\n";
   return Status::ok();
 }
@@ -218,13 +232,21 @@ Status append_photo_section(const EvalResult& result, const std::string& heading
   return Status::ok();
 }
 
-void append_legend(std::string* html) {
+void append_legend(const ClassSet& classes, std::string* html) {
   *html += "<p class=\"meta\">Colours:";
-  for (int c = 1; c < kVocClassCount; ++c) {
+  bool black = false;  // classes drawn as the photo (see overlay)
+  for (int c = 0; c < classes.size(); ++c) {
+    if (classes.color(c) == Rgb{0, 0, 0}) {
+      black = true;
+      continue;
+    }
     *html += fmt::format("<span class=\"swatch\" style=\"background:{}\"></span>{}",
-                         color_css(voc_colormap()[c]), html_escape(kVocClassNames[c]));
+                         color_css(classes.color(c)), html_escape(classes.name(c)));
   }
-  *html += ". Background and void pixels show the photo.</p>\n";
+  *html += classes == ClassSet::voc()
+               ? ". Background and void pixels show the photo.</p>\n"
+               : (black ? ". Classes coloured black and ignored pixels show the photo.</p>\n"
+                        : ". Ignored pixels show the photo.</p>\n");
 }
 
 bool has_masks(const EvalResult& result) {
@@ -309,12 +331,12 @@ Result<std::string> html_report(const EvalResult& result, const ReportOptions& o
       "(numbers: percent of the row); hover a cell for its pixel count.</p>\n";
   for (size_t m = 0; m < result.models.size(); ++m) {
     const std::string label = model_label(result, m);
-    append_heat_map(result.confusion[m],
+    append_heat_map(result.confusion[m], result.classes,
                     (label.empty() ? "" : label + ": ") + result.models[m].path.filename().string(),
                     &html);
   }
   if (has_masks(result)) {
-    append_legend(&html);
+    append_legend(result.classes, &html);
     const int n = options.photos_per_section;
     const bool two = result.models.size() >= 2;
     const std::string by = two ? " (by the mean of A's and B's photo mIoU)" : " (by photo mIoU)";
@@ -325,8 +347,8 @@ Result<std::string> html_report(const EvalResult& result, const ReportOptions& o
                                                 &html));
     }
     const int model = two ? -1 : 0;
-    QSEG_RETURN_IF_ERROR(append_photo_section(result, "Best photos" + by,
-                                              best_photos(result, model, n), options, &shown, &html));
+    QSEG_RETURN_IF_ERROR(append_photo_section(
+        result, "Best photos" + by, best_photos(result, model, n), options, &shown, &html));
     QSEG_RETURN_IF_ERROR(append_photo_section(
         result, "Worst photos" + by, worst_photos(result, model, n), options, &shown, &html));
   }

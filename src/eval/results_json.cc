@@ -1,7 +1,7 @@
 // JSON for evaluation and comparison results.
 #include "eval/results_json.h"
 
-#include "qseg/voc_classes.h"
+#include <cstdio>
 
 namespace qseg {
 namespace {
@@ -52,11 +52,19 @@ json names(const EvalResult& result, const std::vector<int>& indices) {
 
 }  // namespace
 
-json scores_json(const ConfusionMatrix& confusion) {
+static std::string color_text(const Rgb& color) {
+  char text[8];
+  std::snprintf(text, sizeof(text), "#%02X%02X%02X", color[0], color[1], color[2]);
+  return text;
+}
+
+json scores_json(const ConfusionMatrix& confusion, const ClassSet& class_set) {
   json classes = json::array();
-  for (int c = 0; c < kVocClassCount; ++c) {
+  const int count = confusion.class_count();
+  for (int c = 0; c < count; ++c) {
     classes.push_back({{"id", c},
-                       {"name", std::string(kVocClassNames[c])},
+                       {"name", c < class_set.size() ? class_set.name(c) : ""},
+                       {"color", color_text(class_set.palette()[c])},
                        {"iou", optional_number(confusion.iou(c))},
                        {"present", confusion.present(c)},
                        {"label_pixels", confusion.label_pixels(c)},
@@ -64,9 +72,9 @@ json scores_json(const ConfusionMatrix& confusion) {
                        {"true_positives", confusion.count(c, c)}});
   }
   json counts = json::array();
-  for (int l = 0; l < kVocClassCount; ++l) {
+  for (int l = 0; l < count; ++l) {
     json row = json::array();
-    for (int p = 0; p < kVocClassCount; ++p) row.push_back(confusion.count(l, p));
+    for (int p = 0; p < count; ++p) row.push_back(confusion.count(l, p));
     counts.push_back(std::move(row));
   }
   return {
@@ -76,6 +84,9 @@ json scores_json(const ConfusionMatrix& confusion) {
       {"pixel_accuracy", confusion.pixel_accuracy()},
       {"scored_pixels", confusion.total_pixels()},
       {"correct_pixels", confusion.correct_pixels()},
+      {"class_count", count},
+      {"ignore_label",
+       confusion.ignore_label() >= 0 ? json(confusion.ignore_label()) : json(nullptr)},
       {"classes", std::move(classes)},
       {"confusion", {{"rows", "label"}, {"columns", "prediction"}, {"counts", std::move(counts)}}}};
 }
@@ -84,7 +95,7 @@ json eval_json(const EvalResult& result, const DatasetDescription& data) {
   json out = {{"command", "eval"}};
   out.update(model_json(result.models.at(0)));
   add_photo_counts(result, data, &out);
-  out.update(scores_json(result.confusion.at(0)));
+  out.update(scores_json(result.confusion.at(0), result.classes));
   json per_photo = json::array();
   for (const PhotoResult& photo : result.photos) {
     if (photo.bad) continue;
@@ -109,7 +120,7 @@ json compare_json(const EvalResult& result, const DatasetDescription& data) {
   json models = json::array();
   for (size_t m = 0; m < result.models.size(); ++m) {
     json model = model_json(result.models[m]);
-    model.update(scores_json(result.confusion[m]));
+    model.update(scores_json(result.confusion[m], result.classes));
     models.push_back(std::move(model));
   }
   out["models"] = std::move(models);
@@ -118,10 +129,10 @@ json compare_json(const EvalResult& result, const DatasetDescription& data) {
   out["miou_difference"] = b.mean_iou() - a.mean_iou();
   out["pixel_accuracy_difference"] = b.pixel_accuracy() - a.pixel_accuracy();
   json differences = json::array();
-  for (int c = 0; c < kVocClassCount; ++c) {
+  for (int c = 0; c < a.class_count(); ++c) {
     const auto iou_a = a.iou(c), iou_b = b.iou(c);
     differences.push_back({{"id", c},
-                           {"name", std::string(kVocClassNames[c])},
+                           {"name", result.classes.name(c)},
                            {"iou_a", optional_number(iou_a)},
                            {"iou_b", optional_number(iou_b)},
                            {"b_minus_a", iou_a && iou_b ? json(*iou_b - *iou_a) : json(nullptr)}});

@@ -2,7 +2,8 @@
 // matrices, per-photo results, bad samples and timing.
 //
 // Scores are fractions in [0, 1] (not percent); an absent class has "iou": null. Confusion
-// matrices are {"rows": "label", "columns": "prediction", "counts": [[...21] x 21]}.
+// matrices are {"rows": "label", "columns": "prediction", "counts": [[...N] x N]} over the
+// models' N classes, listed with their names and colours.
 #pragma once
 
 #include <filesystem>
@@ -20,8 +21,8 @@ struct DatasetDescription {
 };
 
 // Scores of one confusion matrix: mIoU (and over which classes), pixel accuracy, per-class IoU
-// and pixel counts, the matrix itself.
-nlohmann::json scores_json(const ConfusionMatrix& confusion);
+// and pixel counts (named by `classes`, of the matrix's class count), the matrix itself.
+nlohmann::json scores_json(const ConfusionMatrix& confusion, const ClassSet& classes);
 
 // One model: {"command": "eval", "model", "input", "data", "split", "photos": {...}, "miou",
 // ..., "per_photo": [...], "best_photos", "worst_photos", "bad_samples", "timing"}.

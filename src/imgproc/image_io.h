@@ -12,6 +12,7 @@
 // ImageLimits before any pixel buffer exists.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <filesystem>
 #include <span>
@@ -45,16 +46,34 @@ Result<Image> decode_label_image(std::span<const uint8_t> bytes, std::string_vie
                                  const ImageLimits& limits = {});
 Result<Image> read_label_image(const std::filesystem::path& path, const ImageLimits& limits = {});
 
+// A label map's raw values, up to 16 bits: what decode_label_image reads, and 16-bit gray PNGs
+// (datasets with more than 256 label values, mapped to classes by a label map). Other formats
+// fail with "NAME: label image must be palette, 8-bit or 16-bit gray, got ...".
+struct LabelValues {
+  int width = 0, height = 0;
+  std::vector<uint16_t> values;  // height * width, top row first
+};
+Result<LabelValues> decode_label_values(std::span<const uint8_t> bytes, std::string_view name,
+                                        const ImageLimits& limits = {});
+Result<LabelValues> read_label_values(const std::filesystem::path& path,
+                                      const ImageLimits& limits = {});
+
 // PNG bytes of a 1-channel (gray) or 3-channel (RGB) image.
 Result<std::vector<uint8_t>> encode_png(const Image& image, std::string_view name);
-// PNG bytes of a 1-channel label map as an 8-bit palette PNG with the PASCAL VOC colour map:
-// the indices are stored as they are, so decode_label_image returns the same ids.
+// PNG bytes of a 1-channel label map as an 8-bit palette PNG with the PASCAL VOC colour map, or
+// the given 256 colours (a ClassSet's palette()): the indices are stored as they are, so
+// decode_label_image returns the same ids.
 Result<std::vector<uint8_t>> encode_label_png(const Image& labels, std::string_view name);
+Result<std::vector<uint8_t>> encode_label_png(
+    const Image& labels, std::string_view name,
+    const std::array<std::array<uint8_t, 3>, 256>& palette);
 
 // Write the encodings above to `path` with write_file_atomically (below), so `path` is never left
 // half-written.
 Status write_png(const std::filesystem::path& path, const Image& image);
 Status write_label_png(const std::filesystem::path& path, const Image& labels);
+Status write_label_png(const std::filesystem::path& path, const Image& labels,
+                       const std::array<std::array<uint8_t, 3>, 256>& palette);
 
 // The whole file, with the errors worded like the decoders' ("cannot open X: No such file or
 // directory", "X: file is larger than ... bytes").

@@ -204,9 +204,11 @@ const ColorMap& voc_colormap() {
   return colormap;
 }
 
-Image colorize_labels(const Image& labels) {
+Image colorize_labels(const Image& labels) { return colorize_labels(labels, ClassSet::voc()); }
+
+Image colorize_labels(const Image& labels, const ClassSet& classes) {
   if (!valid_image(labels) || labels.channels != 1) return {};
-  const ColorMap& colormap = voc_colormap();
+  const Palette& colormap = classes.palette();
   Image out(labels.width, labels.height, 3);
   for (size_t i = 0; i < labels.pixels.size(); ++i) {
     std::memcpy(&out.pixels[i * 3], colormap[labels.pixels[i]].data(), 3);
@@ -215,12 +217,19 @@ Image colorize_labels(const Image& labels) {
 }
 
 Image overlay(const Image& photo, const Image& labels, float alpha) {
+  return overlay(photo, labels, alpha, ClassSet::voc());
+}
+
+Image overlay(const Image& photo, const Image& labels, float alpha, const ClassSet& classes) {
   if (!valid_image(photo) || !valid_image(labels) || labels.channels != 1 ||
       labels.width != photo.width || labels.height != photo.height) {
     return {};
   }
   alpha = std::isnan(alpha) ? 0.0f : std::clamp(alpha, 0.0f, 1.0f);
-  const ColorMap& colormap = voc_colormap();
+  const Palette& colormap = classes.palette();
+  // Which values are blended: classes with a colour other than black.
+  std::array<bool, 256> shown{};
+  for (int c = 0; c < classes.size(); ++c) shown[c] = colormap[c] != Rgb{0, 0, 0};
   Image out(photo.width, photo.height, 3);
   for (size_t i = 0; i < labels.pixels.size(); ++i) {
     const uint8_t label = labels.pixels[i];
@@ -229,9 +238,8 @@ Image overlay(const Image& photo, const Image& labels, float alpha) {
       const uint8_t value = photo.pixels[i * photo.channels + (photo.channels == 3 ? c : 0)];
       const auto photo_value = static_cast<float>(value);
       const auto class_value = static_cast<float>(colormap[label][c]);
-      dst[c] = (label == 0 || label == 255)
-                   ? value
-                   : round_to_u8((1.0f - alpha) * photo_value + alpha * class_value);
+      dst[c] =
+          !shown[label] ? value : round_to_u8((1.0f - alpha) * photo_value + alpha * class_value);
     }
   }
   return out;

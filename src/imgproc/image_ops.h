@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <span>
 
+#include "qseg/class_set.h"
 #include "qseg/image.h"
 
 namespace qseg {
@@ -60,5 +61,11 @@ Image colorize_labels(const Image& labels);
 // clamped to [0, 1]. Background and void pixels are left as they are. A gray photo is treated as
 // RGB; `labels` must be 1 channel of the photo's size.
 Image overlay(const Image& photo, const Image& labels, float alpha);
+// The same in the colours of `classes`: pixels whose class colour is black (VOC's background,
+// the generated palette's class 0) and values that are not classes (the ignore label) are left
+// as they are. With ClassSet::voc() this is the overlay above.
+Image overlay(const Image& photo, const Image& labels, float alpha, const ClassSet& classes);
+// A label image as RGB through the palette of `classes`.
+Image colorize_labels(const Image& labels, const ClassSet& classes);
 
 }  // namespace qseg

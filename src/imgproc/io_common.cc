@@ -23,8 +23,11 @@ Status file_error(std::string_view name, std::string_view message) {
   return Status::error(std::move(text));
 }
 
-Status label_format_error(std::string_view name, std::string_view what) {
-  return file_error(name, "label image must be palette or 8-bit gray, got " + std::string(what));
+Status label_format_error(std::string_view name, std::string_view what, DecodeTarget target) {
+  const char* formats = target == DecodeTarget::kLabelValues ? "palette, 8-bit or 16-bit gray"
+                                                             : "palette or 8-bit gray";
+  return file_error(name,
+                    std::string("label image must be ") + formats + ", got " + std::string(what));
 }
 
 Status check_dimensions(std::string_view name, std::string_view format, int64_t width,
@@ -73,12 +76,13 @@ Result<Image> decode_as(std::span<const uint8_t> bytes, std::string_view name,
   if (bytes.empty()) return io::file_error(name, "empty file");
   switch (detect_image_format(bytes)) {
     case ImageFormat::kJpeg:
-      if (target == io::DecodeTarget::kLabels) return io::label_format_error(name, "JPEG");
+      if (target != io::DecodeTarget::kRgb) return io::label_format_error(name, "JPEG", target);
       return io::decode_jpeg(bytes, name, limits);
     case ImageFormat::kPng:
       return io::decode_png(bytes, name, limits, target);
     case ImageFormat::kBmp:
-      return io::decode_bmp(bytes, name, limits, target);
+      return io::decode_bmp(bytes, name, limits,
+                            target == io::DecodeTarget::kRgb ? target : io::DecodeTarget::kLabels);
     case ImageFormat::kUnknown:
       break;
   }
@@ -121,6 +125,31 @@ Result<Image> read_label_image(const std::filesystem::path& path, const ImageLim
   return decode_label_image(bytes, path.string(), limits);
 }
 
+Result<LabelValues> decode_label_values(std::span<const uint8_t> bytes, std::string_view name,
+                                        const ImageLimits& limits) {
+  QSEG_ASSIGN_OR_RETURN(const Image image,
+                        decode_as(bytes, name, limits, io::DecodeTarget::kLabelValues));
+  LabelValues out;
+  out.width = image.width;
+  out.height = image.height;
+  const size_t count = static_cast<size_t>(image.width) * image.height;
+  out.values.resize(count);
+  if (image.channels == 2) {  // 16-bit gray: big-endian pairs
+    for (size_t i = 0; i < count; ++i)
+      out.values[i] = static_cast<uint16_t>(image.pixels[2 * i] << 8 | image.pixels[2 * i + 1]);
+  } else {
+    for (size_t i = 0; i < count; ++i) out.values[i] = image.pixels[i];
+  }
+  return out;
+}
+
+Result<LabelValues> read_label_values(const std::filesystem::path& path,
+                                      const ImageLimits& limits) {
+  QSEG_ASSIGN_OR_RETURN(const std::vector<uint8_t> bytes,
+                        read_file_bytes(path, limits.max_file_bytes));
+  return decode_label_values(bytes, path.string(), limits);
+}
+
 Result<std::vector<uint8_t>> encode_png(const Image& image, std::string_view name) {
   return io::encode_png_bytes(image, name, nullptr);
 }
@@ -129,13 +158,25 @@ Result<std::vector<uint8_t>> encode_label_png(const Image& labels, std::string_v
   return io::encode_png_bytes(labels, name, &voc_colormap());
 }
 
+Result<std::vector<uint8_t>> encode_label_png(
+    const Image& labels, std::string_view name,
+    const std::array<std::array<uint8_t, 3>, 256>& palette) {
+  return io::encode_png_bytes(labels, name, &palette);
+}
+
 Status write_png(const std::filesystem::path& path, const Image& image) {
   QSEG_ASSIGN_OR_RETURN(const std::vector<uint8_t> bytes, encode_png(image, path.string()));
   return write_file_atomically(path, bytes);
 }
 
 Status write_label_png(const std::filesystem::path& path, const Image& labels) {
-  QSEG_ASSIGN_OR_RETURN(const std::vector<uint8_t> bytes, encode_label_png(labels, path.string()));
+  return write_label_png(path, labels, voc_colormap());
+}
+
+Status write_label_png(const std::filesystem::path& path, const Image& labels,
+                       const std::array<std::array<uint8_t, 3>, 256>& palette) {
+  QSEG_ASSIGN_OR_RETURN(const std::vector<uint8_t> bytes,
+                        encode_label_png(labels, path.string(), palette));
   return write_file_atomically(path, bytes);
 }
 

@@ -13,14 +13,18 @@
 
 namespace qseg::io {
 
-// What the caller wants out of a file: a 3-channel RGB photo, or 1 channel of class ids.
-enum class DecodeTarget { kRgb, kLabels };
+// What the caller wants out of a file: a 3-channel RGB photo, 1 channel of class ids, or label
+// values up to 16 bits (PNG only: a 16-bit gray PNG comes back as 2 channels, the big-endian
+// bytes of each value; anything else as kLabels).
+enum class DecodeTarget { kRgb, kLabels, kLabelValues };
 
 // "NAME: message" as a failed Status.
 Status file_error(std::string_view name, std::string_view message);
 
-// "NAME: label image must be palette or 8-bit gray, got WHAT".
-Status label_format_error(std::string_view name, std::string_view what);
+// "NAME: label image must be palette or 8-bit gray, got WHAT" (with 16-bit gray when `target` is
+// kLabelValues).
+Status label_format_error(std::string_view name, std::string_view what,
+                          DecodeTarget target = DecodeTarget::kLabels);
 
 // Rejects width or height <= 0 or over limits.max_side, and width * height over
 // limits.max_pixels; `format` names the file type in the message. Call before allocating.

@@ -80,13 +80,16 @@ std::string describe_png(int color_type, int bit_depth) {
 // gray values for labels. Returns the number of channels, or 0 (with job.status) to reject.
 int set_transformations(PngReadJob& job, int color_type, int bit_depth) {
   png_structp png = job.png;
-  if (job.target == DecodeTarget::kLabels) {
+  if (job.target != DecodeTarget::kRgb) {
     const bool indexed = color_type == PNG_COLOR_TYPE_PALETTE;
     const bool gray = color_type == PNG_COLOR_TYPE_GRAY && bit_depth <= 8;
-    if (!indexed && !gray) {
-      job.status = label_format_error(job.name, describe_png(color_type, bit_depth));
+    const bool gray16 = color_type == PNG_COLOR_TYPE_GRAY && bit_depth == 16 &&
+                        job.target == DecodeTarget::kLabelValues;
+    if (!indexed && !gray && !gray16) {
+      job.status = label_format_error(job.name, describe_png(color_type, bit_depth), job.target);
       return 0;
     }
+    if (gray16) return 2;                     // the two bytes of each value, as stored
     if (bit_depth < 8) png_set_packing(png);  // one byte per pixel, values not rescaled
     return 1;
   }
@@ -138,7 +141,9 @@ Outcome run_decode(PngReadJob& job) {
   if (channels == 0) return Outcome::kRejected;
   png_set_interlace_handling(job.png);
   png_read_update_info(job.png, job.info);
-  if (png_get_channels(job.png, job.info) != channels ||
+  // A 16-bit gray row is one PNG channel of two bytes per pixel: `channels` counts bytes.
+  const int png_channels = channels == 2 ? 1 : channels;
+  if (png_get_channels(job.png, job.info) != png_channels ||
       png_get_rowbytes(job.png, job.info) != static_cast<size_t>(width) * channels) {
     job.status = file_error(job.name, "unexpected PNG row layout after conversion");
     return Outcome::kRejected;

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <set>
@@ -175,6 +176,55 @@ bool is_checkpoint_file(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
   char magic[sizeof kMagic] = {};
   return in.read(magic, sizeof magic) && std::memcmp(magic, kMagic, sizeof kMagic) == 0;
+}
+
+Result<std::optional<ClassSet>> checkpoint_classes(const CheckpointFile& checkpoint,
+                                                   const std::string& name) {
+  const nlohmann::json& meta = checkpoint.meta;
+  if (!meta.is_object() || !meta.contains("class_names")) return std::optional<ClassSet>();
+  const nlohmann::json& names = meta["class_names"];
+  if (!names.is_array()) return Status::error(name + ": class_names is not an array of strings");
+  // The same rules as a labels file, and its messages: one "NAME [#RRGGBB]" line per class.
+  const nlohmann::json* colors = meta.contains("class_colors") ? &meta["class_colors"] : nullptr;
+  if (colors && (!colors->is_array() || colors->size() != names.size())) {
+    return Status::error(name +
+                         ": class_colors must be an array of one \"#RRGGBB\" per class name");
+  }
+  std::string text;
+  for (size_t i = 0; i < names.size(); ++i) {
+    if (!names[i].is_string())
+      return Status::error(name + ": class_names is not an array of strings");
+    const std::string class_name = names[i].get<std::string>();
+    if (class_name.find('#') != std::string::npos || class_name.find('\n') != std::string::npos)
+      return Status::error(name + ": class name \"" + class_name + "\" holds '#' or a line break");
+    text += class_name;
+    if (colors) {
+      if (!(*colors)[i].is_string())
+        return Status::error(name + ": class_colors must be an array of \"#RRGGBB\" strings");
+      const std::string color = (*colors)[i].get<std::string>();
+      if (color.size() != 7 || color[0] != '#') {
+        return Status::error(name + ": class_colors[" + std::to_string(i) + "] \"" + color +
+                             "\" is not #RRGGBB");
+      }
+      text += " " + color;
+    }
+    text += "\n";
+  }
+  QSEG_ASSIGN_OR_RETURN(ClassSet classes, ClassSet::parse(text, name + " class_names"));
+  return std::optional<ClassSet>(std::move(classes));
+}
+
+void set_checkpoint_classes(CheckpointFile* checkpoint, const ClassSet& classes) {
+  nlohmann::json names = nlohmann::json::array(), colors = nlohmann::json::array();
+  for (int c = 0; c < classes.size(); ++c) {
+    names.push_back(classes.name(c));
+    char color[8];
+    std::snprintf(color, sizeof(color), "#%02X%02X%02X", classes.color(c)[0], classes.color(c)[1],
+                  classes.color(c)[2]);
+    colors.push_back(std::string(color));
+  }
+  checkpoint->meta["class_names"] = std::move(names);
+  checkpoint->meta["class_colors"] = std::move(colors);
 }
 
 }  // namespace qseg::model

@@ -14,9 +14,11 @@
 #include <cstdint>
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "qseg/class_set.h"
 #include "qseg/status.h"
 
 namespace qseg::model {
@@ -56,6 +58,15 @@ Status replace_file_durably(const std::filesystem::path& path, const uint8_t* da
 
 // The checkpoint's bytes, through replace_file_durably.
 Status write_checkpoint_file(const std::filesystem::path& path, const CheckpointFile& checkpoint);
+
+// The class names and colours a checkpoint may carry in its metadata: meta["class_names"], an
+// array of strings (one per class, in id order), and optionally meta["class_colors"], an array of
+// "#RRGGBB" strings, one per name. None when there are no names; an error (naming `name`) for
+// entries of the wrong type, a colour that is not #RRGGBB, or names a labels file would refuse.
+Result<std::optional<ClassSet>> checkpoint_classes(const CheckpointFile& checkpoint,
+                                                   const std::string& name);
+// Writes `classes` as those two entries.
+void set_checkpoint_classes(CheckpointFile* checkpoint, const ClassSet& classes);
 
 // Whether the file starts as a checkpoint does (its magic bytes); false when it cannot be read.
 bool is_checkpoint_file(const std::filesystem::path& path);

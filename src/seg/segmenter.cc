@@ -43,6 +43,48 @@ void fit_size(int width, int height, int max_width, int max_height, int* out_wid
   }
 }
 
+int model_class_count(const Graph& graph) {
+  if (graph.outputs.size() != 1) return 0;
+  const int32_t output = graph.outputs[0];
+  const Tensor& out = graph.tensors[static_cast<size_t>(output)];
+  if (out.type != DataType::kInt32 && out.type != DataType::kInt64)
+    return out.shape.size() == 4 ? out.shape[3] : 0;
+  for (const Op& op : graph.ops) {
+    if (op.type != OpType::kArgMax || op.outputs.empty() || op.outputs[0] != output ||
+        op.inputs.empty() || op.inputs[0] < 0)
+      continue;
+    const Tensor& scores = graph.tensors[static_cast<size_t>(op.inputs[0])];
+    return scores.shape.empty() ? 0 : scores.shape.back();
+  }
+  return 0;
+}
+
+Result<ClassSet> resolve_class_set(const Graph& graph, int class_count,
+                                   const std::filesystem::path& labels_file,
+                                   ClassSetSource* source) {
+  auto check_size = [&](ClassSet set, const std::string& name) -> Result<ClassSet> {
+    if (set.size() != class_count) {
+      return Status::error(name + ": " + std::to_string(set.size()) +
+                           " class names, but the model has " + std::to_string(class_count) +
+                           " classes");
+    }
+    return set;
+  };
+  if (!labels_file.empty()) {
+    *source = ClassSetSource::kLabelsFile;
+    QSEG_ASSIGN_OR_RETURN(ClassSet set, ClassSet::read_file(labels_file));
+    return check_size(std::move(set), labels_file.string());
+  }
+  if (!graph.class_labels.empty()) {
+    *source = ClassSetSource::kModel;
+    const std::string name = "the model's " + std::string(kClassLabelsMetadataName) + " metadata";
+    QSEG_ASSIGN_OR_RETURN(ClassSet set, ClassSet::parse(graph.class_labels, name));
+    return check_size(std::move(set), name);
+  }
+  *source = ClassSetSource::kDefault;
+  return ClassSet::default_for(class_count);
+}
+
 Result<std::unique_ptr<Segmenter>> Segmenter::load(const std::filesystem::path& model,
                                                    const SegmenterOptions& options) {
   QSEG_ASSIGN_OR_RETURN(Graph graph, read_tflite_file(model, options.model_limits));
@@ -86,7 +128,23 @@ Result<std::unique_ptr<Segmenter>> Segmenter::create(Graph graph, const Segmente
       return Status::error("a score output must be [1, height, width, classes]");
     }
   }
+  // Models that do not say fall back to the labels they carry, else to VOC's 21.
+  int class_count = model_class_count(graph);
+  if (class_count == 0) {
+    class_count = 21;
+    if (!graph.class_labels.empty()) {
+      auto carried = ClassSet::parse(graph.class_labels, "labels");
+      if (carried.is_ok()) class_count = carried->size();
+    }
+  }
+  if (class_count > ClassSet::kMaxClasses) {
+    return Status::error("the model has " + std::to_string(class_count) +
+                         " classes; qseg supports at most " +
+                         std::to_string(ClassSet::kMaxClasses));
+  }
   std::unique_ptr<Segmenter> s(new Segmenter());
+  QSEG_ASSIGN_OR_RETURN(
+      s->classes_, resolve_class_set(graph, class_count, options.labels_file, &s->classes_source_));
   s->options_ = options;
   s->input_height_ = in.shape[1];
   s->input_width_ = in.shape[2];

@@ -151,6 +151,33 @@ Status read_index_list(const Offsets* list, int32_t tensor_count, bool allow_abs
   return Status::ok();
 }
 
+// The text of the kClassLabelsMetadataName entry, or "" when there is none.
+Result<std::string> read_class_labels(const ::tflite::Model* model) {
+  if (!model->metadata()) return std::string();
+  for (const auto* entry : *model->metadata()) {
+    if (!entry || !entry->name() || entry->name()->string_view() != kClassLabelsMetadataName)
+      continue;
+    const uint32_t index = entry->buffer();
+    const uint32_t buffer_count = model->buffers() ? model->buffers()->size() : 0;
+    const std::string what = "metadata " + std::string(kClassLabelsMetadataName);
+    if (index >= buffer_count) {
+      return Status::error(what + ": buffer " + std::to_string(index) + " is out of range (" +
+                           std::to_string(buffer_count) + " buffers)");
+    }
+    const auto* buffer = model->buffers()->Get(index);
+    if (!buffer || !buffer->data() || buffer->data()->size() == 0)
+      return Status::error(what + ": buffer " + std::to_string(index) + " is empty");
+    // A labels file of 256 classes is a few kilobytes; more is not a labels file.
+    constexpr uint32_t kMaxBytes = 1 << 20;
+    if (buffer->data()->size() > kMaxBytes) {
+      return Status::error(what + ": " + std::to_string(buffer->data()->size()) +
+                           " bytes exceed the limit of " + std::to_string(kMaxBytes));
+    }
+    return std::string(buffer->data()->begin(), buffer->data()->end());
+  }
+  return std::string();
+}
+
 Result<Graph> read_model(const ::tflite::Model* model, const ModelLimits& limits) {
   if (model->version() != 3) {
     return Status::error("schema version " + std::to_string(model->version()) +
@@ -165,6 +192,7 @@ Result<Graph> read_model(const ::tflite::Model* model, const ModelLimits& limits
   const auto* sg = model->subgraphs()->Get(0);
   Graph graph;
   if (model->description()) graph.description = model->description()->str();
+  QSEG_ASSIGN_OR_RETURN(graph.class_labels, read_class_labels(model));
 
   const auto* tensors = sg->tensors();
   const int64_t tensor_count = tensors ? tensors->size() : 0;

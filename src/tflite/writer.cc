@@ -111,7 +111,8 @@ Status check_op_for_tflite(const Op& op) {
 // plus its length, every table its vtable. FlatBuffers cannot address more than 2 GiB, and its
 // builder only asserts on overflow, so larger graphs are refused here.
 int64_t size_bound(const Graph& graph) {
-  int64_t bytes = 4096 + static_cast<int64_t>(graph.description.size());
+  int64_t bytes = 4096 + static_cast<int64_t>(graph.description.size()) +
+                  2 * static_cast<int64_t>(graph.class_labels.size());
   for (const Tensor& t : graph.tensors) {
     bytes += 512 + static_cast<int64_t>(t.name.size() + t.data.size() + 4 * t.shape.size() +
                                         12 * t.quant.scale.size());
@@ -263,9 +264,19 @@ std::vector<uint8_t> build_model(const Graph& graph, int64_t size_hint) {
       b, b.CreateVector(tensors), b.CreateVector(graph.inputs), b.CreateVector(graph.outputs),
       b.CreateVector(operators), b.CreateString("main"));
   const auto description = graph.description.empty() ? 0 : b.CreateString(graph.description);
+  // The class labels go in a buffer of their own, named by a metadata entry (TFLite's way of
+  // carrying data no op reads; interpreters skip names they do not know).
+  fb::Offset<fb::Vector<fb::Offset<::tflite::Metadata>>> metadata = 0;
+  if (!graph.class_labels.empty()) {
+    const std::vector<uint8_t> text(graph.class_labels.begin(), graph.class_labels.end());
+    const auto index = static_cast<uint32_t>(buffers.size());
+    buffers.push_back(::tflite::CreateBufferDirect(b, &text));
+    metadata = b.CreateVector(std::vector{
+        ::tflite::CreateMetadata(b, b.CreateString(std::string(kClassLabelsMetadataName)), index)});
+  }
   const auto model =
       ::tflite::CreateModel(b, 3, b.CreateVector(codes), b.CreateVector(std::vector{subgraph}),
-                            description, b.CreateVector(buffers));
+                            description, b.CreateVector(buffers), 0, metadata);
   ::tflite::FinishModelBuffer(b, model);
   return {b.GetBufferPointer(), b.GetBufferPointer() + b.GetSize()};
 }

@@ -43,9 +43,9 @@ TEST(InstalledPackage, ExampleBuildsAgainstItAndSegmentsLikeTheSegmenter) {
   const auto prefix = dir / "prefix";
   ASSERT_TRUE(run(std::string(QSEG_CMAKE_COMMAND) + " --install " + shell_quoted(QSEG_BINARY_DIR) +
                   " --prefix " + shell_quoted(prefix)));
-  for (const char* file : {"include/qseg/qseg_c.h", "include/qseg/segmenter.h",
-                           "lib/cmake/qseg/qsegConfig.cmake", "lib/pkgconfig/qseg.pc",
-                           "lib/pkgconfig/qseg-runtime.pc", "lib/libqseg_runtime.a"}) {
+  for (const char* file :
+       {"include/qseg/qseg_c.h", "include/qseg/segmenter.h", "lib/cmake/qseg/qsegConfig.cmake",
+        "lib/pkgconfig/qseg.pc", "lib/pkgconfig/qseg-runtime.pc", "lib/libqseg_runtime.a"}) {
     EXPECT_TRUE(std::filesystem::exists(prefix / file)) << file;
   }
 
@@ -69,9 +69,10 @@ TEST(InstalledPackage, ExampleBuildsAgainstItAndSegmentsLikeTheSegmenter) {
   const std::string flags = QSEG_EXAMPLE_FLAGS, link_flags = QSEG_EXAMPLE_LINK_FLAGS;
   ASSERT_TRUE(run(std::string(QSEG_CMAKE_COMMAND) + " -S " + shell_quoted(example) + " -B " +
                   shell_quoted(dir / "build") + " -DCMAKE_PREFIX_PATH=" + shell_quoted(prefix) +
-                  " -DCMAKE_C_COMPILER=" + QSEG_C_COMPILER + " -DCMAKE_CXX_COMPILER=" +
-                  QSEG_CXX_COMPILER + " '-DCMAKE_C_FLAGS=" + flags + "' '-DCMAKE_CXX_FLAGS=" +
-                  flags + "' '-DCMAKE_EXE_LINKER_FLAGS=" + link_flags + "'"));
+                  " -DCMAKE_C_COMPILER=" + QSEG_C_COMPILER +
+                  " -DCMAKE_CXX_COMPILER=" + QSEG_CXX_COMPILER + " '-DCMAKE_C_FLAGS=" + flags +
+                  "' '-DCMAKE_CXX_FLAGS=" + flags + "' '-DCMAKE_EXE_LINKER_FLAGS=" + link_flags +
+                  "'"));
   ASSERT_TRUE(run(std::string(QSEG_CMAKE_COMMAND) + " --build " + shell_quoted(dir / "build")));
   for (const char* program : {"segment_ppm", "segment_ppm_static"}) {
     const auto out = dir / (std::string(program) + ".pgm");
@@ -81,13 +82,20 @@ TEST(InstalledPackage, ExampleBuildsAgainstItAndSegmentsLikeTheSegmenter) {
   }
 
   // pkg-config alone, against the shared library.
-  const std::string pc = "PKG_CONFIG_PATH=" + shell_quoted(prefix / "lib/pkgconfig") + " pkg-config";
+  const std::string pc =
+      "PKG_CONFIG_PATH=" + shell_quoted(prefix / "lib/pkgconfig") + " pkg-config";
   ASSERT_TRUE(run(std::string(QSEG_C_COMPILER) + " -std=c99 " + link_flags + " -o " +
-                  shell_quoted(dir / "segment_ppm_pc") + " " + shell_quoted(example / "segment_ppm.c") +
-                  " $(" + pc + " --cflags --libs qseg) -Wl,-rpath," + shell_quoted(prefix / "lib")));
-  ASSERT_TRUE(run(shell_quoted(dir / "segment_ppm_pc") + " " + shell_quoted(model) + " " +
-                  shell_quoted(dir / "bird.ppm") + " " + shell_quoted(dir / "pc.pgm")));
+                  shell_quoted(dir / "segment_ppm_pc") + " " +
+                  shell_quoted(example / "segment_ppm.c") + " $(" + pc +
+                  " --cflags --libs qseg) -Wl,-rpath," + shell_quoted(prefix / "lib")));
+  const test::CommandResult pc_run =
+      test::run_command(shell_quoted(dir / "segment_ppm_pc") + " " + shell_quoted(model) + " " +
+                        shell_quoted(dir / "bird.ppm") + " " + shell_quoted(dir / "pc.pgm"));
+  ASSERT_EQ(pc_run.exit_code, 0) << pc_run.output;
   EXPECT_EQ(read_pgm_pixels(dir / "pc.pgm", rgb.width, rgb.height), expected);
+  // The class names come through the installed library's accessors.
+  EXPECT_NE(pc_run.output.find("class 0 (background): "), std::string::npos) << pc_run.output;
+  EXPECT_NE(pc_run.output.find("class 3 (bird): "), std::string::npos) << pc_run.output;
 
   // Bad input to the example: one message, non-zero exit.
   const test::CommandResult r = test::run_command(

@@ -4,13 +4,16 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "imgproc/image_io.h"
 #include "qseg/segmenter.h"
+#include "qseg/tflite.h"
 #include "test_util.h"
+#include "tiny_model.h"
 
 extern "C" int qseg_c_header_check(const char* missing_path);
 
@@ -98,6 +101,72 @@ TEST_F(CApiTest, ModelsOnSeveralThreadsAtOnce) {
   for (const auto& result : results) EXPECT_EQ(result, expected_);
 }
 
+TEST(CApiClasses, CountNamesAndColoursFromTheModelOrALabelsFile) {
+  // The published VOC model: 21 classes, VOC's names and colours.
+  ModelHandle voc(qseg_model_load_file(test::shared_path(kModel).c_str()));
+  ASSERT_NE(voc, nullptr) << qseg_last_error();
+  int count = 0;
+  ASSERT_EQ(qseg_model_class_count(voc.get(), &count), QSEG_OK);
+  EXPECT_EQ(count, 21);
+  EXPECT_STREQ(qseg_model_class_name(voc.get(), 15), "person");
+  uint8_t rgb[3] = {};
+  ASSERT_EQ(qseg_model_class_color(voc.get(), 15, rgb), QSEG_OK);
+  EXPECT_EQ(rgb[0], 192);
+  EXPECT_EQ(rgb[1], 128);
+  EXPECT_EQ(rgb[2], 128);
+
+  // A model carrying its own names (qseg convert --labels), then renamed by a labels file.
+  const auto dir = test::temp_dir("capi_classes");
+  const auto model_path = dir / "three.tflite";
+  ASSERT_TRUE(write_tflite_file(
+                  test::constant_class_graph(3, 2, true, 8, "sky #4682B4\nground\ncar #00008E\n"),
+                  model_path)
+                  .is_ok());
+  ModelHandle three(qseg_model_load_file(model_path.c_str()));
+  ASSERT_NE(three, nullptr) << qseg_last_error();
+  ASSERT_EQ(qseg_model_class_count(three.get(), &count), QSEG_OK);
+  EXPECT_EQ(count, 3);
+  EXPECT_STREQ(qseg_model_class_name(three.get(), 0), "sky");
+  EXPECT_STREQ(qseg_model_class_name(three.get(), 2), "car");
+  ASSERT_EQ(qseg_model_class_color(three.get(), 2, rgb), QSEG_OK);
+  EXPECT_EQ(rgb[2], 0x8E);
+  std::ofstream(dir / "mine.txt") << "top\nbottom #010203\nvehicle\n";
+  ASSERT_EQ(qseg_model_set_labels_file(three.get(), (dir / "mine.txt").c_str()), QSEG_OK)
+      << qseg_last_error();
+  EXPECT_STREQ(qseg_model_class_name(three.get(), 2), "vehicle");
+  ASSERT_EQ(qseg_model_class_color(three.get(), 1, rgb), QSEG_OK);
+  EXPECT_EQ(rgb[0], 1);
+  EXPECT_EQ(rgb[2], 3);
+  // The labels survive a new thread count, and segmenting works as before.
+  ASSERT_EQ(qseg_model_set_threads(three.get(), 2), QSEG_OK);
+  EXPECT_STREQ(qseg_model_class_name(three.get(), 2), "vehicle");
+  const Image photo(10, 6, 3, 50);
+  EXPECT_EQ(segment_c(three.get(), photo, 0), std::vector<uint8_t>(60, 2));
+
+  // A file of another count or a bad line: an error naming it, the names kept.
+  std::ofstream(dir / "two.txt") << "a\nb\n";
+  EXPECT_EQ(qseg_model_set_labels_file(three.get(), (dir / "two.txt").c_str()), QSEG_FAILED);
+  EXPECT_EQ(std::string(qseg_last_error()),
+            (dir / "two.txt").string() + ": 2 class names, but the model has 3 classes");
+  std::ofstream(dir / "bad.txt") << "a\nb #12\nc\n";
+  EXPECT_EQ(qseg_model_set_labels_file(three.get(), (dir / "bad.txt").c_str()), QSEG_FAILED);
+  EXPECT_NE(std::string(qseg_last_error()).find(":2: bad colour"), std::string::npos);
+  EXPECT_STREQ(qseg_model_class_name(three.get(), 2), "vehicle");
+  // NULL goes back to the model's own names.
+  ASSERT_EQ(qseg_model_set_labels_file(three.get(), nullptr), QSEG_OK);
+  EXPECT_STREQ(qseg_model_class_name(three.get(), 2), "car");
+
+  // Bad arguments.
+  EXPECT_EQ(qseg_model_class_name(three.get(), 3), nullptr);
+  EXPECT_EQ(std::string(qseg_last_error()), "qseg_model_class_name: class 3 is outside 0..2");
+  EXPECT_EQ(qseg_model_class_name(three.get(), -1), nullptr);
+  EXPECT_EQ(qseg_model_class_name(nullptr, 0), nullptr);
+  EXPECT_EQ(qseg_model_class_color(three.get(), 0, nullptr), QSEG_INVALID_ARGUMENT);
+  EXPECT_EQ(qseg_model_class_color(three.get(), 9, rgb), QSEG_INVALID_ARGUMENT);
+  EXPECT_EQ(qseg_model_class_count(three.get(), nullptr), QSEG_INVALID_ARGUMENT);
+  EXPECT_EQ(qseg_model_set_labels_file(nullptr, "x"), QSEG_INVALID_ARGUMENT);
+}
+
 TEST(CApiErrors, LoadFailuresSayWhy) {
   const auto dir = test::temp_dir("capi_errors");
   const std::string missing = (dir / "missing.tflite").string();
@@ -134,8 +203,7 @@ TEST(CApiErrors, MisuseIsAStatusAndAMessage) {
   EXPECT_EQ(segment(model.get(), nullptr, 30, 20, 90, labels.data(), 30), QSEG_INVALID_ARGUMENT);
   EXPECT_EQ(segment(model.get(), rgb.data(), 30, 20, 90, nullptr, 30), QSEG_INVALID_ARGUMENT);
   EXPECT_EQ(segment(model.get(), rgb.data(), 0, 20, 90, labels.data(), 30), QSEG_INVALID_ARGUMENT);
-  EXPECT_EQ(segment(model.get(), rgb.data(), 30, -1, 90, labels.data(), 30),
-            QSEG_INVALID_ARGUMENT);
+  EXPECT_EQ(segment(model.get(), rgb.data(), 30, -1, 90, labels.data(), 30), QSEG_INVALID_ARGUMENT);
   EXPECT_NE(std::string(qseg_last_error()).find("30x-1"), std::string::npos) << qseg_last_error();
   EXPECT_EQ(segment(model.get(), rgb.data(), 70000, 1, 210000, labels.data(), 70000),
             QSEG_INVALID_ARGUMENT);

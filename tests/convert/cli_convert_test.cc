@@ -6,6 +6,10 @@
 #include <cstring>
 #include <fstream>
 
+#include "model/checkpoint_file.h"
+#include "model/imported_model.h"
+#include "model/tflite_weights.h"
+#include "qseg/class_set.h"
 #include "qseg/interpreter.h"
 #include "qseg/tflite.h"
 #include "test_util.h"
@@ -55,6 +59,64 @@ TEST(ConvertCliTest, PublishedUint8ModelConvertsBackToItself) {
       test::run_model_file(dir / "dm05_int8.tflite", bird_513()), original);
   std::printf("int8 per channel: ArgMax agreement with the uint8 file %.5f\n", int8_same);
   EXPECT_GE(int8_same, 0.98);
+}
+
+TEST(ConvertCliTest, ModelsCarryTheCheckpointsOrTheGivenClassNames) {
+  const auto dir = test::temp_dir("cli_convert_labels");
+  const auto published = test::shared_path("models/deeplabv3_mnv2_dm05_pascal_quant.tflite");
+  auto graph = read_tflite_file(published);
+  ASSERT_TRUE(graph.is_ok());
+  auto weights = model::extract_deeplab_weights(*graph, published.string());
+  ASSERT_TRUE(weights.is_ok()) << weights.status().message();
+  auto checkpoint = model::imported_checkpoint(*weights, 16, 129);
+  ASSERT_TRUE(checkpoint.is_ok()) << checkpoint.status().message();
+  // A checkpoint naming its 21 classes (as training writes class_names and class_colors).
+  std::vector<std::string> names;
+  for (int c = 0; c < 21; ++c) names.push_back("thing " + std::to_string(c));
+  auto classes = ClassSet::create(names, {});
+  ASSERT_TRUE(classes.is_ok());
+  model::set_checkpoint_classes(&*checkpoint, *classes);
+  const auto ckpt = dir / "named.ckpt";
+  ASSERT_TRUE(model::write_checkpoint_file(ckpt, *checkpoint).is_ok());
+  auto file = model::read_checkpoint_file(ckpt);
+  ASSERT_TRUE(file.is_ok());
+  auto read_back = model::checkpoint_classes(file.value(), ckpt.string());
+  ASSERT_TRUE(read_back.is_ok() && read_back->has_value());
+  EXPECT_EQ(**read_back, *classes);
+
+  const std::string convert =
+      "convert --checkpoint " + ckpt.string() + " --input-shape 1,129,129,3";
+  qseg_ok(convert + " --output " + (dir / "named.tflite").string());
+  auto named = read_tflite_file(dir / "named.tflite");
+  ASSERT_TRUE(named.is_ok());
+  EXPECT_EQ(named->class_labels, classes->to_text());
+  const test::CommandResult shown = qseg_ok("inspect " + (dir / "named.tflite").string());
+  EXPECT_NE(shown.output.find("classes: 21, named in the model"), std::string::npos);
+  EXPECT_NE(shown.output.find(" thing 20\n"), std::string::npos) << shown.output;
+
+  // --labels wins; its colours are kept.
+  std::string labels;
+  for (int c = 0; c < 21; ++c)
+    labels += "mine " + std::to_string(c) + (c == 1 ? " #102030" : "") + "\n";
+  std::ofstream(dir / "labels.txt") << labels;
+  qseg_ok(convert + " --labels " + (dir / "labels.txt").string() + " --output " +
+          (dir / "mine.tflite").string());
+  auto mine = ClassSet::parse(read_tflite_file(dir / "mine.tflite")->class_labels, "mine");
+  ASSERT_TRUE(mine.is_ok()) << mine.status().message();
+  EXPECT_EQ(mine->name(1), "mine 1");
+  EXPECT_EQ(mine->color(1), (Rgb{0x10, 0x20, 0x30}));
+  EXPECT_EQ(mine->color(2), ClassSet::voc().color(2));  // 21 classes: VOC's default colours
+
+  // Another count, or a bad file, is one error line naming it; nothing is written.
+  std::ofstream(dir / "two.txt") << "a\nb\n";
+  test::expect_one_error_line(
+      convert + " --labels " + (dir / "two.txt").string() + " --output " +
+          (dir / "two.tflite").string(),
+      "--labels " + (dir / "two.txt").string() + ": 2 class names, but the model has 21 classes");
+  EXPECT_FALSE(std::filesystem::exists(dir / "two.tflite"));
+  test::expect_one_error_line(convert + " --labels " + (dir / "absent.txt").string() +
+                                  " --output " + (dir / "x.tflite").string(),
+                              "cannot open labels file " + (dir / "absent.txt").string());
 }
 
 TEST(ConvertCliTest, ExportedGraphConvertsLikeTheCheckpoint) {

@@ -88,6 +88,25 @@ TEST_F(EvalBadData, EachProblemIsOneLineNamingTheFile) {
                              "--limit must be 0 (all) or positive");
 }
 
+TEST_F(EvalBadData, LabelMapErrorsNameTheFlagOrTheFile) {
+  test::expect_clean_failure(eval_args(split("good", "good\n")) + " --label-map 15",
+                             "--label-map: entry \"15\" is not FROM=TO");
+  test::expect_clean_failure(
+      eval_args(split("good", "good\n")) + " --label-map @" + quoted(root_ / "absent.map"),
+      "--label-map: cannot open " + (root_ / "absent.map").string());
+  // value50's labels hold 0 and 50: 50 has no entry.
+  test::expect_clean_failure(eval_args(split("value50", "value50\n")) + " --label-map 0=0,15=1",
+                             labels_.string() +
+                                 "/value50.png: label value 50 at (16, 24) has no entry in the "
+                                 "label map --label-map 0=0,15=1");
+  // Mapped onto a class, 50 is scored.
+  const std::string output =
+      test::run_ok(eval_args(split("value50", "value50\n")) + " --label-map 50=15,*=0 --json " +
+                   quoted(root_ / "mapped.json"));
+  const auto json = test::read_json(root_ / "mapped.json");
+  EXPECT_GT(json["classes"][15]["label_pixels"].get<int64_t>(), 0) << output;
+}
+
 TEST_F(EvalBadData, FirstBadSampleInSplitOrderEndsTheRun) {
   // With two workers the good photo and the later bad ones run at the same time; the error is
   // still that of the first bad sample in the split.

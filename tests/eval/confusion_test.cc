@@ -103,3 +103,81 @@ TEST(ConfusionMatrix, RejectsBadInputAndStaysUnchanged) {
 
 }  // namespace
 }  // namespace qseg
+
+namespace qseg {
+namespace {
+
+// Every (label, prediction) pair of `classes` once, plus one pixel of each ignore value.
+TEST(ConfusionMatrixSizes, AnyClassCountUpTo256) {
+  for (int classes : {2, 19, 151, 256}) {
+    SCOPED_TRACE(classes);
+    // Labels and predictions: pixel i has label i % classes and prediction (i / classes) %
+    // classes, so each of the classes^2 pairs occurs once.
+    const int n = classes * classes;
+    Image labels(n, 1, 1), prediction(n, 1, 1);
+    for (int i = 0; i < n; ++i) {
+      labels.pixels[i] = static_cast<uint8_t>(i % classes);
+      prediction.pixels[i] = static_cast<uint8_t>((i / classes) % classes);
+    }
+    ConfusionMatrix m(classes, ConfusionMatrix::kNoIgnoreLabel);
+    ASSERT_TRUE(m.add(prediction, labels).is_ok());
+    EXPECT_EQ(m.class_count(), classes);
+    EXPECT_EQ(m.total_pixels(), n);
+    EXPECT_EQ(m.correct_pixels(), classes);
+    for (int c = 0; c < classes; ++c) {
+      EXPECT_EQ(m.label_pixels(c), classes);
+      EXPECT_EQ(m.predicted_pixels(c), classes);
+      // TP 1 of a union of 2 * classes - 1 pixels.
+      EXPECT_DOUBLE_EQ(*m.iou(c), 1.0 / (2 * classes - 1));
+    }
+    EXPECT_EQ(m.present_class_count(), classes);
+    // A sum of `classes` equal terms, divided: within rounding of the single quotient.
+    EXPECT_NEAR(m.mean_iou(), 1.0 / (2 * classes - 1), 1e-15);
+    // The first value beyond the classes is refused (there is none beyond 255).
+    if (classes < 256) {
+      const Status s = m.add(labels_of(1, 1, {0}), labels_of(1, 1, {uint8_t(classes)}));
+      EXPECT_FALSE(s.is_ok());
+      const Status p = m.add(labels_of(1, 1, {uint8_t(classes)}), labels_of(1, 1, {0}));
+      EXPECT_NE(p.message().find("outside 0.." + std::to_string(classes - 1)), std::string::npos)
+          << p.message();
+    }
+  }
+}
+
+TEST(ConfusionMatrixSizes, IgnoreLabelIsConfigurable) {
+  // 19 classes, ignore 255 (Cityscapes): 255 skipped, 19 is not a class.
+  ConfusionMatrix cityscapes(19);
+  EXPECT_EQ(cityscapes.ignore_label(), 255);
+  ASSERT_TRUE(cityscapes.add(labels_of(3, 1, {0, 18, 5}), labels_of(3, 1, {0, 18, 255})).is_ok());
+  EXPECT_EQ(cityscapes.total_pixels(), 2);
+  EXPECT_FALSE(cityscapes.add(labels_of(1, 1, {0}), labels_of(1, 1, {19})).is_ok());
+  // An ignore label that is a class (DeepLab's ADE20K with 151 classes, 0 ignored): never scored
+  // as a label, still counted as a prediction on scored pixels.
+  ConfusionMatrix ade(151, 0);
+  ASSERT_TRUE(ade.add(labels_of(4, 1, {0, 0, 150, 7}), labels_of(4, 1, {0, 150, 150, 0})).is_ok());
+  EXPECT_EQ(ade.total_pixels(), 2);
+  EXPECT_EQ(ade.label_pixels(0), 0);
+  EXPECT_EQ(ade.count(150, 150), 1);
+  EXPECT_EQ(ade.count(150, 0), 1);
+  EXPECT_DOUBLE_EQ(*ade.iou(0), 0.0);  // predicted once, never a label: present, IoU 0
+  EXPECT_DOUBLE_EQ(*ade.iou(150), 0.5);
+  EXPECT_DOUBLE_EQ(ade.mean_iou(), 0.25);
+  // 256 classes use every byte: with ignore 255, class 255 is only ever a prediction.
+  ConfusionMatrix full(256, 255);
+  ASSERT_TRUE(full.add(labels_of(2, 1, {255, 255}), labels_of(2, 1, {255, 254})).is_ok());
+  EXPECT_EQ(full.total_pixels(), 1);
+  EXPECT_EQ(full.count(254, 255), 1);
+  ConfusionMatrix none(256, ConfusionMatrix::kNoIgnoreLabel);
+  ASSERT_TRUE(none.add(labels_of(2, 1, {255, 255}), labels_of(2, 1, {255, 254})).is_ok());
+  EXPECT_EQ(none.total_pixels(), 2);
+  EXPECT_EQ(none.count(255, 255), 1);
+  // Merging keeps the class count and adds the counts.
+  ConfusionMatrix merged(151, 0);
+  merged.merge(ade);
+  merged.merge(ade);
+  EXPECT_EQ(merged.count(150, 150), 2);
+  EXPECT_EQ(merged.class_count(), 151);
+}
+
+}  // namespace
+}  // namespace qseg

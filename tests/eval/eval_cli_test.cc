@@ -7,7 +7,7 @@
 
 #include "eval_test_util.h"
 #include "imgproc/image_io.h"
-#include "qseg/voc_classes.h"
+#include "qseg/class_set.h"
 
 namespace qseg {
 namespace {
@@ -44,7 +44,8 @@ TEST(EvalCli, MatchesASimpleIndependentMiou) {
   // skipping void; no confusion matrix.
   const auto names = first_names(test::voc_root() / "ImageSets/Segmentation/val_available.txt", 4);
   ASSERT_EQ(names.size(), 4u);
-  int64_t intersection[kVocClassCount] = {}, union_pixels[kVocClassCount] = {};
+  const ClassSet& voc = ClassSet::voc();
+  std::vector<int64_t> intersection(voc.size()), union_pixels(voc.size());
   int64_t correct = 0, scored = 0;
   for (const auto& name : names) {
     auto predicted = read_label_image(dir / "masks" / (name + ".png"));
@@ -59,7 +60,7 @@ TEST(EvalCli, MatchesASimpleIndependentMiou) {
       if (t == 255) continue;
       ++scored;
       if (t == p) ++correct;
-      for (int c = 0; c < kVocClassCount; ++c) {
+      for (int c = 0; c < voc.size(); ++c) {
         if (t == c && p == c) ++intersection[c];
         if (t == c || p == c) ++union_pixels[c];
       }
@@ -67,15 +68,15 @@ TEST(EvalCli, MatchesASimpleIndependentMiou) {
   }
   double sum = 0;
   int present = 0;
-  for (int c = 0; c < kVocClassCount; ++c) {
+  for (int c = 0; c < voc.size(); ++c) {
     const auto& iou = json["classes"][c]["iou"];
     if (union_pixels[c] == 0) {
-      EXPECT_TRUE(iou.is_null()) << kVocClassNames[c];
+      EXPECT_TRUE(iou.is_null()) << voc.name(c);
       continue;
     }
     const double expected =
         static_cast<double>(intersection[c]) / static_cast<double>(union_pixels[c]);
-    EXPECT_EQ(iou.get<double>(), expected) << kVocClassNames[c];
+    EXPECT_EQ(iou.get<double>(), expected) << voc.name(c);
     sum += expected;
     ++present;
   }

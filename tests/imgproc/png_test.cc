@@ -171,5 +171,41 @@ TEST(PngErrors, TruncatedAtEveryLength) {
   }
 }
 
+TEST(Png, LabelValuesUpToSixteenBits) {
+  // 16-bit gray: the values as stored (big-endian), none rounded.
+  const PngSpec gray16{.width = 3,
+                       .height = 1,
+                       .bit_depth = 16,
+                       .color_type = 0,
+                       .rows = {{0x00, 0x07, 0x12, 0x34, 0xFF, 0xFF}}};
+  Result<LabelValues> wide = decode_label_values(make_png(gray16), "t.png");
+  ASSERT_TRUE(wide.is_ok()) << wide.status().message();
+  EXPECT_EQ(wide->width, 3);
+  EXPECT_EQ(wide->height, 1);
+  EXPECT_EQ(wide->values, (std::vector<uint16_t>{7, 0x1234, 0xFFFF}));
+  // decode_label_image keeps refusing them (class ids are bytes).
+  EXPECT_FALSE(decode_labels(make_png(gray16)).is_ok());
+  // 8-bit gray and palette indices come back as they are.
+  const PngSpec gray8{.width = 2, .height = 1, .bit_depth = 8, .color_type = 0, .rows = {{3, 255}}};
+  Result<LabelValues> narrow = decode_label_values(make_png(gray8), "t.png");
+  ASSERT_TRUE(narrow.is_ok());
+  EXPECT_EQ(narrow->values, (std::vector<uint16_t>{3, 255}));
+  const PngSpec indexed{.width = 2,
+                        .height = 1,
+                        .bit_depth = 8,
+                        .color_type = 3,
+                        .palette = {{1, 2, 3}, {4, 5, 6}},
+                        .rows = {{1, 0}}};
+  Result<LabelValues> palette = decode_label_values(make_png(indexed), "t.png");
+  ASSERT_TRUE(palette.is_ok());
+  EXPECT_EQ(palette->values, (std::vector<uint16_t>{1, 0}));
+  // Other forms are named.
+  const PngSpec rgb{.width = 1, .height = 1, .bit_depth = 8, .color_type = 2, .rows = {{1, 2, 3}}};
+  Result<LabelValues> refused = decode_label_values(make_png(rgb), "t.png");
+  ASSERT_FALSE(refused.is_ok());
+  EXPECT_EQ(refused.status().message(),
+            "t.png: label image must be palette, 8-bit or 16-bit gray, got 8-bit RGB PNG");
+}
+
 }  // namespace
 }  // namespace qseg

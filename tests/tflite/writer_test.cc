@@ -13,6 +13,7 @@
 #include "qseg/tflite.h"
 #include "test_util.h"
 #include "tflite/schema_generated.h"
+#include "tiny_model.h"
 
 namespace qseg {
 namespace {
@@ -55,6 +56,7 @@ std::string describe(const OpOptions& options) {
 // Everything the IR holds must be equal; floats bit for bit.
 void expect_same_graph(const Graph& a, const Graph& b) {
   EXPECT_EQ(a.description, b.description);
+  EXPECT_EQ(a.class_labels, b.class_labels);
   EXPECT_EQ(a.inputs, b.inputs);
   EXPECT_EQ(a.outputs, b.outputs);
   ASSERT_EQ(a.tensors.size(), b.tensors.size());
@@ -255,6 +257,58 @@ TEST(TfliteWriter, EveryOpAndOptionSurvivesRoundTrip) {
   ASSERT_TRUE(reread.is_ok()) << reread.status().message();
   expect_same_graph(graph, reread.value());
   EXPECT_TRUE(write_or_fail(reread.value()) == bytes);
+}
+
+TEST(TfliteWriter, ClassLabelsTravelInAMetadataBuffer) {
+  const std::string labels = "road #804080\nsky #4682B4\ncar #00008E\n";
+  const Graph graph = test::constant_class_graph(3, 2, /*argmax=*/true, 8, labels);
+  auto bytes = write_tflite(graph);
+  ASSERT_TRUE(bytes.is_ok()) << bytes.status().message();
+  // The public schema's layout: one "qseg_labels" metadata entry naming a buffer of the text.
+  const auto* model = ::tflite::GetModel(bytes->data());
+  ASSERT_NE(model->metadata(), nullptr);
+  ASSERT_EQ(model->metadata()->size(), 1u);
+  const auto* entry = model->metadata()->Get(0);
+  EXPECT_EQ(entry->name()->str(), "qseg_labels");
+  ASSERT_LT(entry->buffer(), model->buffers()->size());
+  const auto* data = model->buffers()->Get(entry->buffer())->data();
+  ASSERT_NE(data, nullptr);
+  EXPECT_EQ(std::string(data->begin(), data->end()), labels);
+  EXPECT_EQ(model->metadata_buffer(), nullptr);
+  auto back = read_tflite(*bytes, "labels.tflite");
+  ASSERT_TRUE(back.is_ok()) << back.status().message();
+  expect_same_graph(graph, *back);
+  // Without labels there is no metadata at all (the bytes of models without names are as before).
+  auto plain = write_tflite(test::constant_class_graph(3, 2, true));
+  ASSERT_TRUE(plain.is_ok());
+  EXPECT_EQ(::tflite::GetModel(plain->data())->metadata(), nullptr);
+  EXPECT_TRUE(read_tflite(*plain, "plain.tflite")->class_labels.empty());
+}
+
+TEST(TfliteReader, ClassLabelsMetadataIsChecked) {
+  // A metadata entry naming a buffer that does not exist.
+  flatbuffers::FlatBufferBuilder b;
+  const auto input = ::tflite::CreateTensor(b, b.CreateVector(std::vector<int32_t>{1}),
+                                            ::tflite::TensorType::FLOAT32, 0, b.CreateString("x"));
+  const auto subgraph = ::tflite::CreateSubGraph(
+      b, b.CreateVector(std::vector{input}), b.CreateVector(std::vector<int32_t>{0}),
+      b.CreateVector(std::vector<int32_t>{0}),
+      b.CreateVector(std::vector<flatbuffers::Offset<::tflite::Operator>>{}));
+  const auto metadata = b.CreateVector(std::vector{
+      ::tflite::CreateMetadata(b, b.CreateString("other"), 7),  // unknown names are skipped
+      ::tflite::CreateMetadata(b, b.CreateString("qseg_labels"), 5)});
+  const auto model = ::tflite::CreateModel(
+      b, 3, b.CreateVector(std::vector<flatbuffers::Offset<::tflite::OperatorCode>>{}),
+      b.CreateVector(std::vector{subgraph}), 0,
+      b.CreateVector(std::vector{::tflite::CreateBuffer(b)}), 0, metadata);
+  ::tflite::FinishModelBuffer(b, model);
+  const std::vector<uint8_t> bytes(b.GetBufferPointer(), b.GetBufferPointer() + b.GetSize());
+  auto graph = read_tflite(bytes, "m.tflite");
+  ASSERT_FALSE(graph.is_ok());
+  EXPECT_NE(graph.status().message().find(
+                "m.tflite: metadata qseg_labels: buffer 5 is out of range (1 buffers)"),
+            std::string::npos)
+      << graph.status().message();
 }
 
 TEST(TfliteWriter, OneOperatorCodePerTypeAndVersion) {

@@ -3,6 +3,8 @@
 #include <chrono>
 
 #include "eval_shared.h"
+#include "model/checkpoint_file.h"
+#include "model/model_config.h"
 #include "train/checkpoint_segmenter.h"
 
 namespace qseg::cli {
@@ -10,15 +12,23 @@ namespace {
 
 class CheckpointModel : public PhotoModel {
  public:
-  CheckpointModel(std::filesystem::path path, std::unique_ptr<train::CheckpointSegmenter> s)
-      : path_(std::move(path)), segmenter_(std::move(s)) {}
+  CheckpointModel(std::filesystem::path path, std::unique_ptr<train::CheckpointSegmenter> s,
+                  ClassSet classes, bool classes_from_model)
+      : path_(std::move(path)),
+        segmenter_(std::move(s)),
+        classes_(std::move(classes)),
+        classes_from_model_(classes_from_model) {}
 
   ModelInfo info() const override {
     const int size = segmenter_->input_size();
-    return {path_, size, size,
+    return {path_,
+            size,
+            size,
             segmenter_->simulated_quantization() ? "uint8 simulated (libtorch checkpoint)"
                                                  : "float32 (libtorch checkpoint)",
-            true};
+            true,
+            classes_,
+            classes_from_model_};
   }
   Result<Image> segment(const Image& rgb, double* model_ms) override {
     const auto start = std::chrono::steady_clock::now();
@@ -31,7 +41,26 @@ class CheckpointModel : public PhotoModel {
  private:
   std::filesystem::path path_;
   std::unique_ptr<train::CheckpointSegmenter> segmenter_;
+  ClassSet classes_;
+  bool classes_from_model_ = false;
 };
+
+// The checkpoint's classes: its config's count, named by its class_names when it has them.
+Result<ClassSet> checkpoint_class_set(const std::filesystem::path& path, bool* from_model) {
+  QSEG_ASSIGN_OR_RETURN(model::CheckpointFile file, model::read_checkpoint_file(path));
+  QSEG_ASSIGN_OR_RETURN(model::DeepLabConfig config,
+                        model::config_from_json(file.meta.value("model", nlohmann::json())));
+  QSEG_ASSIGN_OR_RETURN(std::optional<ClassSet> named,
+                        model::checkpoint_classes(file, path.string()));
+  *from_model = named.has_value();
+  if (!named) return ClassSet::default_for(config.num_classes);
+  if (named->size() != config.num_classes) {
+    return Status::error(path.string() + ": " + std::to_string(named->size()) +
+                         " class_names, but the model has " + std::to_string(config.num_classes) +
+                         " classes");
+  }
+  return std::move(*named);
+}
 
 }  // namespace
 
@@ -46,7 +75,10 @@ Result<std::unique_ptr<PhotoModel>> open_checkpoint_model(const std::filesystem:
   options.output =
       output == "scores" ? train::CheckpointOutput::kScores : train::CheckpointOutput::kLabels;
   QSEG_ASSIGN_OR_RETURN(auto segmenter, train::CheckpointSegmenter::load(path, options));
-  return std::unique_ptr<PhotoModel>(new CheckpointModel(path, std::move(segmenter)));
+  bool from_model = false;
+  QSEG_ASSIGN_OR_RETURN(ClassSet classes, checkpoint_class_set(path, &from_model));
+  return std::unique_ptr<PhotoModel>(
+      new CheckpointModel(path, std::move(segmenter), std::move(classes), from_model));
 }
 
 }  // namespace qseg::cli

@@ -41,6 +41,7 @@ Status run_compare(const CompareArgs& args) {
   options.skip_bad = args.dataset.skip_bad;
   options.image_limits = args.dataset.limits.image;
   options.keep_masks = !args.dataset.report.empty();
+  QSEG_RETURN_IF_ERROR(set_class_options(args.dataset, &options));
   const auto end_progress = attach_progress("compare", &options);
   fmt::print("A {}\nB {}\ndata {} (split {}): {} photos, {} threads\n", args.models[0],
              args.models[1], description.root.string(), description.split.string(), samples.size(),
@@ -52,7 +53,7 @@ Status run_compare(const CompareArgs& args) {
   if (!evaluated.is_ok()) return evaluated.status();
   const EvalResult& result = evaluated.value();
 
-  fmt::print("\n{}\n", class_table(result.confusion, {"A IoU %", "B IoU %"}, true));
+  fmt::print("\n{}\n", class_table(result.confusion, result.classes, {"A IoU %", "B IoU %"}, true));
   print_models(result);
   const ConfusionMatrix& a = result.confusion[0];
   const ConfusionMatrix& b = result.confusion[1];

@@ -12,6 +12,8 @@
 #include "model/checkpoint_file.h"
 #include "model/imported_model.h"
 #include "qseg/analysis.h"
+#include "qseg/class_set.h"
+#include "qseg/segmenter.h"
 #include "qseg/tflite.h"
 
 namespace qseg::cli {
@@ -38,7 +40,40 @@ struct ConvertArgs {
   double percentile = 99.99;
   int threads = 1;
   InputLimits limits;  // --graph, and the calibration photos and interpreter
+  std::string labels;  // --labels: class names to embed (else the source's, if any)
 };
+
+// The class names a source carries: a checkpoint's class_names, a .tflite's qseg_labels.
+using SourceClasses = std::optional<ClassSet>;
+
+Result<SourceClasses> graph_classes(const Graph& graph, const std::string& name) {
+  if (graph.class_labels.empty()) return SourceClasses();
+  QSEG_ASSIGN_OR_RETURN(
+      ClassSet classes,
+      ClassSet::parse(graph.class_labels, name + ": " + std::string(kClassLabelsMetadataName)));
+  return SourceClasses(std::move(classes));
+}
+
+// Embeds --labels, else the source's classes, in `model` (its qseg_labels metadata); either must
+// name as many classes as the model has.
+Status embed_class_labels(const std::string& labels_file, const SourceClasses& source,
+                          const std::string& source_name, Graph* model) {
+  const int count = model_class_count(*model);
+  auto embed = [&](const ClassSet& classes, const std::string& name) {
+    if (classes.size() != count) {
+      return Status::error(name + ": " + std::to_string(classes.size()) +
+                           " class names, but the model has " + std::to_string(count) + " classes");
+    }
+    model->class_labels = classes.to_text();
+    return Status::ok();
+  };
+  if (!labels_file.empty()) {
+    QSEG_ASSIGN_OR_RETURN(ClassSet classes, ClassSet::read_file(labels_file));
+    return embed(classes, "--labels " + labels_file);
+  }
+  if (source) return embed(*source, source_name);
+  return Status::ok();
+}
 
 Status check_input_shape(const std::vector<int>& shape, int* size) {
   if (shape.empty()) return Status::ok();
@@ -53,12 +88,15 @@ Status check_input_shape(const std::vector<int>& shape, int* size) {
 }
 
 // The frozen graph of a checkpoint, or of a DeepLab .tflite imported on the way (in memory).
-Result<convert::FrozenGraph> frozen_graph(const ConvertArgs& args, int input_size) {
+// Sets *classes to the class names the source carries.
+Result<convert::FrozenGraph> frozen_graph(const ConvertArgs& args, int input_size,
+                                          SourceClasses* classes) {
   model::CheckpointFile checkpoint;
   std::string name = args.checkpoint;
   if (!args.tflite.empty()) {
     name = args.tflite;
     QSEG_ASSIGN_OR_RETURN(Graph graph, read_tflite_file(args.tflite, args.limits.model));
+    QSEG_ASSIGN_OR_RETURN(*classes, graph_classes(graph, args.tflite));
     QSEG_ASSIGN_OR_RETURN(model::ImportedWeights weights,
                           model::extract_deeplab_weights(graph, args.tflite));
     QSEG_ASSIGN_OR_RETURN(checkpoint, model::imported_checkpoint(
@@ -66,6 +104,7 @@ Result<convert::FrozenGraph> frozen_graph(const ConvertArgs& args, int input_siz
                                           input_size > 0 ? input_size : 513));
   } else {
     QSEG_ASSIGN_OR_RETURN(checkpoint, model::read_checkpoint_file(args.checkpoint));
+    QSEG_ASSIGN_OR_RETURN(*classes, model::checkpoint_classes(checkpoint, args.checkpoint));
   }
   convert::ExportOptions options;
   options.input_size = input_size;
@@ -77,8 +116,11 @@ Status run_export(const ConvertArgs& args) {
   int size = 0;
   QSEG_RETURN_IF_ERROR(check_input_shape(args.input_shape, &size));
   if (args.checkpoint.empty()) return Status::error("give --checkpoint CKPT");
-  QSEG_ASSIGN_OR_RETURN(convert::FrozenGraph frozen, frozen_graph(args, size));
+  SourceClasses classes;
+  QSEG_ASSIGN_OR_RETURN(convert::FrozenGraph frozen, frozen_graph(args, size, &classes));
   QSEG_ASSIGN_OR_RETURN(Graph graph, convert::frozen_to_graph(frozen));
+  // The frozen graph keeps the checkpoint's class names, so that convert --graph finds them.
+  QSEG_RETURN_IF_ERROR(embed_class_labels("", classes, args.checkpoint, &graph));
   QSEG_RETURN_IF_ERROR(write_tflite_file(graph, args.output));
   int with_range = 0, activations = 0;
   for (size_t i = 0; i < frozen.graph.tensors.size(); ++i) {
@@ -97,6 +139,9 @@ Status run_export(const ConvertArgs& args) {
 Status run_convert(const ConvertArgs& args) {
   const int sources = !args.checkpoint.empty() + !args.graph.empty() + !args.tflite.empty();
   if (sources != 1) return Status::error("give exactly one of --checkpoint, --graph, --tflite");
+  if (!args.labels.empty()) {
+    QSEG_RETURN_IF_ERROR(ClassSet::read_file(args.labels).status());  // bad files fail first
+  }
   int size = 0;
   QSEG_RETURN_IF_ERROR(check_input_shape(args.input_shape, &size));
   QSEG_RETURN_IF_ERROR(check_threads(args.threads));
@@ -120,19 +165,22 @@ Status run_convert(const ConvertArgs& args) {
                                                   : convert::OutputArray::kLogits;
 
   convert::FrozenGraph frozen;
+  SourceClasses classes;
   if (!args.graph.empty()) {
     QSEG_ASSIGN_OR_RETURN(Graph graph, read_tflite_file(args.graph, args.limits.model));
+    QSEG_ASSIGN_OR_RETURN(classes, graph_classes(graph, args.graph));
     QSEG_ASSIGN_OR_RETURN(frozen, convert::graph_to_frozen(std::move(graph), args.graph));
     if (size > 0 && size != frozen.input_size) {
       return Status::error(fmt::format("{} has input {}x{}; export it again with --input-shape",
                                        args.graph, frozen.input_size, frozen.input_size));
     }
   } else {
-    QSEG_ASSIGN_OR_RETURN(frozen, frozen_graph(args, size));
+    QSEG_ASSIGN_OR_RETURN(frozen, frozen_graph(args, size, &classes));
   }
   if (!args.calibrate.empty()) {
     convert::CalibrationOptions c;
-    c.data = {args.calibrate, args.calibration_split};
+    c.data.root = args.calibrate;
+    c.data.split = args.calibration_split;
     c.images = args.calibration_images;
     c.method = args.calibration_method == "percentile" ? convert::CalibrationMethod::kPercentile
                                                        : convert::CalibrationMethod::kMinMax;
@@ -149,6 +197,10 @@ Status run_convert(const ConvertArgs& args) {
     QSEG_RETURN_IF_ERROR(calibrated);
   }
   QSEG_ASSIGN_OR_RETURN(Graph model, convert::convert_graph(frozen, options));
+  const std::string source_name = !args.checkpoint.empty() ? args.checkpoint
+                                  : !args.graph.empty()    ? args.graph
+                                                           : args.tflite;
+  QSEG_RETURN_IF_ERROR(embed_class_labels(args.labels, classes, source_name, &model));
   QSEG_RETURN_IF_ERROR(write_tflite_file(model, args.output));
   std::error_code ec;
   const auto bytes = std::filesystem::file_size(args.output, ec);
@@ -193,6 +245,9 @@ void add_convert_command(CLI::App& app, Action& run) {
   cmd->add_option("--tflite", args->tflite,
                   "A float DeepLab .tflite (imported on the way; for post-training quantization)");
   cmd->add_option("--output", args->output, "The .tflite to write")->required();
+  cmd->add_option("--labels", args->labels,
+                  "Labels file (one class name per line, optional #RRGGBB) to embed in the model; "
+                  "default: the names the checkpoint or source model carries");
   add_source_options(cmd, args.get());
   cmd->add_option("--inference-type", args->inference_type, "QUANTIZED_UINT8 or FLOAT")
       ->check(CLI::IsMember({"QUANTIZED_UINT8", "FLOAT"}))

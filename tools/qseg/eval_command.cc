@@ -34,6 +34,7 @@ Status run_eval(const EvalArgs& args) {
   options.skip_bad = args.dataset.skip_bad;
   options.image_limits = args.dataset.limits.image;
   options.keep_masks = !args.dataset.report.empty();
+  QSEG_RETURN_IF_ERROR(set_class_options(args.dataset, &options));
   if (!args.save_masks.empty()) {
     std::error_code ec;
     std::filesystem::create_directories(args.save_masks, ec);
@@ -57,14 +58,15 @@ Status run_eval(const EvalArgs& args) {
   const ConfusionMatrix& confusion = result.confusion[0];
   const ModelInfo& info = result.models[0];
   fmt::print("input {}x{} {}\n\n", info.input_width, info.input_height, info.input_type);
-  fmt::print("{}\n", class_table({confusion}, {"IoU %"}, false));
+  fmt::print("{}\n", class_table({confusion}, result.classes, {"IoU %"}, false));
   fmt::print(
       "mIoU            {:.2f}%  (mean over the {} classes present in labels or predictions, of "
       "{})\n",
-      100.0 * confusion.mean_iou(), confusion.present_class_count(), kVocClassCount);
-  fmt::print("pixel accuracy  {:.2f}%  ({} of {} scored pixels; void 255 not scored)\n",
+      100.0 * confusion.mean_iou(), confusion.present_class_count(), result.classes.size());
+  fmt::print("pixel accuracy  {:.2f}%  ({} of {} scored pixels; {} {} not scored)\n",
              100.0 * confusion.pixel_accuracy(), confusion.correct_pixels(),
-             confusion.total_pixels());
+             confusion.total_pixels(), result.ignore_label == 255 ? "void" : "ignore label",
+             result.ignore_label);
   fmt::print("photos          {} scored, {} bad (skipped)\n", result.scored_count,
              result.bad_count);
   fmt::print(
@@ -80,7 +82,9 @@ Status run_eval(const EvalArgs& args) {
 void add_eval_command(CLI::App& app, Action& run) {
   auto args = std::make_shared<EvalArgs>();
   CLI::App* cmd = app.add_subcommand(
-      "eval", "Score a model on a VOC-layout dataset: per-class IoU, mIoU, pixel accuracy");
+      "eval",
+      "Score a model on a dataset (VOC, Cityscapes or ADE20K layout): per-class IoU, mIoU, pixel "
+      "accuracy");
   auto* model = cmd->add_option(
       "--model", args->model,
       "Model .tflite or training checkpoint (default: the published dm0.5 uint8 DeepLab in the "
@@ -91,7 +95,8 @@ void add_eval_command(CLI::App& app, Action& run) {
       ->excludes(model);
   add_dataset_options(cmd, &args->dataset);
   cmd->add_option("--save-masks", args->save_masks,
-                  "Also write each prediction as DIR/NAME.png (VOC palette)");
+                  "Also write each prediction as DIR/NAME.png (palette PNG in the classes' "
+                  "colours)");
   cmd->callback([args, &run] { run = [args] { return run_eval(*args); }; });
 }
 

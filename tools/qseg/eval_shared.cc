@@ -4,25 +4,36 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 
 #include "common.h"
 #include "eval/report.h"
 #include "imgproc/image_io.h"
 #include "model/checkpoint_file.h"
-#include "qseg/voc_classes.h"
 #include "training_tool.h"
 
 namespace qseg::cli {
 
 void add_dataset_options(CLI::App* cmd, DatasetArgs* args) {
   cmd->add_option("--data", args->data,
-                  "Dataset root in the VOC layout (JPEGImages/, SegmentationClass/)")
+                  "Dataset root (VOC: JPEGImages/, SegmentationClass/; see --dataset)")
       ->required();
   cmd->add_option("--split", args->split,
-                  "Split file: one photo name per line (a name like val.txt is also looked for in "
-                  "ROOT/ImageSets/Segmentation/)")
+                  "VOC: split file, one photo name per line (a name like val.txt is also looked "
+                  "for in ROOT/ImageSets/Segmentation/); Cityscapes: train, val or test; ADE20K: "
+                  "training or validation")
       ->required();
+  cmd->add_option("--dataset", args->dataset,
+                  "Dataset layout: voc, cityscapes (labelIds -> 19 train ids) or ade20k (150 "
+                  "classes, 0 ignored)")
+      ->capture_default_str();
+  cmd->add_option("--labels", args->labels,
+                  "Labels file naming the model's classes (one name per line, optional #RRGGBB); "
+                  "default: the model's own, ROOT/labels.txt, VOC's for 21 classes");
+  cmd->add_option("--ignore-label", args->ignore_label, "Label value that is not scored (0..255)")
+      ->capture_default_str();
+  cmd->add_option("--label-map", args->label_map, kLabelMapHelp);
   cmd->add_option("--threads", args->threads,
                   "Worker threads (each runs its own copy of the model)")
       ->capture_default_str();
@@ -54,13 +65,35 @@ Result<std::vector<Sample>> read_dataset(const DatasetArgs& args, DatasetDescrip
   QSEG_RETURN_IF_ERROR(check_threads(args.threads));
   if (args.limit < 0)
     return Status::error("--limit must be 0 (all) or positive, got " + std::to_string(args.limit));
-  const DatasetSource source{args.data, args.split};
+  QSEG_ASSIGN_OR_RETURN(const DatasetKind kind, parse_dataset_kind(args.dataset));
+  QSEG_ASSIGN_OR_RETURN(std::shared_ptr<const LabelMap> label_map,
+                        label_map_option(args.label_map));
+  const DatasetSource source{args.data, args.split, label_map, kind};
   QSEG_ASSIGN_OR_RETURN(std::vector<Sample> samples, read_samples(source));
   QSEG_ASSIGN_OR_RETURN(description->split, resolve_split_path(source));
   description->root = args.data;
   if (args.limit > 0 && static_cast<size_t>(args.limit) < samples.size())
     samples.resize(args.limit);
   return samples;
+}
+
+Status set_class_options(const DatasetArgs& args, EvalOptions* options) {
+  if (args.ignore_label < 0 || args.ignore_label > 255) {
+    return Status::error("--ignore-label must be in 0..255, got " +
+                         std::to_string(args.ignore_label));
+  }
+  options->ignore_label = args.ignore_label;
+  if (!args.labels.empty()) {
+    QSEG_ASSIGN_OR_RETURN(options->labels, ClassSet::read_file(args.labels));
+    options->labels_name = args.labels;
+  }
+  const std::filesystem::path dataset_labels = std::filesystem::path(args.data) / "labels.txt";
+  std::error_code ec;
+  if (args.label_map.empty() && std::filesystem::is_regular_file(dataset_labels, ec)) {
+    QSEG_ASSIGN_OR_RETURN(options->dataset_labels, ClassSet::read_file(dataset_labels));
+    options->dataset_labels_name = dataset_labels.string();
+  }
+  return Status::ok();
 }
 
 std::function<void()> attach_progress(const std::string& command, EvalOptions* options) {
@@ -104,15 +137,18 @@ std::function<void()> attach_progress(const std::string& command, EvalOptions* o
   };
 }
 
-std::string class_table(const std::vector<ConfusionMatrix>& columns,
+std::string class_table(const std::vector<ConfusionMatrix>& columns, const ClassSet& classes,
                         const std::vector<std::string>& headers, bool with_difference) {
-  std::string text = fmt::format("{:<13}", "class");
+  // VOC's longest name fits the 13 columns the table always had.
+  size_t width = 13;
+  for (const std::string& name : classes.names()) width = std::max(width, name.size() + 1);
+  std::string text = fmt::format("{:<{}}", "class", width);
   for (const auto& header : headers) text += fmt::format(" {:>9}", header);
   text += with_difference ? fmt::format(" {:>8}", "B-A")
                           : fmt::format(" {:>13} {:>13}", "label px", "predicted px");
   text += "\n";
-  for (int c = 0; c < kVocClassCount; ++c) {
-    text += fmt::format("{:<13}", kVocClassNames[c]);
+  for (int c = 0; c < classes.size(); ++c) {
+    text += fmt::format("{:<{}}", classes.name(c), width);
     for (const ConfusionMatrix& m : columns) {
       const auto iou = m.iou(c);
       text += iou ? fmt::format(" {:>9.2f}", 100.0 * *iou) : fmt::format(" {:>9}", "-");
@@ -161,6 +197,7 @@ Result<ModelOpener> model_opener(const DatasetArgs& args) {
   const KernelIsa kernels = args.kernels;
   return ModelOpener([precision, output, limits, requantization, kernels](
                          const std::filesystem::path& path) -> Result<std::unique_ptr<PhotoModel>> {
+    // --labels is applied by the evaluator (to every model alike), not here.
     if (model::is_checkpoint_file(path)) return open_checkpoint_model(path, precision, output);
     SegmenterOptions options;
     options.requantization = requantization;

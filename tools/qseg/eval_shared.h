@@ -16,8 +16,12 @@
 namespace qseg::cli {
 
 struct DatasetArgs {
-  std::string data;   // dataset root (VOC layout)
-  std::string split;  // split file, or its name under ROOT/ImageSets/Segmentation
+  std::string data;             // dataset root
+  std::string split;            // VOC: split file, or its name under ROOT/ImageSets/Segmentation
+  std::string dataset = "voc";  // --dataset voc|cityscapes|ade20k
+  std::string label_map;        // --label-map SPEC or @FILE
+  std::string labels;           // --labels FILE: the models' class names
+  int ignore_label = 255;       // --ignore-label
   int threads = 1;
   int limit = 0;  // 0: every photo of the split
   bool skip_bad = false;
@@ -30,12 +34,16 @@ struct DatasetArgs {
   KernelIsa kernels = KernelIsa::kAuto;                      // for .tflite models
 };
 
-// Adds --data, --split, --threads, --limit, --skip-bad, --json, --report, --precision,
+// Adds --data, --split, --dataset, --label-map, --labels, --ignore-label, --threads, --limit,
+// --skip-bad, --json, --report, --precision,
 // --checkpoint-output, --requantization, --kernels and the limit flags (add_limit_options).
 void add_dataset_options(CLI::App* cmd, DatasetArgs* args);
 
 // Checks the flags and reads the split (first `limit` photos).
 Result<std::vector<Sample>> read_dataset(const DatasetArgs& args, DatasetDescription* description);
+// Sets the evaluator's class names and ignore label from the flags: --labels, the dataset root's
+// labels.txt (without --label-map, whose values it would not name), --ignore-label.
+Status set_class_options(const DatasetArgs& args, EvalOptions* options);
 
 // The evaluator's opener for model paths: .tflite files, and qseg training checkpoints (run in
 // libtorch: float, or with simulated quantization on the checkpoint's ranges; `precision` auto
@@ -57,9 +65,10 @@ Status forward_checkpoints_to_training_tool(const std::vector<std::filesystem::p
 // Returns what to call when the run fails, so the error line does not land on the bar's line.
 std::function<void()> attach_progress(const std::string& command, EvalOptions* options);
 
-// "  background       91.23  1234567" lines for every class, with a header. `columns` holds the
-// confusion matrices to show side by side (one per model).
-std::string class_table(const std::vector<ConfusionMatrix>& columns,
+// "  background       91.23  1234567" lines for every class (one per row, the name column as
+// wide as the longest name), with a header. `columns` holds the confusion matrices to show side
+// by side (one per model).
+std::string class_table(const std::vector<ConfusionMatrix>& columns, const ClassSet& classes,
                         const std::vector<std::string>& headers, bool with_difference);
 
 // Writes the JSON (atomically) and the HTML report when their flags are set.

@@ -3,7 +3,9 @@
 
 #include "common.h"
 #include "qseg/analysis.h"
+#include "qseg/class_set.h"
 #include "qseg/interpreter.h"
+#include "qseg/segmenter.h"
 #include "qseg/tflite.h"
 
 namespace qseg::cli {
@@ -14,6 +16,27 @@ struct InspectArgs {
   bool tensors = false;
   InputLimits limits;
 };
+
+// "classes: 19, named in the model (qseg_labels)" and one line per class; a model without names
+// gets the line alone (the defaults it would be shown with).
+Status print_classes(const Graph& graph) {
+  const int count = model_class_count(graph);
+  if (graph.class_labels.empty()) {
+    if (count == 0) return Status::ok();  // not a segmentation model
+    fmt::print("classes: {}, not named in the model ({})\n", count,
+               count == 21 ? "shown as PASCAL VOC's" : "shown as class_N");
+    return Status::ok();
+  }
+  const std::string source = "qseg_labels metadata";
+  QSEG_ASSIGN_OR_RETURN(ClassSet classes, ClassSet::parse(graph.class_labels, source));
+  fmt::print("classes: {}, named in the model ({}){}\n", classes.size(), source,
+             classes.size() == count ? "" : fmt::format(" but the model has {}", count));
+  for (int c = 0; c < classes.size(); ++c) {
+    const Rgb& rgb = classes.color(c);
+    fmt::print("  {:>3} #{:02X}{:02X}{:02X} {}\n", c, rgb[0], rgb[1], rgb[2], classes.name(c));
+  }
+  return Status::ok();
+}
 
 std::string shape_text(const Tensor& t) {
   std::string s;
@@ -84,6 +107,7 @@ Status run_inspect(const InspectArgs& args) {
   for (int32_t i : graph.outputs)
     fmt::print("output t{}: {}{} '{}'\n", i, shape_text(graph.tensors[i]),
                quant_text(graph.tensors[i]), graph.tensors[i].name);
+  QSEG_RETURN_IF_ERROR(print_classes(graph).with_context(args.model));
   fmt::print("\n{:>4}  {:<18} {:<28} {:<24} {:>14}  {}\n", "op", "type", "output", "options",
              "multiply-adds", "inputs");
   for (size_t i = 0; i < graph.ops.size(); ++i) {

@@ -1,4 +1,5 @@
-// `qseg segment`: photos in, VOC-palette label PNGs and overlays out, with the time per photo.
+// `qseg segment`: photos in, label PNGs (in the classes' palette) and overlays out, with the time
+// per photo and the classes seen.
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -9,7 +10,6 @@
 #include "imgproc/image_io.h"
 #include "imgproc/image_ops.h"
 #include "qseg/segmenter.h"
-#include "qseg/voc_classes.h"
 
 namespace qseg::cli {
 namespace {
@@ -23,9 +23,10 @@ struct SegmentArgs {
   std::string out = "qseg-masks";
   std::vector<std::string> images;
   InputLimits limits;
+  std::string labels;  // --labels FILE
 };
 
-std::string class_summary(const Image& labels) {
+std::string class_summary(const Image& labels, const ClassSet& classes) {
   std::array<int64_t, 256> counts{};
   for (uint8_t v : labels.pixels) ++counts[v];
   std::vector<int> present;
@@ -35,8 +36,7 @@ std::string class_summary(const Image& labels) {
   std::string text;
   const double total = static_cast<double>(labels.pixels.size());
   for (int c : present) {
-    const std::string name =
-        c < kVocClassCount ? std::string(kVocClassNames[c]) : "class " + std::to_string(c);
+    const std::string name = c < classes.size() ? classes.name(c) : "class " + std::to_string(c);
     text += fmt::format("{}{} {:.1f}%", text.empty() ? "" : ", ", name, 100.0 * counts[c] / total);
   }
   return text;
@@ -57,12 +57,14 @@ Status segment_one(Segmenter& segmenter, const std::filesystem::path& image_path
                            " would overwrite the input; choose another --out");
     }
   }
-  QSEG_RETURN_IF_ERROR(write_label_png(mask_path, labels));
-  QSEG_RETURN_IF_ERROR(write_png(overlay_path, overlay(photo, labels, 0.5f)));
+  const ClassSet& classes = segmenter.classes();
+  QSEG_RETURN_IF_ERROR(write_label_png(mask_path, labels, classes.palette()));
+  QSEG_RETURN_IF_ERROR(write_png(overlay_path, overlay(photo, labels, 0.5f, classes)));
   fmt::print(
       "{}: {}x{} -> {} ({:.1f} ms: preprocess {:.1f}, model {:.1f}, postprocess {:.1f}); {}\n",
       image_path.string(), photo.width, photo.height, mask_path.string(), timing.total_ms(),
-      timing.preprocess_ms, timing.invoke_ms, timing.postprocess_ms, class_summary(labels));
+      timing.preprocess_ms, timing.invoke_ms, timing.postprocess_ms,
+      class_summary(labels, classes));
   return Status::ok();
 }
 
@@ -77,6 +79,7 @@ Status run_segment(const SegmentArgs& args) {
   options.model_limits = args.limits.model;
   options.max_arena_bytes = args.limits.max_arena_bytes;
   options.fuse_inverted_residuals = args.fuse_blocks;
+  options.labels_file = args.labels;
   QSEG_ASSIGN_OR_RETURN(auto segmenter, Segmenter::load(model, options));
   std::error_code ec;
   std::filesystem::create_directories(args.out, ec);
@@ -110,11 +113,15 @@ Status run_segment(const SegmentArgs& args) {
 void add_segment_command(CLI::App& app, Action& run) {
   auto args = std::make_shared<SegmentArgs>();
   CLI::App* cmd = app.add_subcommand(
-      "segment", "Segment photos: writes OUT/NAME.png (VOC palette) and OUT/NAME_overlay.png");
+      "segment",
+      "Segment photos: writes OUT/NAME.png (palette PNG of class ids) and OUT/NAME_overlay.png");
   cmd->add_option(
       "--model", args->model,
       "Model .tflite (default: the published dm0.5 uint8 DeepLab in the shared folder)");
   cmd->add_option("--threads", args->threads, "Threads")->capture_default_str();
+  cmd->add_option("--labels", args->labels,
+                  "Labels file naming the model's classes (one name per line, optional "
+                  "#RRGGBB); default: the model's own, VOC's for 21 classes, else class_N");
   add_requantization_option(*cmd, args->requantization);
   add_kernels_option(*cmd, args->kernels);
   add_limit_options(*cmd, args->limits, /*images=*/true);

@@ -6,6 +6,8 @@
 
 #include "common.h"
 #include "model/checkpoint_file.h"
+#include "model/model_config.h"
+#include "qseg/class_set.h"
 #include "train/checkpoint_segmenter.h"
 #include "train/trainer.h"
 #include "training_tool.h"
@@ -18,6 +20,13 @@ struct TrainArgs {
   std::string config;
   std::vector<std::string> data;
   std::vector<std::string> splits;
+  std::string label_map;        // --label-map SPEC or @FILE, for --data and --eval-data
+  std::string dataset = "voc";  // --dataset: the layout of --data and --eval-data
+  std::string labels_file;      // --labels FILE
+  // The class names of --labels, checked against the model's class count (empty without it).
+  // Parsed here for the trainer to write into its checkpoints (class_names, class_colors).
+  ClassSet labels;
+  int class_count = 21;  // the trained model's classes: the checkpoint's, else --num-classes
   float depth_multiplier = 0.5f;
   int num_classes = 0;
   bool reinitialize_logits = false;
@@ -33,8 +42,39 @@ struct TrainArgs {
   int eval_limit = 0;
 };
 
-Result<std::vector<train::DataSource>> sources(const std::vector<std::string>& roots,
+// The classes of the model that is trained or evaluated: its starting checkpoint's (the run's own
+// checkpoint when resuming), else --num-classes; and --labels, which must name that many.
+Status resolve_classes(TrainArgs* args) {
+  const train::TrainOptions& o = args->options;
+  std::filesystem::path checkpoint = o.init_checkpoint;
+  std::error_code ec;
+  if (o.resume && std::filesystem::is_regular_file(o.out_dir / "checkpoint.ckpt", ec))
+    checkpoint = o.out_dir / "checkpoint.ckpt";
+  args->class_count = args->num_classes > 0 ? args->num_classes : 21;
+  if (!checkpoint.empty() && !o.from_scratch && args->num_classes == 0) {
+    // A checkpoint that does not read is reported by the trainer, in its own words.
+    auto file = model::read_checkpoint_file(checkpoint);
+    if (file.is_ok()) {
+      auto config = model::config_from_json(file->meta.value("model", nlohmann::json()));
+      if (config.is_ok()) args->class_count = config->num_classes;
+    }
+  }
+  if (args->labels_file.empty()) return Status::ok();
+  QSEG_ASSIGN_OR_RETURN(args->labels, ClassSet::read_file(args->labels_file));
+  if (args->labels.size() != args->class_count) {
+    return Status::error("--labels " + args->labels_file + ": " +
+                         std::to_string(args->labels.size()) + " class names, but the model has " +
+                         std::to_string(args->class_count) + " classes");
+  }
+  return Status::ok();
+}
+
+Result<std::vector<train::DataSource>> sources(const TrainArgs& args,
+                                               const std::vector<std::string>& roots,
                                                const std::vector<std::string>& splits) {
+  QSEG_ASSIGN_OR_RETURN(std::shared_ptr<const LabelMap> label_map,
+                        label_map_option(args.label_map));
+  QSEG_ASSIGN_OR_RETURN(const DatasetKind kind, parse_dataset_kind(args.dataset));
   if (splits.size() != 1 && splits.size() != roots.size()) {
     return Status::error("give one --split for all --data roots or one per root (got " +
                          std::to_string(splits.size()) + " for " + std::to_string(roots.size()) +
@@ -42,7 +82,8 @@ Result<std::vector<train::DataSource>> sources(const std::vector<std::string>& r
   }
   std::vector<train::DataSource> out;
   for (size_t i = 0; i < roots.size(); ++i)
-    out.push_back({roots[i], splits[splits.size() == 1 ? 0 : i]});
+    out.push_back(
+        {roots[i], splits[splits.size() == 1 ? 0 : i], label_map, kind, args.class_count});
   return out;
 }
 
@@ -87,8 +128,10 @@ Status run_eval_only(const TrainArgs& args) {
   }
   QSEG_ASSIGN_OR_RETURN(model::CheckpointFile file,
                         model::read_checkpoint_file(args.options.init_checkpoint));
+  QSEG_ASSIGN_OR_RETURN(std::vector<train::DataSource> eval_sources,
+                        sources(args, {args.eval_data}, {args.eval_split}));
   QSEG_ASSIGN_OR_RETURN(std::vector<train::TrainingSample> samples,
-                        train::read_training_samples({{args.eval_data, args.eval_split}}));
+                        train::read_training_samples(eval_sources));
   if (args.eval_limit > 0 && static_cast<int>(samples.size()) > args.eval_limit)
     samples.resize(args.eval_limit);
   fmt::print("evaluation of {} on {} ({} photos):\n", args.options.init_checkpoint.string(),
@@ -99,12 +142,19 @@ Status run_eval_only(const TrainArgs& args) {
 Status run_train(TrainArgs args) {
   train::TrainOptions& o = args.options;
   QSEG_RETURN_IF_ERROR(check_threads(o.num_threads));
+  QSEG_RETURN_IF_ERROR(resolve_classes(&args));
   if (args.eval_only) return run_eval_only(args);
-  QSEG_ASSIGN_OR_RETURN(o.data, sources(args.data, args.splits));
+  QSEG_ASSIGN_OR_RETURN(o.data, sources(args, args.data, args.splits));
   o.scratch_config.depth_multiplier = args.depth_multiplier;
   o.scratch_config.num_classes = args.num_classes > 0 ? args.num_classes : 21;
   o.num_classes = o.from_scratch ? 0 : args.num_classes;
   o.reinitialize_logits = args.reinitialize_logits;
+  o.class_names = args.labels.names();
+  o.class_colors.clear();
+  for (int c = 0; c < args.labels.size(); ++c) {
+    const Rgb& rgb = args.labels.color(c);
+    o.class_colors.push_back(fmt::format("#{:02X}{:02X}{:02X}", rgb[0], rgb[1], rgb[2]));
+  }
   o.scratch_config.aspp_rates = args.aspp_rates;
   o.scratch_config.decoder_output_stride = args.decoder_output_stride;
   o.scratch_config.output_stride = o.output_stride > 0 ? o.output_stride : 16;
@@ -117,8 +167,9 @@ Status run_train(TrainArgs args) {
   const bool leader = o.rank == 0;
   std::vector<train::TrainingSample> eval_samples;
   if (!args.eval_data.empty() && leader) {
-    QSEG_ASSIGN_OR_RETURN(eval_samples,
-                          train::read_training_samples({{args.eval_data, args.eval_split}}));
+    QSEG_ASSIGN_OR_RETURN(std::vector<train::DataSource> eval_sources,
+                          sources(args, {args.eval_data}, {args.eval_split}));
+    QSEG_ASSIGN_OR_RETURN(eval_samples, train::read_training_samples(eval_sources));
     if (args.eval_limit > 0 && static_cast<int>(eval_samples.size()) > args.eval_limit)
       eval_samples.resize(args.eval_limit);
   }
@@ -170,6 +221,13 @@ void add_train_command(CLI::App& app, Action& run) {
   init->excludes(scratch);
   cmd->add_option("--data", args->data, "Dataset root in the VOC layout (repeat for several)");
   cmd->add_option("--split", args->splits, "Split file (one for all roots, or one per root)");
+  cmd->add_option("--label-map", args->label_map, kLabelMapHelp);
+  cmd->add_option("--dataset", args->dataset,
+                  "Layout of --data and --eval-data: voc, cityscapes or ade20k")
+      ->capture_default_str();
+  cmd->add_option("--labels", args->labels_file,
+                  "Labels file naming the model's classes (one name per line, optional #RRGGBB); "
+                  "checked against the model's class count");
   cmd->add_option("--steps", o.steps, "Training steps")->capture_default_str();
   cmd->add_option("--batch-size", o.batch_size, "Images per step")->capture_default_str();
   cmd->add_option("--crop-size", o.augment.crop_size, "Square crop size")->capture_default_str();

@@ -1,4 +1,4 @@
-// Training batches: DeepLab's augmentation on VOC-layout samples, prepared in background threads.
+// Training batches: DeepLab's augmentation on dataset samples, prepared in background threads.
 #include "train/support/data.h"
 
 #include <algorithm>
@@ -20,13 +20,16 @@ uint64_t mix_seed(uint64_t a, uint64_t b) {
 
 Result<std::vector<TrainingSample>> read_training_samples(const std::vector<DataSource>& sources) {
   if (sources.empty()) return Status::error("no training data given");
-  std::vector<DatasetSource> eval_sources;
-  for (const DataSource& s : sources) eval_sources.push_back({s.root, s.split});
-  QSEG_ASSIGN_OR_RETURN(std::vector<Sample> samples, read_samples(eval_sources));
   std::vector<TrainingSample> out;
-  out.reserve(samples.size());
-  for (Sample& s : samples)
-    out.push_back({std::move(s.name), std::move(s.photo_path), std::move(s.label_path)});
+  for (const DataSource& source : sources) {
+    QSEG_ASSIGN_OR_RETURN(
+        std::vector<Sample> samples,
+        read_samples(DatasetSource{source.root, source.split, source.label_map, source.kind}));
+    for (Sample& s : samples) {
+      out.push_back({std::move(s.name), std::move(s.photo_path), std::move(s.label_path),
+                     std::move(s.label_map), s.kind, source.class_count});
+    }
+  }
   return out;
 }
 
@@ -160,8 +163,10 @@ Status BatchLoader::load(size_t index, std::shared_ptr<const std::pair<Image, Im
     }
   }
   const TrainingSample& s = samples_[index];
-  QSEG_ASSIGN_OR_RETURN(LoadedSample loaded,
-                        load_sample(Sample{s.name, s.photo_path, s.label_path}, options_.image_limits));
+  QSEG_ASSIGN_OR_RETURN(
+      LoadedSample loaded,
+      load_sample(Sample{s.name, s.photo_path, s.label_path, s.label_map, s.kind},
+                  options_.image_limits, LabelCheck{s.class_count, kIgnoreLabel}));
   auto pair = std::make_shared<const std::pair<Image, Image>>(std::move(loaded.rgb),
                                                               std::move(loaded.labels));
   if (options_.cache) {

@@ -1,4 +1,5 @@
-// The training data pipeline: VOC-layout samples (read by src/eval/dataset.h) -> DeepLab's
+// The training data pipeline: samples in the VOC, Cityscapes or ADE20K layout (read by
+// src/eval/dataset.h) -> DeepLab's
 // augmentation (random scale in [0.5, 2.0] by 0.25, pad with the mean pixel / ignore label,
 // random crop, random left-right flip, 2/255 * x - 1) -> batches, prepared by background
 // threads. Every batch is a function of (seed, step) only, whatever the thread count, so a run
@@ -24,6 +25,7 @@
 #include <thread>
 #include <vector>
 
+#include "eval/label_map.h"
 #include "qseg/image.h"
 #include "qseg/limits.h"
 #include "qseg/status.h"
@@ -38,12 +40,18 @@ struct TrainingSample {
   std::string name;
   std::filesystem::path photo_path;
   std::filesystem::path label_path;
+  std::shared_ptr<const LabelMap> label_map;  // applied as the labels are loaded; null: none
+  DatasetKind kind = DatasetKind::kVoc;       // what the label values mean
+  int class_count = 21;  // the model's classes: labels hold 0..class_count-1 or kIgnoreLabel
 };
 
 struct DataSource {
   std::filesystem::path root;
   std::filesystem::path
       split;  // as src/eval resolves it: as given, else ROOT/ImageSets/Segmentation/
+  std::shared_ptr<const LabelMap> label_map;  // dataset values -> model classes; null: none
+  DatasetKind kind = DatasetKind::kVoc;       // the layout (eval/label_map.h); split as there
+  int class_count = 21;                       // the model's
 };
 
 // The samples of every source, in order; errors name the split file.
@@ -81,9 +89,9 @@ struct LoaderOptions {
   int rank = 0;
   int world_size = 1;
   uint64_t seed = 0;
-  int num_threads = 2;  // background threads preparing batches
-  int prefetch = 2;     // batches prepared ahead of the one asked for
-  bool cache = true;    // keep decoded photos and labels in memory
+  int num_threads = 2;       // background threads preparing batches
+  int prefetch = 2;          // batches prepared ahead of the one asked for
+  bool cache = true;         // keep decoded photos and labels in memory
   ImageLimits image_limits;  // a photo or label over them is an error naming the sample
 };
 

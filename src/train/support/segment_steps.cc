@@ -35,12 +35,16 @@ Result<SegmentationScores> score_segmenter(const std::vector<TrainingSample>& sa
                                            const SegmentFunction& segment,
                                            const std::function<void(int, int)>& progress,
                                            const ImageLimits& image_limits) {
-  ConfusionMatrix total;
+  // The model's classes, as the samples were read for it (21 without samples: VOC's).
+  const int class_count = samples.empty() ? 21 : samples[0].class_count;
+  ConfusionMatrix total(class_count, kIgnoreLabel);
   SegmentationScores scores;
   for (size_t i = 0; i < samples.size(); ++i) {
     const TrainingSample& s = samples[i];
-    QSEG_ASSIGN_OR_RETURN(LoadedSample sample,
-                          load_sample(Sample{s.name, s.photo_path, s.label_path}, image_limits));
+    QSEG_ASSIGN_OR_RETURN(
+        LoadedSample sample,
+        load_sample(Sample{s.name, s.photo_path, s.label_path, s.label_map, s.kind}, image_limits,
+                    LabelCheck{s.class_count, kIgnoreLabel}));
     QSEG_ASSIGN_OR_RETURN(Image prediction, segment(sample.rgb));
     Status added = total.add(prediction, sample.labels);
     if (!added.is_ok()) return added.with_context(s.photo_path.string());
@@ -49,7 +53,7 @@ Result<SegmentationScores> score_segmenter(const std::vector<TrainingSample>& sa
   }
   scores.mean_iou = total.mean_iou();
   scores.pixel_accuracy = total.pixel_accuracy();
-  for (int c = 0; c < ConfusionMatrix::kClasses; ++c)
+  for (int c = 0; c < total.class_count(); ++c)
     scores.class_iou.push_back(total.iou(c).value_or(-1.0));
   return scores;
 }

@@ -39,7 +39,7 @@ struct SegmentationScores {
   int photos = 0;
   double mean_iou = 0;  // over the classes present in labels or predictions (DeepLab's)
   double pixel_accuracy = 0;
-  std::vector<double> class_iou;  // 21 values, -1 for an absent class
+  std::vector<double> class_iou;  // one per class of the model, -1 for an absent class
 };
 using SegmentFunction = std::function<Result<Image>(const Image& rgb)>;
 // Runs `segment` on every sample (in order) and scores it; progress(done, total) after each.
