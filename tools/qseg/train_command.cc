@@ -5,10 +5,10 @@
 #include <cstdio>
 
 #include "common.h"
-#include "training_tool.h"
-#include "train/checkpoint_segmenter.h"
 #include "model/checkpoint_file.h"
+#include "train/checkpoint_segmenter.h"
 #include "train/trainer.h"
+#include "training_tool.h"
 
 namespace qseg::cli {
 namespace {
@@ -64,7 +64,7 @@ Status evaluate(const TrainArgs& args, const std::vector<train::TrainingSample>&
   options.precision = train::CheckpointPrecision::kFloat;
   QSEG_ASSIGN_OR_RETURN(train::SegmentationScores f,
                         train::evaluate_checkpoint(checkpoint, samples, options, progress,
-                                                     args.options.image_limits));
+                                                   args.options.image_limits));
   if (!args.quiet) std::fprintf(stderr, "\r\033[K");
   print_scores(label + ", float", f);
   if (simulated) {
@@ -105,7 +105,7 @@ Status run_train(TrainArgs args) {
   o.scratch_config.aspp_rates = args.aspp_rates;
   o.scratch_config.decoder_output_stride = args.decoder_output_stride;
   o.scratch_config.output_stride = o.output_stride > 0 ? o.output_stride : 16;
-  o.scratch_config.input_size = o.augment.crop_size;
+  o.scratch_config.input_height = o.scratch_config.input_width = o.augment.crop_size;
   o.train_batch_norm = args.batch_norm == "train";
   o.augment.flip = !args.no_flip;
   o.progress = !args.quiet;
@@ -158,8 +158,7 @@ Status run_train(TrainArgs args) {
 void add_train_command(CLI::App& app, Action& run) {
   auto args = std::make_shared<TrainArgs>();
   train::TrainOptions& o = args->options;
-  CLI::App* cmd =
-      app.add_subcommand("train", std::string(kTrainDescription));
+  CLI::App* cmd = app.add_subcommand("train", std::string(kTrainDescription));
   cmd->add_option("--config", args->config,
                   "Read flags from a TOML file (\"steps = 2000\", flag names without --)");
   auto* init = cmd->add_option("--init", o.init_checkpoint,
