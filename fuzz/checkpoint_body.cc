@@ -31,7 +31,7 @@ void use_checkpoint(const model::CheckpointFile& checkpoint) {
   (void)model::config_to_json(config.value());
   // A small input keeps the exported graph's activations small whatever the config says.
   convert::ExportOptions options;
-  options.input_size = 33;
+  options.input_height = options.input_width = 33;
   Result<convert::FrozenGraph> frozen = convert::export_checkpoint(checkpoint, "fuzz", options);
   if (!frozen.is_ok()) return;
   (void)convert::frozen_to_graph(frozen.value());

@@ -11,12 +11,12 @@
 #include "convert/convert.h"
 #include "imgproc/fixture_encoders.h"
 #include "imgproc/image_io.h"
+#include "model/checkpoint_file.h"
+#include "model/model_config.h"
 #include "op_seeds.h"
 #include "qseg/interpreter.h"
 #include "qseg/tflite.h"
 #include "tiny_model.h"
-#include "model/checkpoint_file.h"
-#include "model/model_config.h"
 
 namespace {
 
@@ -89,7 +89,7 @@ Status write_op_models(const std::filesystem::path& dir) {
 Status write_models(const std::filesystem::path& dir, const std::string& stem,
                     const model::CheckpointFile& checkpoint) {
   convert::ExportOptions export_options;
-  export_options.input_size = 33;
+  export_options.input_height = export_options.input_width = 33;
   QSEG_ASSIGN_OR_RETURN(convert::FrozenGraph frozen,
                         convert::export_checkpoint(checkpoint, stem, export_options));
   // Random weights have no trained ranges: give every activation a plausible one.
@@ -203,7 +203,7 @@ Status run(const std::filesystem::path& dir) {
   plain.depth_multiplier = 0.1f;
   plain.num_classes = 3;
   plain.folded = true;
-  plain.input_size = 33;
+  plain.input_height = plain.input_width = 33;
   model::DeepLabConfig atrous = plain;  // stride 8 (dilated blocks) and separable ASPP branches
   atrous.output_stride = 8;
   atrous.aspp_rates = {2, 3};

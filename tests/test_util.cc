@@ -129,4 +129,33 @@ double int64_label_agreement(const std::vector<uint8_t>& a, const std::vector<ui
   return static_cast<double>(same) / static_cast<double>(a.size() / 8);
 }
 
+Graph channel_argmax_model(int height, int width) {
+  Graph g;
+  Tensor input;
+  input.name = "input";
+  input.type = DataType::kUInt8;
+  input.shape = {1, height, width, 3};
+  input.quant.scale = {1.0f / 128};
+  input.quant.zero_point = {128};
+  Tensor axis;
+  axis.name = "axis";
+  axis.type = DataType::kInt32;
+  axis.is_constant = true;
+  axis.data = {3, 0, 0, 0};
+  Tensor labels;
+  labels.name = "labels";
+  labels.type = DataType::kInt64;
+  labels.shape = {1, height, width};
+  g.tensors = {input, axis, labels};
+  Op argmax;
+  argmax.type = OpType::kArgMax;
+  argmax.inputs = {0, 1};
+  argmax.outputs = {2};
+  argmax.options = ArgMaxOptions{DataType::kInt64};
+  g.ops = {argmax};
+  g.inputs = {0};
+  g.outputs = {2};
+  return g;
+}
+
 }  // namespace qseg::test

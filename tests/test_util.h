@@ -46,6 +46,11 @@ std::vector<uint8_t> run_graph(Graph graph, const std::vector<uint8_t>& input);
 std::vector<uint8_t> run_model_file(const std::filesystem::path& model,
                                     const std::vector<uint8_t>& input);
 
+// A uint8 model [1, height, width, 3] (scale 1/128, zero point 128) -> ARG_MAX over the channels
+// -> int64 [1, height, width]: each label says which of R, G, B is largest where the model saw
+// the pixel (0 on ties, e.g. on the gray padding). For tests of where photos land in an input.
+Graph channel_argmax_model(int height, int width);
+
 // The fraction of equal int64 values (ArgMax labels) in two outputs; 0 when their sizes differ.
 double int64_label_agreement(const std::vector<uint8_t>& a, const std::vector<uint8_t>& b);
 

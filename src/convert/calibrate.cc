@@ -29,9 +29,9 @@ Status calibrate(FrozenGraph* frozen, const CalibrationOptions& options) {
   const Graph& graph = frozen->graph;
   const int input = graph.inputs[0];
   const std::vector<int32_t>& shape = graph.tensors[input].shape;
-  if (shape.size() != 4 || shape[1] != shape[2] || shape[3] != 3 ||
+  if (shape.size() != 4 || shape[1] < 1 || shape[2] < 1 || shape[3] != 3 ||
       graph.tensors[input].type != DataType::kFloat32) {
-    return Status::error("calibration needs a float graph with a square RGB input");
+    return Status::error("calibration needs a float graph with an RGB input [1, H, W, 3]");
   }
   InterpreterOptions interpreter_options;
   interpreter_options.num_threads = options.num_threads;

@@ -207,16 +207,16 @@ void add_body(Conversion& c) {
 // The end: the logits resized to the input size (corners aligned), then ArgMax (int64) when
 // asked. Returns the output tensor.
 int add_output(Conversion& c) {
-  const int size = c.frozen.input_size;
+  const int height = c.frozen.input_height, width = c.frozen.input_width;
   const int logits = c.g.outputs[0];
   Tensor resized = c.g.tensors[logits];
   resized.name = "ResizeBilinear";
-  resized.shape = {1, size, size, c.frozen.num_classes};
+  resized.shape = {1, height, width, c.frozen.num_classes};
   const int resized_index = add_tensor(c.g, std::move(resized));
   Op r;
   r.type = OpType::kResizeBilinear;
   r.version = c.int8 ? 2 : 1;
-  r.inputs = {logits, add_int32_constant(c.g, "output_size", {2}, {size, size})};
+  r.inputs = {logits, add_int32_constant(c.g, "output_size", {2}, {height, width})};
   r.outputs = {resized_index};
   ResizeBilinearOptions o;
   o.align_corners = true;
@@ -227,7 +227,7 @@ int add_output(Conversion& c) {
   Tensor labels;
   labels.name = "ArgMax";
   labels.type = DataType::kInt64;
-  labels.shape = {1, size, size};
+  labels.shape = {1, height, width};
   Op a;
   a.type = OpType::kArgMax;
   a.version = c.int8 ? 2 : 1;

@@ -18,15 +18,16 @@
 #include <string>
 #include <vector>
 
+#include "model/checkpoint_file.h"
 #include "qseg/graph.h"
 #include "qseg/status.h"
 #include "quant/quant.h"
-#include "model/checkpoint_file.h"
 
 namespace qseg::convert {
 
 struct ExportOptions {
-  int input_size = 0;     // 0: the checkpoint's model config
+  int input_height = 0;   // 0: the checkpoint's model config
+  int input_width = 0;    // 0: the checkpoint's model config
   int output_stride = 0;  // 0: the checkpoint's
 };
 
@@ -38,23 +39,26 @@ struct FrozenGraph {
   // Quantization a layer's weights already had (an imported uint8 file, untrained since), by
   // weight tensor index: the converter reuses it so a round trip keeps the file's codes.
   std::vector<std::optional<std::pair<float, int32_t>>> weight_quantization;
-  int input_size = 0;
+  int input_height = 0, input_width = 0;
   int num_classes = 0;
   bool has_all_ranges() const;
 };
 
-// The frozen inference graph of a checkpoint: input float32 [1, S, S, 3] in [-1, 1] (named
+// The frozen inference graph of a checkpoint: input float32 [1, H, W, 3] in [-1, 1] (named
 // "MobilenetV2/MobilenetV2/input"), convolutions with folded batch norm and fused activation,
 // residual ADDs, the image-pooling branch as AVERAGE_POOL_2D + CONV_2D + RESIZE_BILINEAR,
-// CONCATENATION, the projection and the logits (float32 [1, h, w, classes] at the output stride,
-// named "logits"). Tensors are named after the published graph's scopes ("<layer>/weights",
+// the separable atrous branches, CONCATENATION, the projection, the DeepLabV3+ decoder (the
+// projection resized to the low-level feature, feature_projection0, CONCATENATION, two separable
+// convolutions) and the logits (float32 [1, h, w, classes] at the output or decoder stride,
+// named "logits"). Shapes (SAME padding, the whole-map pool, the resize sizes) follow TF DeepLab
+// for any H and W. Tensors are named after the published graph's scopes ("<layer>/weights",
 // "<layer>/biases", "<layer>/output"), so `qseg import` reads the result back.
 Result<FrozenGraph> export_checkpoint(const model::CheckpointFile& checkpoint,
                                       const std::string& name, const ExportOptions& options);
 
 // The frozen graph as a plain float Graph, each range as its tensor's min/max (TFLite's
 // QuantizationParameters min/max, which TFLite ignores on float tensors), for `qseg export`; and
-// back. graph_to_frozen takes any float DeepLab-like graph: input float32 [1, S, S, 3], output
+// back. graph_to_frozen takes any float DeepLab-like graph: input float32 [1, H, W, 3], output
 // float32 scores [1, h, w, classes].
 Result<Graph> frozen_to_graph(const FrozenGraph& frozen);
 Result<FrozenGraph> graph_to_frozen(Graph graph, const std::string& name);

@@ -184,16 +184,26 @@ bool FrozenGraph::has_all_ranges() const {
 
 namespace {
 
+// The MobileNetV2 backbone's outputs: the features, and the depthwise output the decoder reads
+// (-1 without a decoder).
+struct Backbone {
+  int features = -1;
+  int low_level = -1;
+};
+
 // The MobileNetV2 backbone on `input`: the stem, then each inverted residual block (expansion,
-// depthwise, projection, the residual ADD). Returns the features tensor.
-Result<int> add_backbone(Builder& b, const model::DeepLabSpec& spec, int input) {
+// depthwise, projection, the residual ADD).
+Result<Backbone> add_backbone(Builder& b, const model::DeepLabSpec& spec, int input) {
+  Backbone out;
   QSEG_ASSIGN_OR_RETURN(int x, b.conv(spec.layers[spec.stem], input));
-  for (const model::BlockSpec& block : spec.blocks) {
+  for (size_t i = 0; i < spec.blocks.size(); ++i) {
+    const model::BlockSpec& block = spec.blocks[i];
     int y = x;
     if (block.expand >= 0) {
       QSEG_ASSIGN_OR_RETURN(y, b.conv(spec.layers[block.expand], y));
     }
     QSEG_ASSIGN_OR_RETURN(y, b.conv(spec.layers[block.depthwise], y));
+    if (static_cast<int>(i) == spec.decoder_block) out.low_level = y;
     QSEG_ASSIGN_OR_RETURN(y, b.conv(spec.layers[block.project], y));
     if (block.residual) {
       const std::vector<int32_t> shape = b.frozen().graph.tensors[y].shape;
@@ -204,7 +214,20 @@ Result<int> add_backbone(Builder& b, const model::DeepLabSpec& spec, int input) 
     }
     x = y;
   }
-  return x;
+  out.features = x;
+  return out;
+}
+
+// RESIZE_BILINEAR of `input` to height x width with corners aligned (TF DeepLab's
+// _resize_bilinear), on the input's grid (TFLite's uint8 resize keeps it).
+int add_resize(Builder& b, int input, int height, int width, const std::string& name) {
+  const int channels = b.frozen().graph.tensors[input].shape[3];
+  const int resized = b.add_tensor(name, DataType::kFloat32, {1, height, width, channels});
+  b.frozen().ranges[resized] = b.frozen().ranges[input];
+  ResizeBilinearOptions resize;
+  resize.align_corners = true;
+  b.add_op(OpType::kResizeBilinear, {input, b.add_size_constant(height, width)}, resized, resize);
+  return resized;
 }
 
 // The image-pooling branch on the features: AVERAGE_POOL_2D over the whole map (on the features'
@@ -220,18 +243,33 @@ Result<int> add_image_pooling(Builder& b, const model::DeepLabSpec& spec, int fe
   pool.filter_w = w;
   b.add_op(OpType::kAveragePool2d, {features}, pooled, pool);
   QSEG_ASSIGN_OR_RETURN(const int conv, b.conv(spec.layers[spec.image_pooling], pooled));
-  const int channels = spec.layers[spec.image_pooling].out_channels;
-  const int up = b.add_tensor("image_pooling/upsampled", DataType::kFloat32, {1, h, w, channels});
-  b.frozen().ranges[up] = b.frozen().ranges[conv];
-  ResizeBilinearOptions resize;
-  resize.align_corners = true;
-  b.add_op(OpType::kResizeBilinear, {conv, b.add_size_constant(h, w)}, up, resize);
-  return up;
+  return add_resize(b, conv, h, w, "image_pooling/upsampled");
+}
+
+// CONCATENATION of `inputs` along channels (all of the first one's height and width), with the
+// checkpoint's range of range_scope.
+Result<int> add_concat(Builder& b, const std::vector<int32_t>& inputs, const std::string& name,
+                       const std::string& range_scope) {
+  const std::vector<int32_t> first = b.frozen().graph.tensors[inputs[0]].shape;
+  int channels = 0;
+  for (int t : inputs) channels += b.frozen().graph.tensors[t].shape[3];
+  const int y = b.add_tensor(name, DataType::kFloat32, {1, first[1], first[2], channels});
+  QSEG_RETURN_IF_ERROR(b.set_range(y, range_scope));
+  ConcatenationOptions concat;
+  concat.axis = 3;
+  b.add_op(OpType::kConcatenation, inputs, y, concat);
+  return y;
+}
+
+Result<int> add_separable(Builder& b, const model::DeepLabSpec& spec, const model::SeparableSpec& s,
+                          int x) {
+  QSEG_ASSIGN_OR_RETURN(const int depthwise, b.conv(spec.layers[s.depthwise], x));
+  return b.conv(spec.layers[s.pointwise], depthwise);
 }
 
 // The ASPP head on the features: image pooling, the 1x1 branch, the separable atrous branches,
-// their CONCATENATION, the projection and the logits. Returns the logits tensor.
-Result<int> add_aspp_head(Builder& b, const model::DeepLabSpec& spec, int x) {
+// their CONCATENATION and the projection. Returns the projection.
+Result<int> add_aspp(Builder& b, const model::DeepLabSpec& spec, int x) {
   std::vector<int32_t> branches;
   if (spec.image_pooling >= 0) {
     QSEG_ASSIGN_OR_RETURN(const int pooled, add_image_pooling(b, spec, x));
@@ -240,23 +278,31 @@ Result<int> add_aspp_head(Builder& b, const model::DeepLabSpec& spec, int x) {
   QSEG_ASSIGN_OR_RETURN(const int aspp0, b.conv(spec.layers[spec.aspp0], x));
   branches.push_back(aspp0);
   for (const model::SeparableSpec& s : spec.aspp) {
-    QSEG_ASSIGN_OR_RETURN(const int d, b.conv(spec.layers[s.depthwise], x));
-    QSEG_ASSIGN_OR_RETURN(const int p, b.conv(spec.layers[s.pointwise], d));
-    branches.push_back(p);
+    QSEG_ASSIGN_OR_RETURN(const int branch, add_separable(b, spec, s, x));
+    branches.push_back(branch);
   }
   int y = branches[0];
   if (branches.size() > 1) {
-    const std::vector<int32_t> features = b.frozen().graph.tensors[x].shape;
-    int channels = 0;
-    for (int t : branches) channels += b.frozen().graph.tensors[t].shape[3];
-    y = b.add_tensor("concat", DataType::kFloat32, {1, features[1], features[2], channels});
-    QSEG_RETURN_IF_ERROR(b.set_range(y, "concat_quant"));
-    ConcatenationOptions concat;
-    concat.axis = 3;
-    b.add_op(OpType::kConcatenation, branches, y, concat);
+    QSEG_ASSIGN_OR_RETURN(y, add_concat(b, branches, "concat", "concat_quant"));
   }
-  QSEG_ASSIGN_OR_RETURN(y, b.conv(spec.layers[spec.concat_projection], y));
-  return b.conv(spec.layers[spec.logits], y);
+  return b.conv(spec.layers[spec.concat_projection], y);
+}
+
+// DeepLabV3+'s decoder (TF DeepLab's refine_by_decoder, one low-level feature): the ASPP output
+// resized to the low-level feature's size (TF's scale_dimension of the input at the decoder
+// stride, which is the SAME-padded size), feature_projection0 on the low-level feature, their
+// CONCATENATION, two separable convolutions.
+Result<int> add_decoder(Builder& b, const model::DeepLabSpec& spec, int aspp, int low_level) {
+  QSEG_ASSIGN_OR_RETURN(const int projected,
+                        b.conv(spec.layers[spec.decoder_projection], low_level));
+  const std::vector<int32_t> size = b.frozen().graph.tensors[projected].shape;
+  const int resized = add_resize(b, aspp, size[1], size[2], "decoder/upsampled");
+  QSEG_ASSIGN_OR_RETURN(
+      int y, add_concat(b, {resized, projected}, "decoder/concat", "decoder/concat_quant"));
+  for (const model::SeparableSpec& s : spec.decoder) {
+    QSEG_ASSIGN_OR_RETURN(y, add_separable(b, spec, s, y));
+  }
+  return y;
 }
 
 }  // namespace
@@ -268,27 +314,28 @@ Result<FrozenGraph> export_checkpoint(const CheckpointFile& checkpoint, const st
   auto parsed = model::config_from_json(checkpoint.meta["model"]);
   if (!parsed.is_ok()) return parsed.status().with_context(name);
   model::DeepLabConfig config = parsed.value();
-  if (options.input_size > 0) config.input_size = options.input_size;
+  if (options.input_height > 0) config.input_height = options.input_height;
+  if (options.input_width > 0) config.input_width = options.input_width;
   if (options.output_stride > 0) config.output_stride = options.output_stride;
   auto spec_result = model::deeplab_spec(config);
   if (!spec_result.is_ok()) return spec_result.status().with_context(name);
   const model::DeepLabSpec& spec = spec_result.value();
-  if (spec.decoder_projection >= 0) {
-    return Status::error(name +
-                         ": export of the DeepLabV3+ decoder is not supported (the published "
-                         "MobileNetV2 models have none)");
-  }
 
   Builder b(checkpoint, name);
-  const int size = config.input_size;
-  const int input = b.add_tensor(kInputName, DataType::kFloat32, {1, size, size, 3});
+  const int input =
+      b.add_tensor(kInputName, DataType::kFloat32, {1, config.input_height, config.input_width, 3});
   b.frozen().graph.inputs = {input};
   b.frozen().ranges[input] = quant::FloatRange{-1.0f, 1.0f};
-  QSEG_ASSIGN_OR_RETURN(const int features, add_backbone(b, spec, input));
-  QSEG_ASSIGN_OR_RETURN(const int logits, add_aspp_head(b, spec, features));
+  QSEG_ASSIGN_OR_RETURN(const Backbone backbone, add_backbone(b, spec, input));
+  QSEG_ASSIGN_OR_RETURN(int head, add_aspp(b, spec, backbone.features));
+  if (spec.decoder_projection >= 0) {
+    QSEG_ASSIGN_OR_RETURN(head, add_decoder(b, spec, head, backbone.low_level));
+  }
+  QSEG_ASSIGN_OR_RETURN(const int logits, b.conv(spec.layers[spec.logits], head));
   b.frozen().graph.tensors[logits].name = "logits";
   b.frozen().graph.outputs = {logits};
-  b.frozen().input_size = size;
+  b.frozen().input_height = config.input_height;
+  b.frozen().input_width = config.input_width;
   b.frozen().num_classes = config.num_classes;
   b.frozen().graph.description = "qseg export of " + name;
   return std::move(b.frozen());
@@ -311,14 +358,15 @@ Result<FrozenGraph> graph_to_frozen(Graph graph, const std::string& name) {
   const Tensor& in = graph.tensors[graph.inputs[0]];
   const Tensor& out = graph.tensors[graph.outputs[0]];
   if (in.type != DataType::kFloat32 || in.shape.size() != 4 || in.shape[0] != 1 ||
-      in.shape[1] != in.shape[2] || in.shape[3] != 3) {
-    return Status::error(name + ": input must be float32 [1, S, S, 3] (a frozen float graph)");
+      in.shape[1] < 1 || in.shape[2] < 1 || in.shape[3] != 3) {
+    return Status::error(name + ": input must be float32 [1, H, W, 3] (a frozen float graph)");
   }
   if (out.type != DataType::kFloat32 || out.shape.size() != 4 || out.shape[0] != 1) {
     return Status::error(name + ": output must be float32 scores [1, h, w, classes]");
   }
   FrozenGraph frozen;
-  frozen.input_size = in.shape[1];
+  frozen.input_height = in.shape[1];
+  frozen.input_width = in.shape[2];
   frozen.num_classes = out.shape[3];
   frozen.ranges.resize(graph.tensors.size());
   frozen.weight_quantization.resize(graph.tensors.size());

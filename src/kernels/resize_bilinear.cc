@@ -87,9 +87,14 @@ Result<ResizeBilinearParams> prepare_resize_bilinear(const Graph& graph, const O
                            std::to_string(out.zero_point) + ")");
     }
     params.range = type_range(params.type);
-    params.xnnpack_int8 =
-        params.type == DataType::kInt8 && requantization == Requantization::kXnnpack;
+    params.xnnpack = requantization == Requantization::kXnnpack;
   }
+  const auto on_256ths = [](const InterpolationTap& t) {
+    const float scaled = t.fraction * 256.0f;
+    return scaled == std::floor(scaled);
+  };
+  params.exact_interpolation = std::all_of(params.rows.begin(), params.rows.end(), on_256ths) &&
+                               std::all_of(params.columns.begin(), params.columns.end(), on_256ths);
   return params;
 }
 

@@ -34,9 +34,13 @@ struct ResizeBilinearParams {
   std::vector<InterpolationTap> rows;     // one per output row
   std::vector<InterpolationTap> columns;  // one per output column
   quant::QuantizedRange range;            // of the quantized type
-  // int8 with Requantization::kXnnpack: XNNPACK's resize (TFLite's XNNPACK delegate takes int8
-  // RESIZE_BILINEAR; its uint8 one runs in TFLite's built-in float kernel, as the reference).
-  bool xnnpack_int8 = false;
+  // uint8 or int8 with Requantization::kXnnpack: XNNPACK's resize (TFLite's XNNPACK delegate
+  // takes both), see ref:: below.
+  bool xnnpack = false;
+  // Every fraction a multiple of 1/256 (e.g. 1/16 for 33 -> 513 or 21 -> 321 with corners
+  // aligned): each product and sum of the float interpolation is then exact, so it equals
+  // XNNPACK's for non-negative results (uint8), and the optimized float kernels stand in for it.
+  bool exact_interpolation = false;
 
   int64_t output_rows() const { return int64_t{output.batch} * output.height; }
 };
@@ -62,9 +66,10 @@ namespace ref {
 // Each computes output rows [row_begin, row_end) of output_rows(), in float with TFLite's
 // weights and evaluation order:
 //   v = in(y0,x0)*(1-dy)*(1-dx) + in(y1,x0)*dy*(1-dx) + in(y0,x1)*(1-dy)*dx + in(y1,x1)*dy*dx.
-// Quantized outputs round v to nearest (half away from zero) and clamp: what TFLite's default path
-// computes for uint8 (measured against the real TFLite on every shared photo). int8 with
-// params.xnnpack_int8 is XNNPACK's kernel instead (xnnpack_bilinear_q11).
+// Quantized outputs round v to nearest (half away from zero) and clamp. uint8 and int8 with
+// params.xnnpack are XNNPACK's kernel instead (xnnpack_bilinear_q11): what the real TFLite
+// computes for both, measured on every shared photo through the DeepLabV3+ decoder's resize at
+// 384x640 (24x40 -> 96x160, corners aligned: scales 23/95 and 39/159, where the two differ).
 void resize_bilinear_uint8(const ResizeBilinearParams& params, const uint8_t* input,
                            uint8_t* output, int64_t row_begin, int64_t row_end);
 void resize_bilinear_int8(const ResizeBilinearParams& params, const int8_t* input, int8_t* output,

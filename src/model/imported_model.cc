@@ -11,7 +11,7 @@ DeepLabConfig imported_config(const ImportedWeights& weights, int output_stride,
   config.depth_multiplier = weights.depth_multiplier;
   config.output_stride = output_stride > 0 ? output_stride : weights.output_stride;
   config.num_classes = weights.num_classes;
-  config.input_size = input_size > 0 ? input_size : weights.input_size;
+  config.input_height = config.input_width = input_size > 0 ? input_size : weights.input_size;
   config.folded = true;
   return config;
 }

@@ -141,8 +141,12 @@ Status validate(const DeepLabConfig& c) {
         "decoder output stride must be 0 (none), 4 or 8 and below the output stride, got " +
         std::to_string(c.decoder_output_stride));
   }
-  if (c.input_size < 17 || c.input_size > 4097) {
-    return Status::error("input size must be in [17, 4097], got " + std::to_string(c.input_size));
+  for (int side : {c.input_height, c.input_width}) {
+    if (side < kMinInputSide || side > kMaxInputSide) {
+      return Status::error("input height and width must be in [" + std::to_string(kMinInputSide) +
+                           ", " + std::to_string(kMaxInputSide) + "], got " +
+                           std::to_string(c.input_height) + "x" + std::to_string(c.input_width));
+    }
   }
   if (!(c.dropout_keep_prob > 0.0f && c.dropout_keep_prob <= 1.0f)) {
     return Status::error("dropout keep probability must be in (0, 1], got " +
@@ -257,7 +261,8 @@ nlohmann::json config_to_json(const DeepLabConfig& c) {
           {"decoder_output_stride", c.decoder_output_stride},
           {"image_pooling", c.image_pooling},
           {"folded", c.folded},
-          {"input_size", c.input_size},
+          {"input_height", c.input_height},
+          {"input_width", c.input_width},
           {"dropout_keep_prob", c.dropout_keep_prob}};
 }
 
@@ -273,7 +278,12 @@ Result<DeepLabConfig> config_from_json(const nlohmann::json& json) {
     c.decoder_output_stride = json.at("decoder_output_stride").get<int>();
     c.image_pooling = json.at("image_pooling").get<bool>();
     c.folded = json.at("folded").get<bool>();
-    c.input_size = json.at("input_size").get<int>();
+    if (json.contains("input_height") || json.contains("input_width")) {
+      c.input_height = json.at("input_height").get<int>();
+      c.input_width = json.at("input_width").get<int>();
+    } else {  // written before non-square inputs: one square size
+      c.input_height = c.input_width = json.at("input_size").get<int>();
+    }
     c.dropout_keep_prob = json.at("dropout_keep_prob").get<float>();
   } catch (const nlohmann::json::exception& e) {
     return Status::error(std::string("bad model config: ") + e.what());

@@ -22,6 +22,10 @@
 
 namespace qseg::model {
 
+// The input sides a DeepLab graph takes: at least 17 (a 2x2 map at output stride 16), at most 4097.
+inline constexpr int kMinInputSide = 17;
+inline constexpr int kMaxInputSide = 4097;
+
 struct DeepLabConfig {
   float depth_multiplier = 0.5f;
   // Channel counts are rounded to multiples of this (MobileNetV2's _make_divisible). 0 means
@@ -36,7 +40,10 @@ struct DeepLabConfig {
   // Batch norm folded into the convolutions (weights scaled, a bias per layer), as in the
   // published .tflite files; otherwise every layer but the logits has batch norm.
   bool folded = false;
-  int input_size = 513;  // the default crop and evaluation size (the weights do not depend on it)
+  // The default export and evaluation input, height x width (the weights do not depend on it).
+  // Checkpoints written before non-square inputs hold one "input_size": both.
+  int input_height = 513;
+  int input_width = 513;
   float dropout_keep_prob = 0.9f;  // before the logits, in training
 };
 
@@ -94,8 +101,8 @@ struct DeepLabSpec {
 };
 
 // Checks the config (depth multiplier in (0, 4], output stride 8/16/32, classes 1..255, rates
-// positive, decoder stride 4 or 8 and below the output stride, input size 17..4097,
-// dropout keep probability in (0, 1]).
+// positive, decoder stride 4 or 8 and below the output stride, input height and width in
+// [kMinInputSide, kMaxInputSide], dropout keep probability in (0, 1]).
 Status validate(const DeepLabConfig& config);
 Result<DeepLabSpec> deeplab_spec(const DeepLabConfig& config);
 

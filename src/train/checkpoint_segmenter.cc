@@ -13,7 +13,7 @@ namespace qseg::train {
 struct CheckpointSegmenter::State {
   std::filesystem::path path;
   std::unique_ptr<DeepLabModel> model;
-  int input_size = 0;
+  int input_width = 0, input_height = 0;
   bool simulated = false;
   int num_threads = 1;
   CheckpointOutput output = CheckpointOutput::kLabels;
@@ -21,7 +21,8 @@ struct CheckpointSegmenter::State {
 
 CheckpointSegmenter::CheckpointSegmenter(std::unique_ptr<State> state) : state_(std::move(state)) {}
 CheckpointSegmenter::~CheckpointSegmenter() = default;
-int CheckpointSegmenter::input_size() const { return state_->input_size; }
+int CheckpointSegmenter::input_width() const { return state_->input_width; }
+int CheckpointSegmenter::input_height() const { return state_->input_height; }
 bool CheckpointSegmenter::simulated_quantization() const { return state_->simulated; }
 
 Result<std::unique_ptr<CheckpointSegmenter>> CheckpointSegmenter::load(
@@ -37,7 +38,8 @@ Result<std::unique_ptr<CheckpointSegmenter>> CheckpointSegmenter::load(
     QSEG_ASSIGN_OR_RETURN(DeepLabModel model, DeepLabModel::load(file, path.string()));
     auto state = std::make_unique<State>();
     state->path = path;
-    state->input_size = options.input_size > 0 ? options.input_size : model.config().input_size;
+    state->input_width = options.input_size > 0 ? options.input_size : model.config().input_width;
+    state->input_height = options.input_size > 0 ? options.input_size : model.config().input_height;
     state->num_threads = options.num_threads;
     state->output = options.output;
     const bool quantized = file.quantized();
@@ -64,10 +66,10 @@ Result<Image> CheckpointSegmenter::segment(const Image& rgb) {
   try {
     torch::set_num_threads(state_->num_threads);
     torch::NoGradGuard no_grad;
-    PreparedInput input = prepare_float_input(rgb, state_->input_size);
-    const int size = input.size;
+    PreparedInput input = prepare_float_input(rgb, state_->input_width, state_->input_height);
+    const int width = input.width, height = input.height;
     const torch::Tensor image =
-        torch::from_blob(input.pixels.data(), {1, size, size, 3}, torch::kFloat32)
+        torch::from_blob(input.pixels.data(), {1, height, width, 3}, torch::kFloat32)
             .permute({0, 3, 1, 2})
             .contiguous();
     ForwardOptions forward;
@@ -80,14 +82,15 @@ Result<Image> CheckpointSegmenter::segment(const Image& rgb) {
                              static_cast<int>(scores.size(1)), static_cast<int>(scores.size(2)),
                              input, rgb.width, rgb.height);
     }
-    const torch::Tensor labels = F::interpolate(logits, F::InterpolateFuncOptions()
-                                                            .size(std::vector<int64_t>{size, size})
-                                                            .mode(torch::kBilinear)
-                                                            .align_corners(true))
-                                     .argmax(1)
-                                     .to(torch::kUInt8)
-                                     .contiguous();
-    Image ids(size, size, 1);
+    const torch::Tensor labels =
+        F::interpolate(logits, F::InterpolateFuncOptions()
+                                   .size(std::vector<int64_t>{height, width})
+                                   .mode(torch::kBilinear)
+                                   .align_corners(true))
+            .argmax(1)
+            .to(torch::kUInt8)
+            .contiguous();
+    Image ids(width, height, 1);
     std::memcpy(ids.pixels.data(), labels.data_ptr<uint8_t>(), ids.pixels.size());
     return labels_to_photo(ids, input, rgb.width, rgb.height);
   } catch (const c10::Error& e) {

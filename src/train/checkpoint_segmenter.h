@@ -36,7 +36,7 @@ enum class CheckpointOutput {
 
 struct CheckpointSegmenterOptions {
   int num_threads = 1;
-  int input_size = 0;  // 0: the checkpoint's (its model config's input size)
+  int input_size = 0;  // square input of this side; 0: the checkpoint's (its config's H x W)
   CheckpointPrecision precision = CheckpointPrecision::kAuto;
   CheckpointOutput output = CheckpointOutput::kLabels;
 };
@@ -48,7 +48,8 @@ class CheckpointSegmenter {
   ~CheckpointSegmenter();
 
   Result<Image> segment(const Image& rgb);
-  int input_size() const;
+  int input_width() const;
+  int input_height() const;
   bool simulated_quantization() const;
 
  private:

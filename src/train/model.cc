@@ -204,10 +204,11 @@ torch::Tensor run_conv_layer(ConvLayer& layer, torch::Tensor x, const ForwardOpt
 }
 
 torch::Tensor DeepLabModel::block(const BlockSpec& b, torch::Tensor x,
-                                  const ForwardOptions& options) {
+                                  const ForwardOptions& options, torch::Tensor* depthwise_output) {
   torch::Tensor y = x;
   if (b.expand >= 0) y = conv(layers_[b.expand], y, options);
   y = conv(layers_[b.depthwise], y, options);
+  if (depthwise_output) *depthwise_output = y;
   y = conv(layers_[b.project], y, options);
   if (!b.residual) return y;
   y = quantize_activation(x + y, extra_ranges_[b.name + "/add_quant"], options.quant);
@@ -222,15 +223,8 @@ torch::Tensor DeepLabModel::forward(const torch::Tensor& images, const ForwardOp
   const ActivationRange* features_range = nullptr;
   for (size_t i = 0; i < spec_.blocks.size(); ++i) {
     const BlockSpec& b = spec_.blocks[i];
-    if (static_cast<int>(i) == spec_.decoder_block) {
-      // The decoder reads this block's depthwise output: run the block in two halves.
-      torch::Tensor y = b.expand >= 0 ? conv(layers_[b.expand], x, options) : x;
-      low_level = conv(layers_[b.depthwise], y, options);
-      y = conv(layers_[b.project], low_level, options);
-      x = b.residual ? quantize_activation(x + y, extra_ranges_[b.name + "/add_quant"], q) : y;
-    } else {
-      x = block(b, x, options);
-    }
+    // The decoder reads one block's depthwise output (TF DeepLab's layer_N/depthwise_output).
+    x = block(b, x, options, static_cast<int>(i) == spec_.decoder_block ? &low_level : nullptr);
     features_range =
         b.residual ? &extra_ranges_[b.name + "/add_quant"] : &layers_[b.project].output_range;
   }
@@ -248,9 +242,14 @@ torch::Tensor DeepLabModel::forward(const torch::Tensor& images, const ForwardOp
   for (const SeparableSpec& s : spec_.aspp) {
     branches.push_back(conv(layers_[s.pointwise], conv(layers_[s.depthwise], x, options), options));
   }
-  torch::Tensor y = branches.size() == 1 ? branches[0]
-                                         : quantize_activation(torch::cat(branches, 1),
-                                                               extra_ranges_["concat_quant"], q);
+  // A concatenation is rounded on its own range, which its inputs then share: what
+  // --change-concat-input-ranges converts (by default, QUANTIZE ops move the inputs onto it).
+  auto concat = [&](const std::vector<torch::Tensor>& parts, const std::string& scope) {
+    torch::Tensor c = quantize_activation(torch::cat(parts, 1), extra_ranges_[scope], q);
+    if (options.observe) options.observe(scope, c);
+    return c;
+  };
+  torch::Tensor y = branches.size() == 1 ? branches[0] : concat(branches, "concat_quant");
   y = conv(layers_[spec_.concat_projection], y, options);
   if (options.training) {
     y = per_example_dropout(y, spec_.config.dropout_keep_prob, options.dropout_seed,
@@ -259,8 +258,7 @@ torch::Tensor DeepLabModel::forward(const torch::Tensor& images, const ForwardOp
   if (spec_.decoder_projection >= 0) {
     torch::Tensor projected = conv(layers_[spec_.decoder_projection], low_level, options);
     y = upsample(y, projected.size(2), projected.size(3));
-    y = quantize_activation(torch::cat({y, projected}, 1), extra_ranges_["decoder/concat_quant"],
-                            q);
+    y = concat({y, projected}, "decoder/concat_quant");
     for (const SeparableSpec& s : spec_.decoder) {
       y = conv(layers_[s.pointwise], conv(layers_[s.depthwise], y, options), options);
     }

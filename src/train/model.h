@@ -98,7 +98,10 @@ class DeepLabModel {
   torch::Tensor conv(ConvLayer& layer, const torch::Tensor& x, const ForwardOptions& options) {
     return run_conv_layer(layer, x, options);
   }
-  torch::Tensor block(const BlockSpec& block, torch::Tensor x, const ForwardOptions& options);
+  // One inverted residual block; its depthwise output also goes to *depthwise_output when given
+  // (the decoder's low-level feature).
+  torch::Tensor block(const BlockSpec& block, torch::Tensor x, const ForwardOptions& options,
+                      torch::Tensor* depthwise_output = nullptr);
 
   DeepLabSpec spec_;
   std::vector<ConvLayer> layers_;

@@ -88,6 +88,30 @@ TEST_F(CApiTest, FileAndMemoryGiveTheSegmentersLabels) {
   EXPECT_EQ(segment_c(from_memory.get(), photo_, 0), expected_);
 }
 
+// A non-square model (384 x 640, height x width): its size as the C API reports it, and the
+// Segmenter's labels for a portrait photo (letterboxed into the input, resized back).
+TEST(CApiNonSquare, InputSizeAndLabelsOfA384x640Model) {
+  const auto path = test::temp_dir("capi_non_square") / "argmax_384x640.tflite";
+  ASSERT_TRUE(write_tflite_file(test::channel_argmax_model(384, 640), path).is_ok());
+  ModelHandle model(qseg_model_load_file(path.c_str()));
+  ASSERT_NE(model, nullptr) << qseg_last_error();
+  int width = 0, height = 0;
+  ASSERT_EQ(qseg_model_input_size(model.get(), &width, &height), QSEG_OK);
+  EXPECT_EQ(width, 640);
+  EXPECT_EQ(height, 384);
+  Image portrait(300, 700, 3, 0);
+  for (int y = 0; y < portrait.height; ++y)
+    for (int x = 0; x < portrait.width; ++x) portrait.row(y)[x * 3 + (y < 350 ? 1 : 2)] = 200;
+  auto segmenter = Segmenter::load(path);
+  ASSERT_TRUE(segmenter.is_ok()) << segmenter.status().message();
+  auto expected = segmenter.value()->segment(portrait);
+  ASSERT_TRUE(expected.is_ok());
+  const std::vector<uint8_t> labels = segment_c(model.get(), portrait, 3);
+  EXPECT_EQ(labels, expected.value().pixels);
+  EXPECT_EQ(labels.front(), 1);  // green on top, blue below: no padding in the photo
+  EXPECT_EQ(labels.back(), 2);
+}
+
 TEST_F(CApiTest, ModelsOnSeveralThreadsAtOnce) {
   std::vector<std::vector<uint8_t>> results(3);
   std::vector<std::thread> threads;

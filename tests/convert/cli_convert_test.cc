@@ -5,7 +5,9 @@
 
 #include <cstring>
 #include <fstream>
+#include <tuple>
 
+#include "imgproc/image_io.h"
 #include "model/checkpoint_file.h"
 #include "model/imported_model.h"
 #include "model/tflite_weights.h"
@@ -196,6 +198,16 @@ TEST(ConvertCliTest, BadInputsAreOneErrorLine) {
   test::expect_one_error_line("convert --checkpoint a --graph b" + out, "exactly one of");
   test::expect_one_error_line("convert --tflite " + float_model + " --input-shape 1,2,3" + out,
                               "--input-shape");
+  for (const char* shape :
+       {"2,257,257,3", "1,257,257,1", "1,16,257,3", "1,257,4098,3", "1,257,257,3,1"}) {
+    SCOPED_TRACE(shape);
+    test::expect_one_error_line("convert --tflite " + float_model + " --input-shape " + shape + out,
+                                "--input-shape");
+    test::expect_one_error_line("export --checkpoint " + (dir / "missing.ckpt").string() +
+                                    " --input-shape " + shape + " --out " +
+                                    (dir / "g.tflite").string(),
+                                "--input-shape");
+  }
   test::expect_one_error_line("convert --tflite " + float_model + " --inference-type INT4" + out,
                               "--inference-type");
   // A float model has no ranges: uint8 needs quantization-aware training or calibration.
@@ -206,6 +218,63 @@ TEST(ConvertCliTest, BadInputsAreOneErrorLine) {
                                   (dir / "g.tflite").string(),
                               "missing.ckpt");
   EXPECT_FALSE(std::filesystem::exists(dir / "out.tflite"));
+}
+
+// The shared float model at a non-square input (129 x 193, height x width) by post-training
+// quantization: the written file has that input and output, --graph refuses another shape, and
+// `qseg segment` and `qseg eval` fit landscape and portrait photos to it.
+TEST(ConvertCliTest, NonSquareInputShapeThroughConvertSegmentAndEval) {
+  const auto dir = test::temp_dir("cli_convert_non_square");
+  const auto float_model = test::shared_path("models/deeplabv3_257_mv_gpu.tflite");
+  const auto model = dir / "ptq_129x193.tflite";
+  const test::CommandResult r =
+      qseg_ok("convert --tflite " + float_model.string() + " --input-shape 1,129,193,3 --output " +
+              model.string() + " --calibrate " + test::shared_path("coco-voc").string() +
+              " --calibration-split train.txt --calibration-images 2");
+  EXPECT_NE(r.output.find("uint8 129x193 -> ArgMax"), std::string::npos) << r.output;
+  auto graph = read_tflite_file(model);
+  ASSERT_TRUE(graph.is_ok()) << graph.status().message();
+  const Graph& g = graph.value();
+  EXPECT_EQ(g.tensors[g.inputs[0]].shape, (std::vector<int32_t>{1, 129, 193, 3}));
+  EXPECT_EQ(g.tensors[g.outputs[0]].shape, (std::vector<int32_t>{1, 129, 193}));
+
+  // A frozen graph keeps its shape: another --input-shape is refused, its own is fine.
+  qseg_ok("import --no-check --tflite " + float_model.string() + " --out " +
+          (dir / "float.ckpt").string());
+  const test::CommandResult e =
+      qseg_ok("export --checkpoint " + (dir / "float.ckpt").string() +
+              " --input-shape 1,129,193,3 --out " + (dir / "frozen.tflite").string());
+  EXPECT_NE(e.output.find("input 129x193"), std::string::npos) << e.output;
+  test::expect_one_error_line("convert --graph " + (dir / "frozen.tflite").string() +
+                                  " --input-shape 1,193,129,3 --output " +
+                                  (dir / "x.tflite").string(),
+                              "has input 129x193");
+
+  // Landscape (500x333) and portrait (333x500) photos: masks at the photos' own sizes.
+  const auto landscape = test::shared_path("voc2012/JPEGImages/2007_000042.jpg");
+  auto photo = read_image(landscape);
+  ASSERT_TRUE(photo.is_ok()) << photo.status().message();
+  Image portrait(photo->height, photo->width, 3);  // the photo turned a quarter
+  for (int y = 0; y < portrait.height; ++y)
+    for (int x = 0; x < portrait.width; ++x)
+      std::memcpy(portrait.row(y) + x * 3, photo->row(photo->height - 1 - x) + y * 3, 3);
+  ASSERT_TRUE(write_png(dir / "portrait.png", portrait).is_ok());
+  const test::CommandResult seg =
+      qseg_ok("segment --model " + model.string() + " --out " + (dir / "masks").string() + " " +
+              landscape.string() + " " + (dir / "portrait.png").string());
+  EXPECT_NE(seg.output.find("(193x129 input"), std::string::npos) << seg.output;
+  for (const auto& [name, w, h] : {std::tuple{"2007_000042.png", photo->width, photo->height},
+                                   std::tuple{"portrait.png", portrait.width, portrait.height}}) {
+    auto mask = read_label_image(dir / "masks" / name);
+    ASSERT_TRUE(mask.is_ok()) << name << ": " << mask.status().message();
+    EXPECT_EQ(mask->width, w) << name;
+    EXPECT_EQ(mask->height, h) << name;
+  }
+  const test::CommandResult eval =
+      qseg_ok("eval --model " + model.string() + " --data " +
+              test::shared_path("voc2012").string() + " --split val_available.txt --limit 3");
+  EXPECT_NE(eval.output.find("input 193x129 uint8"), std::string::npos) << eval.output;
+  EXPECT_NE(eval.output.find("3/3 photos"), std::string::npos) << eval.output;
 }
 
 }  // namespace

@@ -12,6 +12,7 @@
 #include "kernels/kernel.h"
 #include "kernels/kernel_test_util.h"
 #include "kernels/opt/optimized.h"
+#include "kernels/resize_bilinear.h"
 #include "qseg/interpreter.h"
 #include "qseg/kernel_isa.h"
 
@@ -318,6 +319,14 @@ int resize_graph(OpGraph& g, const ResizeCase& c, DataType type, int* input) {
   return out;
 }
 
+// Whether the case's interpolation is exact in float (kernels/resize_bilinear.h): only then do
+// optimized kernels stand in for XNNPACK's uint8 arithmetic.
+bool resize_is_exact(OpGraph& g) {
+  const Graph graph = g.graph();
+  auto params = kernels::prepare_resize_bilinear(graph, graph.ops[0]);
+  return params.is_ok() && params.value().exact_interpolation;
+}
+
 TEST_P(OptimizedKernelTest, ResizeBilinearMatchesReference) {
   std::mt19937 rng(9);
   for (const ResizeCase& c : kResizeCases) {
@@ -329,9 +338,13 @@ TEST_P(OptimizedKernelTest, ResizeBilinearMatchesReference) {
       const auto input = random_ints<uint8_t>(size_t(c.in_h) * c.in_w * c.channels,
                                               is_signed ? -128 : 0, is_signed ? 127 : 255, rng);
       const bool has_resize = kernels::opt::kernels_for(GetParam())->resize_bilinear != nullptr;
-      expect_same_as_reference(
-          g, {{in, input}}, GetParam(), Requantization::kFixedPoint, 2, has_resize,
-          "resize to " + std::to_string(c.out_h) + "x" + std::to_string(c.out_w));
+      const std::string what =
+          "resize to " + std::to_string(c.out_h) + "x" + std::to_string(c.out_w);
+      expect_same_as_reference(g, {{in, input}}, GetParam(), Requantization::kFixedPoint, 2,
+                               has_resize, what);
+      // XNNPACK's arithmetic: the reference kernel, but for uint8 with exact interpolation.
+      expect_same_as_reference(g, {{in, input}}, GetParam(), Requantization::kXnnpack, 2,
+                               has_resize && !is_signed && resize_is_exact(g), what + " xnnpack");
     }
   }
 }
@@ -346,6 +359,7 @@ TEST_P(OptimizedKernelTest, FusedResizeArgMaxMatchesReference) {
         OpGraph g;
         int in = 0;
         const int resized = resize_graph(g, c, type, &in);
+        const bool exact = resize_is_exact(g);
         const int axis = g.add_constant(DataType::kInt32, {1}, std::vector<int32_t>{3});
         const int labels = g.add_tensor(index_type, {1, c.out_h, c.out_w});
         Graph graph = g.graph();
@@ -377,11 +391,12 @@ TEST_P(OptimizedKernelTest, FusedResizeArgMaxMatchesReference) {
             outputs.emplace_back(bytes.begin(), bytes.end());
             if (isa != KernelIsa::kReference) {
               // Fused when every block of 16 output columns reads within 16 input columns: not
-              // for the 64 -> 4 shrink; nor for int8 in XNNPACK's arithmetic, whose resize only
-              // the reference kernel computes.
+              // for the 64 -> 4 shrink; in XNNPACK's arithmetic, whose resize the reference
+              // kernel computes, only for uint8 whose interpolation is exact.
+              const bool xnnpack = r == Requantization::kXnnpack;
               const bool fusable = c.in_w != 64 &&
                                    kernels::opt::kernels_for(isa)->resize_arg_max != nullptr &&
-                                   !(is_signed && r == Requantization::kXnnpack);
+                                   (!xnnpack || (!is_signed && exact));
               EXPECT_EQ(interpreter.value()->kernel_variant(1),
                         fusable ? std::string_view("fused") : std::string_view("reference"))
                   << c.in_w << " -> " << c.out_w;

@@ -3,6 +3,9 @@
 // values pinning TFLite's coordinate rules and qseg's rounding; and the errors.
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <random>
+
 #include "kernel_test_util.h"
 
 namespace qseg::test {
@@ -212,6 +215,54 @@ TEST(ResizeBilinearTest, QuantizedRoundsHalfAwayFromZero) {
   OpGraph h = resize_graph(c, DataType::kInt8, per_tensor(0.5f, 0), &in);
   EXPECT_EQ(from_bytes<int8_t>(h.run({{in, to_bytes(std::vector<int8_t>{0, -1})}})),
             (std::vector<int8_t>{0, -1, -1}));
+}
+
+// uint8 in XNNPACK's arithmetic (what the real TFLite computes): 11-bit weights, integer
+// interpolation, rounded half up. At the DeepLabV3+ decoder's 24x40 -> 96x160 with corners
+// aligned (scales 23/95 and 39/159, inexact in float) it differs from the float interpolation
+// rounded to nearest in the last bit, so the optimized float kernels must not stand in for it.
+TEST(ResizeBilinearTest, Uint8InXnnpacksArithmetic) {
+  ResizeCase c;
+  c.in_h = 24;
+  c.in_w = 40;
+  c.c = 4;
+  c.out_h = 96;
+  c.out_w = 160;
+  c.align_corners = true;
+  std::mt19937 rng(5);
+  const auto x = random_ints<uint8_t>(size_t(c.in_h) * c.in_w * c.c, 0, 255, rng);
+  const auto real = reference_resize(c, std::vector<double>(x.begin(), x.end()));
+  int in = 0;
+  OpGraph g = resize_graph(c, DataType::kUInt8, per_tensor(0.1f, 7), &in);
+  KernelOptions options;
+  options.requantization = Requantization::kXnnpack;
+  g.set_kernel_options(options);
+  const std::vector<uint8_t> actual = g.run({{in, x}});
+  // Source coordinates as XNNPACK and TFLite compute them (float scale, float product).
+  auto axis = [](int dst, int in_size, int out_size, int* lower, int* upper, int* weight) {
+    const float scale = static_cast<float>(in_size - 1) / static_cast<float>(out_size - 1);
+    const float src = static_cast<float>(dst) * scale;
+    *lower = static_cast<int>(std::floor(src));
+    *upper = std::min(*lower + 1, in_size - 1);
+    *weight = static_cast<int>(std::nearbyint((src - static_cast<float>(*lower)) * 2048.0f));
+  };
+  size_t i = 0, off_nearest = 0;
+  for (int oy = 0; oy < c.out_h; ++oy) {
+    int y0, y1, wy, x0, x1, wx;
+    axis(oy, c.in_h, c.out_h, &y0, &y1, &wy);
+    for (int ox = 0; ox < c.out_w; ++ox) {
+      axis(ox, c.in_w, c.out_w, &x0, &x1, &wx);
+      for (int ch = 0; ch < c.c; ++ch, ++i) {
+        auto at = [&](int yy, int xx) { return int64_t{x[(yy * c.in_w + xx) * c.c + ch]}; };
+        const int64_t top = at(y0, x0) * 2048 + (at(y0, x1) - at(y0, x0)) * wx;
+        const int64_t bottom = at(y1, x0) * 2048 + (at(y1, x1) - at(y1, x0)) * wx;
+        const int64_t expected = (top * 2048 + (bottom - top) * wy + (1 << 21)) >> 22;
+        ASSERT_EQ(actual[i], expected) << "at " << oy << "," << ox << "," << ch;
+        off_nearest += std::lround(real[i]) != expected;
+      }
+    }
+  }
+  EXPECT_GT(off_nearest, 0u) << "the case must be one where the arithmetic matters";
 }
 
 TEST(ResizeBilinearErrorTest, Errors) {

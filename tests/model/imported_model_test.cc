@@ -27,7 +27,8 @@ TEST(ImportedModelTest, EveryLayerRangeAndWeightGridOfTheFile) {
   auto config = config_from_json(c.meta["model"]);
   ASSERT_TRUE(config.is_ok());
   EXPECT_EQ(config.value().output_stride, 8);
-  EXPECT_EQ(config.value().input_size, 321);
+  EXPECT_EQ(config.value().input_height, 321);
+  EXPECT_EQ(config.value().input_width, 321);
   EXPECT_TRUE(config.value().folded);
   EXPECT_TRUE(c.quantized());
   EXPECT_EQ(c.meta["origin"]["import"], "dm05.tflite");

@@ -141,5 +141,29 @@ TEST(ModelConfigTest, JsonRoundTrips) {
   EXPECT_FALSE(config_from_json(nlohmann::json{{"depth_multiplier", 1}}).is_ok());
 }
 
+TEST(ModelConfigTest, NonSquareInputsRoundTripAndOldSquareJsonStillReads) {
+  DeepLabConfig c;
+  c.input_height = 384;
+  c.input_width = 640;
+  auto back = config_from_json(config_to_json(c));
+  ASSERT_TRUE(back.is_ok()) << back.status().message();
+  EXPECT_EQ(back.value().input_height, 384);
+  EXPECT_EQ(back.value().input_width, 640);
+  // A checkpoint written before non-square inputs has one "input_size" for both sides.
+  nlohmann::json old = config_to_json(DeepLabConfig{});
+  old.erase("input_height");
+  old.erase("input_width");
+  old["input_size"] = 321;
+  auto read = config_from_json(old);
+  ASSERT_TRUE(read.is_ok()) << read.status().message();
+  EXPECT_EQ(read.value().input_height, 321);
+  EXPECT_EQ(read.value().input_width, 321);
+  // One side out of range is refused, naming both.
+  c.input_width = 16;
+  const Status refused = validate(c);
+  ASSERT_FALSE(refused.is_ok());
+  EXPECT_NE(refused.message().find("384x16"), std::string::npos) << refused.message();
+}
+
 }  // namespace
 }  // namespace qseg::model

@@ -1,5 +1,6 @@
 // The Segmenter's pre/post-processing: sizes kept through resize, pad and crop; the float
-// (logits) model and the uint8 (ArgMax) models agree on real photos; bad images are errors.
+// (logits) model and the uint8 (ArgMax) models agree on real photos; bad images are errors;
+// photos fit a non-square model input (letterboxed, padded with the zero point, cropped back).
 #include "qseg/segmenter.h"
 
 #include <gtest/gtest.h>
@@ -91,6 +92,72 @@ TEST(Segmenter, ThreadCountDoesNotChangeLabels) {
   auto lb = b.value()->segment(photo.value());
   ASSERT_TRUE(la.is_ok() && lb.is_ok());
   EXPECT_EQ(la->pixels, lb->pixels);
+}
+
+// Left half green (label 1), right half blue (label 2).
+Image green_then_blue(int width, int height) {
+  Image photo(width, height, 3, 0);
+  for (int y = 0; y < height; ++y) {
+    for (int x = 0; x < width; ++x) photo.row(y)[x * 3 + (x < width / 2 ? 1 : 2)] = 255;
+  }
+  return photo;
+}
+
+// A 384x640 (height x width) model: landscape and portrait photos larger than the input are
+// resized so that they fit with their aspect ratio kept, in the top-left corner; the rest is the
+// input's zero point; the labels are cropped to the photo and resized back to its size.
+TEST(Segmenter, FitsPhotosToANonSquareInput) {
+  auto created = Segmenter::create(test::channel_argmax_model(384, 640));
+  ASSERT_TRUE(created.is_ok()) << created.status().message();
+  Segmenter& segmenter = *created.value();
+  EXPECT_EQ(segmenter.input_width(), 640);
+  EXPECT_EQ(segmenter.input_height(), 384);
+  struct Case {
+    int width, height;          // the photo
+    int fit_width, fit_height;  // where it lands in the 640x384 input
+  };
+  for (const Case& c : {Case{1280, 480, 640, 240},    // landscape: the width fills the input
+                        Case{480, 1280, 144, 384},    // portrait: the height does
+                        Case{1000, 600, 640, 384},    // the input's own aspect ratio
+                        Case{300, 200, 300, 200}}) {  // fits already: not resized
+    SCOPED_TRACE(std::to_string(c.width) + "x" + std::to_string(c.height));
+    const Image photo = green_then_blue(c.width, c.height);
+    auto input = segmenter.model_input(photo);
+    ASSERT_TRUE(input.is_ok()) << input.status().message();
+    ASSERT_EQ(input->size(), size_t{640} * 384 * 3);
+    int64_t photo_pixels = 0, padding_pixels = 0, misplaced = 0;
+    for (int y = 0; y < 384; ++y) {
+      for (int x = 0; x < 640; ++x) {
+        const uint8_t* p = input->data() + (static_cast<size_t>(y) * 640 + x) * 3;
+        const bool inside = x < c.fit_width && y < c.fit_height;
+        const bool padding = p[0] == 128 && p[1] == 128 && p[2] == 128;
+        photo_pixels += inside && p[0] == 0;  // the photo has no red
+        padding_pixels += !inside && padding;
+        misplaced += inside == padding;
+      }
+    }
+    EXPECT_EQ(misplaced, 0);
+    EXPECT_EQ(photo_pixels, int64_t{c.fit_width} * c.fit_height);
+    EXPECT_EQ(padding_pixels, int64_t{640} * 384 - int64_t{c.fit_width} * c.fit_height);
+
+    auto labels = segmenter.segment(photo);
+    ASSERT_TRUE(labels.is_ok()) << labels.status().message();
+    ASSERT_EQ(labels->width, c.width);
+    ASSERT_EQ(labels->height, c.height);
+    // The padding (label 0) never reaches the photo; each half keeps its colour away from the
+    // seam that resizing blurs.
+    int64_t wrong = 0;
+    const int margin = c.width / 50 + 2;
+    for (int y = 0; y < c.height; ++y) {
+      for (int x = 0; x < c.width; ++x) {
+        const uint8_t label = labels->row(y)[x];
+        if (label == 0) ++wrong;
+        if (x < c.width / 2 - margin && label != 1) ++wrong;
+        if (x >= c.width / 2 + margin && label != 2) ++wrong;
+      }
+    }
+    EXPECT_EQ(wrong, 0);
+  }
 }
 
 }  // namespace

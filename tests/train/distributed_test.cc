@@ -43,7 +43,7 @@ const Pretrained& pretrained() {
     o.scratch_config.depth_multiplier = 0.25f;
     o.scratch_config.num_classes = 21;
     o.scratch_config.output_stride = 8;
-    o.scratch_config.input_size = 65;
+    o.scratch_config.input_height = o.scratch_config.input_width = 65;
     o.data = {{out.data, "train.txt"}};
     o.augment.crop_size = 65;
     o.batch_size = 8;

@@ -88,7 +88,8 @@ TEST(ImportTest, FloatModelBecomes513Os16) {
   auto model = build_imported_model(m.weights, 16, 513);
   ASSERT_TRUE(model.is_ok()) << model.status().message();
   EXPECT_EQ(model.value().config().output_stride, 16);
-  EXPECT_EQ(model.value().config().input_size, 513);
+  EXPECT_EQ(model.value().config().input_height, 513);
+  EXPECT_EQ(model.value().config().input_width, 513);
   EXPECT_TRUE(model.value().config().folded);
   torch::NoGradGuard no_grad;
   const torch::Tensor logits = model.value().forward(torch::zeros({1, 3, 513, 513}), {});

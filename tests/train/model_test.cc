@@ -17,7 +17,7 @@ DeepLabConfig tiny_config() {
   DeepLabConfig c;
   c.depth_multiplier = 0.25f;
   c.num_classes = 4;
-  c.input_size = 65;
+  c.input_height = c.input_width = 65;
   return c;
 }
 

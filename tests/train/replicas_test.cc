@@ -111,7 +111,7 @@ DeepLabConfig tiny_config() {
   DeepLabConfig c;
   c.depth_multiplier = 0.25f;
   c.num_classes = 4;
-  c.input_size = 33;
+  c.input_height = c.input_width = 33;
   c.output_stride = 8;
   return c;
 }

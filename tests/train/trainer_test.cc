@@ -34,7 +34,7 @@ TrainOptions tiny_options(const std::string& name) {
   o.scratch_config.depth_multiplier = 0.25f;
   o.scratch_config.num_classes = 4;
   o.scratch_config.output_stride = 8;
-  o.scratch_config.input_size = 97;
+  o.scratch_config.input_height = o.scratch_config.input_width = 97;
   o.data = {{synthetic_root(), "train.txt"}};
   o.augment.crop_size = 65;
   o.augment.min_scale = 0.75f;  // milder than DeepLab's [0.5, 2]: 300 steps are few

@@ -33,7 +33,7 @@ TrainOptions tiny(const std::string& name) {
   o.scratch_config.depth_multiplier = 0.25f;
   o.scratch_config.num_classes = 4;
   o.scratch_config.output_stride = 8;
-  o.scratch_config.input_size = 65;
+  o.scratch_config.input_height = o.scratch_config.input_width = 65;
   o.data = {{data_root(), "train.txt"}};
   o.augment.crop_size = 49;
   o.batch_size = 4;

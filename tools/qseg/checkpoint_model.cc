@@ -20,10 +20,7 @@ class CheckpointModel : public PhotoModel {
         classes_from_model_(classes_from_model) {}
 
   ModelInfo info() const override {
-    const int size = segmenter_->input_size();
-    return {path_,
-            size,
-            size,
+    return {path_, segmenter_->input_width(), segmenter_->input_height(),
             segmenter_->simulated_quantization() ? "uint8 simulated (libtorch checkpoint)"
                                                  : "float32 (libtorch checkpoint)",
             true,

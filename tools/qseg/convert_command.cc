@@ -2,6 +2,7 @@
 // `qseg convert` (checkpoint, frozen graph or float .tflite -> deployable .tflite: uint8 like
 // tflite_convert, int8 per channel, or float; post-training quantization by calibration).
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -11,6 +12,7 @@
 #include "convert/convert.h"
 #include "model/checkpoint_file.h"
 #include "model/imported_model.h"
+#include "model/model_config.h"
 #include "qseg/analysis.h"
 #include "qseg/class_set.h"
 #include "qseg/segmenter.h"
@@ -75,21 +77,27 @@ Status embed_class_labels(const std::string& labels_file, const SourceClasses& s
   return Status::ok();
 }
 
-Status check_input_shape(const std::vector<int>& shape, int* size) {
-  if (shape.empty()) return Status::ok();
-  if (shape.size() != 4 || shape[0] != 1 || shape[3] != 3 || shape[1] != shape[2] ||
-      shape[1] < 17 || shape[1] > 4097) {
+// --input-shape 1,H,W,3 (TensorFlow's NHWC): any height and width DeepLab takes; unset, 0x0.
+struct InputShape {
+  int height = 0, width = 0;
+};
+
+Result<InputShape> parse_input_shape(const std::vector<int>& shape) {
+  if (shape.empty()) return InputShape{};
+  const bool sides_ok = shape.size() == 4 && shape[1] >= model::kMinInputSide &&
+                        shape[1] <= model::kMaxInputSide && shape[2] >= model::kMinInputSide &&
+                        shape[2] <= model::kMaxInputSide;
+  if (!sides_ok || shape[0] != 1 || shape[3] != 3) {
     return Status::error(
-        "--input-shape must be 1,S,S,3 with S in [17, 4097] (DeepLab's square "
-        "RGB input)");
+        fmt::format("--input-shape must be 1,H,W,3 (batch 1, RGB) with H and W in [{}, {}], got {}",
+                    model::kMinInputSide, model::kMaxInputSide, fmt::join(shape, ",")));
   }
-  *size = shape[1];
-  return Status::ok();
+  return InputShape{shape[1], shape[2]};
 }
 
 // The frozen graph of a checkpoint, or of a DeepLab .tflite imported on the way (in memory).
 // Sets *classes to the class names the source carries.
-Result<convert::FrozenGraph> frozen_graph(const ConvertArgs& args, int input_size,
+Result<convert::FrozenGraph> frozen_graph(const ConvertArgs& args, InputShape shape,
                                           SourceClasses* classes) {
   model::CheckpointFile checkpoint;
   std::string name = args.checkpoint;
@@ -99,25 +107,26 @@ Result<convert::FrozenGraph> frozen_graph(const ConvertArgs& args, int input_siz
     QSEG_ASSIGN_OR_RETURN(*classes, graph_classes(graph, args.tflite));
     QSEG_ASSIGN_OR_RETURN(model::ImportedWeights weights,
                           model::extract_deeplab_weights(graph, args.tflite));
-    QSEG_ASSIGN_OR_RETURN(checkpoint, model::imported_checkpoint(
-                                          weights, args.output_stride > 0 ? args.output_stride : 16,
-                                          input_size > 0 ? input_size : 513));
+    // Imported at 513 (the published size) unless --input-shape says otherwise (below).
+    QSEG_ASSIGN_OR_RETURN(
+        checkpoint,
+        model::imported_checkpoint(weights, args.output_stride > 0 ? args.output_stride : 16, 513));
   } else {
     QSEG_ASSIGN_OR_RETURN(checkpoint, model::read_checkpoint_file(args.checkpoint));
     QSEG_ASSIGN_OR_RETURN(*classes, model::checkpoint_classes(checkpoint, args.checkpoint));
   }
   convert::ExportOptions options;
-  options.input_size = input_size;
+  options.input_height = shape.height;
+  options.input_width = shape.width;
   options.output_stride = args.output_stride;
   return convert::export_checkpoint(checkpoint, name, options);
 }
 
 Status run_export(const ConvertArgs& args) {
-  int size = 0;
-  QSEG_RETURN_IF_ERROR(check_input_shape(args.input_shape, &size));
+  QSEG_ASSIGN_OR_RETURN(const InputShape shape, parse_input_shape(args.input_shape));
   if (args.checkpoint.empty()) return Status::error("give --checkpoint CKPT");
   SourceClasses classes;
-  QSEG_ASSIGN_OR_RETURN(convert::FrozenGraph frozen, frozen_graph(args, size, &classes));
+  QSEG_ASSIGN_OR_RETURN(convert::FrozenGraph frozen, frozen_graph(args, shape, &classes));
   QSEG_ASSIGN_OR_RETURN(Graph graph, convert::frozen_to_graph(frozen));
   // The frozen graph keeps the checkpoint's class names, so that convert --graph finds them.
   QSEG_RETURN_IF_ERROR(embed_class_labels("", classes, args.checkpoint, &graph));
@@ -131,7 +140,7 @@ Status run_export(const ConvertArgs& args) {
   fmt::print(
       "wrote {}: frozen float graph, {} ops, input {}x{}, batch norm folded, activations "
       "fused; {} of {} activation ranges{}\n",
-      args.output, frozen.graph.ops.size(), frozen.input_size, frozen.input_size, with_range,
+      args.output, frozen.graph.ops.size(), frozen.input_height, frozen.input_width, with_range,
       activations, frozen.has_all_ranges() ? "" : " (convert needs them all: QAT or --calibrate)");
   return Status::ok();
 }
@@ -142,8 +151,7 @@ Status run_convert(const ConvertArgs& args) {
   if (!args.labels.empty()) {
     QSEG_RETURN_IF_ERROR(ClassSet::read_file(args.labels).status());  // bad files fail first
   }
-  int size = 0;
-  QSEG_RETURN_IF_ERROR(check_input_shape(args.input_shape, &size));
+  QSEG_ASSIGN_OR_RETURN(const InputShape shape, parse_input_shape(args.input_shape));
   QSEG_RETURN_IF_ERROR(check_threads(args.threads));
   convert::ConvertOptions options;
   if (args.per_channel_int8) {
@@ -170,12 +178,14 @@ Status run_convert(const ConvertArgs& args) {
     QSEG_ASSIGN_OR_RETURN(Graph graph, read_tflite_file(args.graph, args.limits.model));
     QSEG_ASSIGN_OR_RETURN(classes, graph_classes(graph, args.graph));
     QSEG_ASSIGN_OR_RETURN(frozen, convert::graph_to_frozen(std::move(graph), args.graph));
-    if (size > 0 && size != frozen.input_size) {
-      return Status::error(fmt::format("{} has input {}x{}; export it again with --input-shape",
-                                       args.graph, frozen.input_size, frozen.input_size));
+    if (shape.height > 0 &&
+        (shape.height != frozen.input_height || shape.width != frozen.input_width)) {
+      return Status::error(fmt::format(
+          "{} has input {}x{} (height x width); export the checkpoint again with --input-shape",
+          args.graph, frozen.input_height, frozen.input_width));
     }
   } else {
-    QSEG_ASSIGN_OR_RETURN(frozen, frozen_graph(args, size, &classes));
+    QSEG_ASSIGN_OR_RETURN(frozen, frozen_graph(args, shape, &classes));
   }
   if (!args.calibrate.empty()) {
     convert::CalibrationOptions c;
@@ -208,7 +218,7 @@ Status run_convert(const ConvertArgs& args) {
   fmt::print(
       "wrote {}: {} bytes, {} ops, {} {}x{} -> {}, {:.3f} G multiply-adds{}\n", args.output,
       ec ? 0 : bytes, model.ops.size(), data_type_name(model.tensors[model.inputs[0]].type),
-      frozen.input_size, frozen.input_size, args.output_arrays, static_cast<double>(macs) / 1e9,
+      frozen.input_height, frozen.input_width, args.output_arrays, static_cast<double>(macs) / 1e9,
       args.calibrate.empty() ? ""
                              : fmt::format(" (ranges calibrated on {} photos, {})",
                                            args.calibration_images, args.calibration_method));
@@ -216,7 +226,8 @@ Status run_convert(const ConvertArgs& args) {
 }
 
 void add_source_options(CLI::App* cmd, ConvertArgs* args) {
-  cmd->add_option("--input-shape", args->input_shape, "Input shape 1,S,S,3 (default: the model's)")
+  cmd->add_option("--input-shape", args->input_shape,
+                  "Input shape 1,H,W,3, any height and width (default: the model's)")
       ->delimiter(',');
   cmd->add_option("--output-stride", args->output_stride,
                   "Output stride 8, 16, 32 (default: the checkpoint's)");

@@ -158,7 +158,7 @@ Status run_train(TrainArgs args) {
   o.scratch_config.aspp_rates = args.aspp_rates;
   o.scratch_config.decoder_output_stride = args.decoder_output_stride;
   o.scratch_config.output_stride = o.output_stride > 0 ? o.output_stride : 16;
-  o.scratch_config.input_size = o.augment.crop_size;
+  o.scratch_config.input_height = o.scratch_config.input_width = o.augment.crop_size;
   o.train_batch_norm = args.batch_norm == "train";
   o.augment.flip = !args.no_flip;
   o.progress = !args.quiet;

@@ -40,6 +40,14 @@ struct OptimizedResizeArgMax {
   decltype(IsaKernels::resize_arg_max) micro_kernel;
 };
 
+// The vector resizes compute the float interpolation rounded half away from zero: the reference
+// without XNNPACK's arithmetic; with it, for uint8 only where the interpolation is exact (the two
+// then agree on non-negative values; int8 rounds negative halves differently).
+bool takes_optimized_resize(const ResizeBilinearParams& p) {
+  if (!p.xnnpack) return true;
+  return p.type == DataType::kUInt8 && p.exact_interpolation;
+}
+
 // Units: output pixels.
 void run_conv(const OptimizedConv& k, const KernelIo& io, int64_t begin, int64_t end) {
   k.micro_kernel(k.params, k.packed, io.in<uint8_t>(0), io.out<uint8_t>(0), begin, end);
@@ -172,7 +180,7 @@ std::unique_ptr<Kernel> create_optimized_kernel(const Graph& graph, int op_index
       Result<ResizeBilinearParams> params =
           prepare_resize_bilinear(graph, op, options.requantization);
       if (!params.is_ok() || !is_8bit(params.value().type)) return nullptr;
-      if (params.value().xnnpack_int8) return nullptr;  // the reference kernel computes it
+      if (!takes_optimized_resize(params.value())) return nullptr;
       const int64_t rows = params.value().output_rows();
       return make(OptimizedResize{std::move(params).value(), table->resize_bilinear},
                   &run_unary<OptimizedResize>, rows, op, name);
@@ -226,7 +234,7 @@ std::unique_ptr<Kernel> create_fused_resize_arg_max(const Graph& graph, int resi
   Result<ResizeBilinearParams> resize = prepare_resize_bilinear(graph, resize_op, requantization);
   Result<ArgMaxParams> arg_max = prepare_arg_max(graph, arg_max_op);
   if (!resize.is_ok() || !arg_max.is_ok()) return nullptr;
-  if (resize.value().xnnpack_int8) return nullptr;  // unfused: the reference kernel computes it
+  if (!takes_optimized_resize(resize.value())) return nullptr;  // the reference computes it
   ResizeArgMaxPlan plan;
   if (!plan_resize_arg_max(resize.value(), arg_max.value(), resize_arg_max_width(isa), &plan)) {
     return nullptr;

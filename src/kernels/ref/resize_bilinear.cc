@@ -1,5 +1,5 @@
 // RESIZE_BILINEAR reference kernels (uint8, int8, float32): TFLite's float interpolation, and
-// XNNPACK's 11-bit one for int8.
+// XNNPACK's 11-bit one for uint8 and int8.
 #include "kernels/resize_bilinear.h"
 
 namespace qseg::kernels::ref {
@@ -51,6 +51,15 @@ void resize(const ResizeBilinearParams& p, const T* input, T* output, int64_t ro
 
 void resize_bilinear_uint8(const ResizeBilinearParams& params, const uint8_t* input,
                            uint8_t* output, int64_t row_begin, int64_t row_end) {
+  if (params.xnnpack) {
+    resize_rows(
+        params, input, output, row_begin, row_end,
+        [](uint8_t v00, uint8_t v01, uint8_t v10, uint8_t v11, const InterpolationTap& tx,
+           const InterpolationTap& ty) {
+          return static_cast<uint8_t>(xnnpack_bilinear_q11(v00, v01, v10, v11, tx.q11, ty.q11));
+        });
+    return;
+  }
   resize(params, input, output, row_begin, row_end, [&](float v) {
     return static_cast<uint8_t>(quant::round_and_clamp(v, params.range.min, params.range.max));
   });
@@ -58,7 +67,7 @@ void resize_bilinear_uint8(const ResizeBilinearParams& params, const uint8_t* in
 
 void resize_bilinear_int8(const ResizeBilinearParams& params, const int8_t* input, int8_t* output,
                           int64_t row_begin, int64_t row_end) {
-  if (params.xnnpack_int8) {
+  if (params.xnnpack) {
     resize_rows(
         params, input, output, row_begin, row_end,
         [](int8_t v00, int8_t v01, int8_t v10, int8_t v11, const InterpolationTap& tx,

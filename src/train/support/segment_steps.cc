@@ -8,11 +8,12 @@
 
 namespace qseg::train {
 
-PreparedInput prepare_float_input(const Image& rgb, int size) {
+PreparedInput prepare_float_input(const Image& rgb, int width, int height) {
   PreparedInput p;
-  p.size = size;
-  p.pixels.resize(static_cast<size_t>(size) * size * 3);
-  fill_float_model_input(rgb, size, size, kDefaultInputMean, kDefaultInputStd, p.pixels.data(),
+  p.width = width;
+  p.height = height;
+  p.pixels.resize(static_cast<size_t>(width) * height * 3);
+  fill_float_model_input(rgb, width, height, kDefaultInputMean, kDefaultInputStd, p.pixels.data(),
                          &p.resized_width, &p.resized_height);
   return p;
 }
@@ -27,7 +28,7 @@ Image labels_to_photo(const Image& labels, const PreparedInput& input, int photo
 Image scores_to_photo(const float* scores, int height, int width, int classes,
                       const PreparedInput& input, int photo_width, int photo_height) {
   const ScoreGrid grid{scores, DataType::kFloat32, height, width, classes};
-  return labels_from_score_grid(grid, input.size, input.size, input.resized_width,
+  return labels_from_score_grid(grid, input.width, input.height, input.resized_width,
                                 input.resized_height, photo_width, photo_height);
 }
 

@@ -20,13 +20,13 @@
 namespace qseg::train {
 
 struct PreparedInput {
-  int size = 0;
+  int width = 0, height = 0;
   int resized_width = 0, resized_height = 0;
-  std::vector<float> pixels;  // [size, size, 3]
+  std::vector<float> pixels;  // [height, width, 3]
 };
-PreparedInput prepare_float_input(const Image& rgb, int size);
+PreparedInput prepare_float_input(const Image& rgb, int width, int height);
 
-// `labels` is 1 channel, input.size x input.size.
+// `labels` is 1 channel, input.width x input.height.
 Image labels_to_photo(const Image& labels, const PreparedInput& input, int photo_width,
                       int photo_height);
 // Class ids at the photo's size from float scores [height, width, classes] covering the input
