@@ -5,11 +5,13 @@
 #pragma once
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <span>
 #include <string>
 #include <vector>
@@ -104,8 +106,12 @@ class CaseGraph {
   // largest |tflite| value instead: float convolutions sum in another order than XNNPACK's.
   void expect_matches_real_tflite(const std::vector<uint8_t>& input_bytes, const std::string& what,
                                   float float_tolerance = 0.0f) {
+    // One folder per process and model: ctest runs the tests as parallel processes, and
+    // temp_dir empties the folder it returns.
     static int written = 0;
-    const auto path = temp_dir("oracle_cases") / ("case" + std::to_string(written++) + ".tflite");
+    const auto path =
+        temp_dir("oracle_cases_" + std::to_string(::getpid()) + "_" + std::to_string(written++)) /
+        "model.tflite";
     const Status status = write_tflite_file(graph_, path);
     ASSERT_TRUE(status.is_ok()) << what << ": " << status.message();
     const int outputs = static_cast<int>(graph_.outputs.size());
@@ -139,6 +145,7 @@ class CaseGraph {
       }
     }
     checked_outputs_ += outputs;
+    std::filesystem::remove_all(path.parent_path());  // kept only when an ASSERT stopped early
   }
 
   int checked_outputs() const { return checked_outputs_; }
