@@ -222,7 +222,7 @@ Status check_runnable(const Graph& graph) {
       op_label(graph, first) + ": " + std::string(unsupported_op_error(graph.ops[first]).message());
   if (unsupported.size() > 1)
     message += "; " + std::to_string(unsupported.size()) + " ops of the model cannot run";
-  return Status::error(message + " (qseg inspect lists them)");
+  return Status::error(message + " (qseg inspect lists every op)");
 }
 
 }  // namespace qseg

@@ -114,7 +114,7 @@ TEST(UnsupportedOps, InterpreterAndWriterRefuseTheFirstOne) {
   ASSERT_FALSE(interpreter.is_ok());
   EXPECT_EQ(interpreter.status().message(),
             "op 1 (SQUARED_DIFFERENCE): qseg cannot run this op (TFLite builtin code 99); 3 ops "
-            "of the model cannot run (qseg inspect lists them)");
+            "of the model cannot run (qseg inspect lists every op)");
   auto written = write_tflite(graph.value());
   ASSERT_FALSE(written.is_ok());
   EXPECT_EQ(written.status().message(),
@@ -129,7 +129,7 @@ TEST(UnsupportedOps, InterpreterAndWriterRefuseTheFirstOne) {
   ASSERT_FALSE(refused.is_ok());
   EXPECT_EQ(refused.status().message(),
             "op 0 (CUSTOM 'MyPostProcess'): qseg cannot run this op (TFLite builtin code 32) "
-            "(qseg inspect lists them)");
+            "(qseg inspect lists every op)");
 }
 
 TEST(UnsupportedOps, EverythingElseIsStillValidated) {
