@@ -263,6 +263,52 @@ Graph resize_graph(int in_h, int in_w, int out_h, int out_w, int c) {
   return g.graph();
 }
 
+// The data-movement ops at DeepLab sizes (uint8; reference kernels: row and pixel memcpy).
+Graph tile_graph(int h, int w, int c) {
+  OneOpGraph g;
+  const int in = g.add_tensor(DataType::kUInt8, {1, 1, 1, c}, per_tensor(0.1f, 3));
+  const int m = g.add_constant(DataType::kInt32, {4}, std::vector<int32_t>{1, h, w, 1});
+  const int out = g.add_tensor(DataType::kUInt8, {1, h, w, c}, per_tensor(0.1f, 3));
+  g.set_op(OpType::kTile, {in, m}, {out});
+  return g.graph();
+}
+
+Graph pad_graph(int h, int w, int c, int pad) {
+  OneOpGraph g;
+  const int in = g.add_tensor(DataType::kUInt8, {1, h, w, c}, per_tensor(0.1f, 3));
+  const int p = g.add_constant(DataType::kInt32, {4, 2},
+                               std::vector<int32_t>{0, 0, pad, pad, pad, pad, 0, 0});
+  const int out =
+      g.add_tensor(DataType::kUInt8, {1, h + 2 * pad, w + 2 * pad, c}, per_tensor(0.1f, 3));
+  g.set_op(OpType::kPad, {in, p}, {out});
+  return g.graph();
+}
+
+// SPACE_TO_BATCH_ND (block 2, padding to even sides) or its inverse, as a rate-2 atrous conv
+// wraps a 65x65 feature map.
+Graph space_batch_graph(bool to_batch, int side, int c) {
+  OneOpGraph g;
+  const int padded = (side + 1) / 2 * 2 + 2;  // even, with 1 before
+  const std::vector<int32_t> space{1, side, side, c}, batch{4, padded / 2, padded / 2, c};
+  const int in = g.add_tensor(DataType::kUInt8, to_batch ? space : batch, per_tensor(0.1f, 3));
+  const int block = g.add_constant(DataType::kInt32, {2}, std::vector<int32_t>{2, 2});
+  const int after = padded - side - 1;
+  const int pairs =
+      g.add_constant(DataType::kInt32, {2, 2}, std::vector<int32_t>{1, after, 1, after});
+  const int out = g.add_tensor(DataType::kUInt8, to_batch ? batch : space, per_tensor(0.1f, 3));
+  g.set_op(to_batch ? OpType::kSpaceToBatchNd : OpType::kBatchToSpaceNd, {in, block, pairs}, {out});
+  return g.graph();
+}
+
+Graph resize_nearest_graph(int in_side, int out_side, int c) {
+  OneOpGraph g;
+  const int in = g.add_tensor(DataType::kUInt8, {1, in_side, in_side, c}, per_tensor(0.1f, 3));
+  const int size = g.add_constant(DataType::kInt32, {2}, std::vector<int32_t>{out_side, out_side});
+  const int out = g.add_tensor(DataType::kUInt8, {1, out_side, out_side, c}, per_tensor(0.1f, 3));
+  g.set_op(OpType::kResizeNearestNeighbor, {in, size}, {out}, ResizeNearestNeighborOptions{});
+  return g.graph();
+}
+
 // Registers `name`/<variant>/`shape` for every variant; the case is built once and shared.
 void register_variants(const std::string& name, const std::string& shape, Graph graph, double macs,
                        const std::vector<KernelIsa>& isas) {
@@ -318,6 +364,18 @@ void register_all() {
 
   register_variants("BM_ResizeBilinear", "33x33x21->513x513x21/align_corners",
                     resize_graph(33, 33, 513, 513, 21), 0, isas);
+
+  // Data movement has reference kernels only.
+  const std::vector<KernelIsa> reference = {KernelIsa::kReference};
+  register_variants("BM_Tile", "1x1x256->65x65x256", tile_graph(65, 65, 256), 0, reference);
+  register_variants("BM_Pad", shape_name(65, 65, 256) + "/1", pad_graph(65, 65, 256, 1), 0,
+                    reference);
+  register_variants("BM_SpaceToBatchNd", shape_name(65, 65, 320) + "/block2",
+                    space_batch_graph(true, 65, 320), 0, reference);
+  register_variants("BM_BatchToSpaceNd", shape_name(65, 65, 320) + "/block2",
+                    space_batch_graph(false, 65, 320), 0, reference);
+  register_variants("BM_ResizeNearestNeighbor", "33x33x21->513x513x21",
+                    resize_nearest_graph(33, 513, 21), 0, reference);
 }
 
 }  // namespace

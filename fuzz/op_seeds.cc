@@ -292,7 +292,8 @@ Graph quantize(Kind kind) {
   Builder from(kind == Kind::kUint8 ? Kind::kFloat : Kind::kUint8);
   const int in = from.activation({1, 2, 2, 3});
   const DataType type = kind == Kind::kUint8 ? DataType::kUInt8 : DataType::kInt8;
-  const int out = from.add(type, {1, 2, 2, 3}, per_tensor(0.03f, kind == Kind::kUint8 ? 100 : 5), {});
+  const int out =
+      from.add(type, {1, 2, 2, 3}, per_tensor(0.03f, kind == Kind::kUint8 ? 100 : 5), {});
   from.op(OpType::kQuantize, {in}, {out});
   return from.finish({in}, {out});
 }
@@ -302,6 +303,71 @@ Graph dequantize(Kind kind) {
   const int in = b.activation({1, 2, 2, 3});
   const int out = b.add(DataType::kFloat32, {1, 2, 2, 3}, {}, {});
   b.op(OpType::kDequantize, {in}, {out});
+  return b.finish({in}, {out});
+}
+
+Graph tile(Kind kind) {
+  Builder b(kind);
+  const int in = b.activation({1, 1, 1, 3});
+  const int multiples = b.int32_constant({1, 3, 2, 1});
+  const int out = b.activation({1, 3, 2, 3});
+  b.op(OpType::kTile, {in, multiples}, {out});
+  return b.finish({in}, {out});
+}
+
+// PAD, or PADV2 with a constant pad value of the activation type.
+Graph pad(Kind kind, bool v2) {
+  Builder b(kind);
+  const int in = b.activation({1, 2, 3, 2});
+  const int paddings =
+      b.add(DataType::kInt32, {4, 2}, {}, bytes_of(std::vector<int32_t>{0, 0, 1, 2, 0, 1, 1, 0}));
+  const int out = b.activation({1, 5, 4, 3});
+  if (!v2) {
+    b.op(OpType::kPad, {in, paddings}, {out});
+    return b.finish({in}, {out});
+  }
+  const Tensor& input = b.tensor(in);
+  std::vector<uint8_t> value(data_type_size(input.type), 0);
+  value[data_type_size(input.type) - 1] = kind == Kind::kFloat ? 0x3F : 7;  // 0.5f, or 7
+  const int constant = b.add(input.type, {}, input.quant, value);
+  b.op(OpType::kPadV2, {in, paddings, constant}, {out});
+  return b.finish({in}, {out});
+}
+
+// SPACE_TO_BATCH_ND -> BATCH_TO_SPACE_ND: an atrous convolution's wrapping without the
+// convolution.
+Graph space_batch(Kind kind) {
+  Builder b(kind);
+  const int in = b.activation({1, 3, 3, 2});
+  const int block = b.int32_constant({2, 2});
+  const int paddings =
+      b.add(DataType::kInt32, {2, 2}, {}, bytes_of(std::vector<int32_t>{1, 0, 0, 1}));
+  const int batched = b.activation({4, 2, 2, 2});
+  b.op(OpType::kSpaceToBatchNd, {in, block, paddings}, {batched});
+  const int crops = b.add(DataType::kInt32, {2, 2}, {}, bytes_of(std::vector<int32_t>{1, 0, 0, 1}));
+  const int out = b.activation({1, 3, 3, 2});
+  b.op(OpType::kBatchToSpaceNd, {batched, block, crops}, {out});
+  return b.finish({in}, {out});
+}
+
+Graph resize_nearest_neighbor(Kind kind, bool half_pixel) {
+  Builder b(kind);
+  const int in = b.activation({1, 3, 3, 2});
+  const int size = b.int32_constant({5, 7});
+  const int out = b.activation({1, 5, 7, 2});
+  ResizeNearestNeighborOptions options;
+  options.align_corners = !half_pixel;
+  options.half_pixel_centers = half_pixel;
+  b.op(OpType::kResizeNearestNeighbor, {in, size}, {out}, options);
+  return b.finish({in}, {out});
+}
+
+// CAST of the activation type to int32 (float to int32 for float).
+Graph cast(Kind kind) {
+  Builder b(kind);
+  const int in = b.activation({1, 2, 2, 3});
+  const int out = b.add(DataType::kInt32, {1, 2, 2, 3}, {}, {});
+  b.op(OpType::kCast, {in}, {out});
   return b.finish({in}, {out});
 }
 
@@ -322,6 +388,14 @@ std::vector<NamedGraph> op_seed_graphs() {
     out.push_back({"inverted_residual" + suffix, inverted_residual(kind)});
     out.push_back({"reshape" + suffix, reshape(kind)});
     out.push_back({"arg_max" + suffix, arg_max(kind)});
+    out.push_back({"tile" + suffix, tile(kind)});
+    out.push_back({"pad" + suffix, pad(kind, false)});
+    out.push_back({"padv2" + suffix, pad(kind, true)});
+    out.push_back({"space_batch" + suffix, space_batch(kind)});
+    out.push_back({"resize_nearest_neighbor" + suffix, resize_nearest_neighbor(kind, false)});
+    out.push_back(
+        {"resize_nearest_neighbor_half_pixel" + suffix, resize_nearest_neighbor(kind, true)});
+    out.push_back({"cast" + suffix, cast(kind)});
     if (kind != Kind::kFloat) {
       out.push_back({"quantize_to" + suffix, quantize(kind)});
       out.push_back({"dequantize" + suffix, dequantize(kind)});

@@ -40,9 +40,9 @@ std::filesystem::path tflite_oracle_dir() {
   return std::filesystem::path(QSEG_BINARY_DIR) / "tflite-oracle";
 }
 
-Result<std::vector<uint8_t>> run_real_tflite(const std::filesystem::path& model,
-                                             std::span<const uint8_t> input_bytes,
-                                             const std::filesystem::path& oracle_dir) {
+Result<std::vector<std::vector<uint8_t>>> run_real_tflite_outputs(
+    const std::filesystem::path& model, std::span<const uint8_t> input_bytes, int outputs,
+    const std::filesystem::path& oracle_dir) {
   const auto script = oracle_dir / "tflite_run.js";
   if (!std::filesystem::exists(script) ||
       !std::filesystem::exists(oracle_dir / "node_modules/@tensorflow/tfjs-tflite")) {
@@ -69,9 +69,25 @@ Result<std::vector<uint8_t>> run_real_tflite(const std::filesystem::path& model,
     return Status::error("real TFLite failed on " + model.string() + " (exit " +
                          std::to_string(run.exit_code) + "): " + last_error_line(run.output));
   }
-  std::vector<uint8_t> output = read_file(output_path);
+  std::vector<std::vector<uint8_t>> results;
+  for (int k = 0; k < outputs; ++k) {
+    const auto path = k == 0 ? output_path : dir / ("output.bin." + std::to_string(k));
+    if (!std::filesystem::exists(path)) {
+      std::filesystem::remove_all(dir);
+      return Status::error("real TFLite wrote no output " + std::to_string(k) + " for " +
+                           model.string());
+    }
+    results.push_back(read_file(path));
+  }
   std::filesystem::remove_all(dir);
-  return output;
+  return results;
+}
+
+Result<std::vector<uint8_t>> run_real_tflite(const std::filesystem::path& model,
+                                             std::span<const uint8_t> input_bytes,
+                                             const std::filesystem::path& oracle_dir) {
+  QSEG_ASSIGN_OR_RETURN(auto outputs, run_real_tflite_outputs(model, input_bytes, 1, oracle_dir));
+  return std::move(outputs.front());
 }
 
 }  // namespace qseg::test

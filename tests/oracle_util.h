@@ -27,4 +27,11 @@ Result<std::vector<uint8_t>> run_real_tflite(
     const std::filesystem::path& model, std::span<const uint8_t> input_bytes,
     const std::filesystem::path& oracle_dir = tflite_oracle_dir());
 
+// As run_real_tflite, but the bytes of each of the model's first `outputs` outputs: one Node
+// start for many small checks (a model holding many independent ops, each feeding an output).
+// int64 and bool outputs cannot be read back through the WebAssembly API.
+Result<std::vector<std::vector<uint8_t>>> run_real_tflite_outputs(
+    const std::filesystem::path& model, std::span<const uint8_t> input_bytes, int outputs,
+    const std::filesystem::path& oracle_dir = tflite_oracle_dir());
+
 }  // namespace qseg::test

@@ -60,6 +60,16 @@ enum class OpType : uint8_t {
   kResizeBilinear,
   kReshape,
   kArgMax,
+  kTile,
+  kPad,
+  kPadV2,
+  kSpaceToBatchNd,
+  kBatchToSpaceNd,
+  kResizeNearestNeighbor,
+  kCast,
+  // A TFLite op qseg cannot run (UnsupportedOptions says which): the reader keeps it so that a
+  // model can still be inspected; the interpreter and the writer refuse it. Stays last.
+  kUnsupported,
 };
 
 std::string_view op_type_name(OpType type);  // TFLite's name, e.g. "CONV_2D"
@@ -111,9 +121,23 @@ struct ArgMaxOptions {
   DataType output_type = DataType::kInt64;
 };
 
+struct ResizeNearestNeighborOptions {
+  bool align_corners = false;
+  bool half_pixel_centers = false;
+};
+
+// What the file says of an op qseg cannot run: its TFLite builtin code and name (e.g. 99,
+// "SQUARED_DIFFERENCE"; the name is "CUSTOM" for custom ops, whose own name is custom_code).
+struct UnsupportedOptions {
+  int32_t builtin_code = 0;
+  std::string tflite_name;
+  std::string custom_code;
+};
+
 using OpOptions =
     std::variant<std::monostate, Conv2dOptions, DepthwiseConv2dOptions, Pool2dOptions, AddOptions,
-                 ConcatenationOptions, ResizeBilinearOptions, ReshapeOptions, ArgMaxOptions>;
+                 ConcatenationOptions, ResizeBilinearOptions, ReshapeOptions, ArgMaxOptions,
+                 ResizeNearestNeighborOptions, UnsupportedOptions>;
 
 // Optional inputs that are absent are stored as kNoTensor.
 inline constexpr int32_t kNoTensor = -1;
@@ -130,6 +154,10 @@ struct Op {
     return std::get<T>(options);
   }
 };
+
+// The op's TFLite name: op_type_name(op.type), or for an unsupported op the file's name of it
+// ("SQUARED_DIFFERENCE", or "CUSTOM 'MyOp'" for a custom op).
+std::string op_name(const Op& op);
 
 // The name of the .tflite metadata entry whose buffer holds a model's class names and colours
 // (the text of a labels file, see qseg/class_set.h).

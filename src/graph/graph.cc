@@ -1,6 +1,8 @@
 // Names and sizes of the IR's types.
 #include "qseg/graph.h"
 
+#include <variant>
+
 namespace qseg {
 
 std::string_view data_type_name(DataType type) {
@@ -65,8 +67,33 @@ std::string_view op_type_name(OpType type) {
       return "RESHAPE";
     case OpType::kArgMax:
       return "ARG_MAX";
+    case OpType::kTile:
+      return "TILE";
+    case OpType::kPad:
+      return "PAD";
+    case OpType::kPadV2:
+      return "PADV2";
+    case OpType::kSpaceToBatchNd:
+      return "SPACE_TO_BATCH_ND";
+    case OpType::kBatchToSpaceNd:
+      return "BATCH_TO_SPACE_ND";
+    case OpType::kResizeNearestNeighbor:
+      return "RESIZE_NEAREST_NEIGHBOR";
+    case OpType::kCast:
+      return "CAST";
+    case OpType::kUnsupported:
+      return "UNSUPPORTED";
   }
   return "UNKNOWN";
+}
+
+std::string op_name(const Op& op) {
+  const auto* unsupported = std::get_if<UnsupportedOptions>(&op.options);
+  if (op.type != OpType::kUnsupported || unsupported == nullptr)
+    return std::string(op_type_name(op.type));
+  if (!unsupported->custom_code.empty())
+    return unsupported->tflite_name + " '" + unsupported->custom_code + "'";
+  return unsupported->tflite_name;
 }
 
 int64_t Tensor::num_elements() const {

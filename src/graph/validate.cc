@@ -92,12 +92,13 @@ Status check_indices(const std::vector<int32_t>& indices, size_t tensor_count, b
   return Status::ok();
 }
 
-// kArgMax is the last OpType.
+// kUnsupported is the last OpType.
 bool known_op_type(OpType type) {
-  return static_cast<int>(type) <= static_cast<int>(OpType::kArgMax);
+  return static_cast<int>(type) <= static_cast<int>(OpType::kUnsupported);
 }
 
-// Each op type carries one options alternative (none for QUANTIZE and DEQUANTIZE).
+// Each op type carries one options alternative (none for QUANTIZE, DEQUANTIZE and the data
+// movement ops whose parameters are input tensors).
 bool options_match(const Op& op) {
   switch (op.type) {
     case OpType::kAdd:
@@ -112,7 +113,17 @@ bool options_match(const Op& op) {
       return std::holds_alternative<DepthwiseConv2dOptions>(op.options);
     case OpType::kDequantize:
     case OpType::kQuantize:
+    case OpType::kTile:
+    case OpType::kPad:
+    case OpType::kPadV2:
+    case OpType::kSpaceToBatchNd:
+    case OpType::kBatchToSpaceNd:
+    case OpType::kCast:
       return std::holds_alternative<std::monostate>(op.options);
+    case OpType::kResizeNearestNeighbor:
+      return std::holds_alternative<ResizeNearestNeighborOptions>(op.options);
+    case OpType::kUnsupported:
+      return std::holds_alternative<UnsupportedOptions>(op.options);
     case OpType::kResizeBilinear:
       return std::holds_alternative<ResizeBilinearOptions>(op.options);
     case OpType::kReshape:
@@ -134,7 +145,7 @@ Status check_op(const Op& op, size_t tensor_count) {
 }
 
 std::string op_label(const Graph& graph, size_t i) {
-  return "op " + std::to_string(i) + " (" + std::string(op_type_name(graph.ops[i].type)) + ")";
+  return "op " + std::to_string(i) + " (" + op_name(graph.ops[i]) + ")";
 }
 
 // Every op input must be a constant, a graph input or the output of an earlier op; every tensor
@@ -187,6 +198,31 @@ Status validate_graph(const Graph& graph) {
   if (graph.inputs.empty() || graph.outputs.empty())
     return Status::error("the graph has no inputs or no outputs");
   return check_dataflow(graph);
+}
+
+std::vector<int> unsupported_ops(const Graph& graph) {
+  std::vector<int> indices;
+  for (size_t i = 0; i < graph.ops.size(); ++i) {
+    if (graph.ops[i].type == OpType::kUnsupported) indices.push_back(static_cast<int>(i));
+  }
+  return indices;
+}
+
+Status unsupported_op_error(const Op& op) {
+  const auto* o = std::get_if<UnsupportedOptions>(&op.options);
+  return Status::error("qseg cannot run this op (TFLite builtin code " +
+                       std::to_string(o ? o->builtin_code : -1) + ")");
+}
+
+Status check_runnable(const Graph& graph) {
+  const std::vector<int> unsupported = unsupported_ops(graph);
+  if (unsupported.empty()) return Status::ok();
+  const int first = unsupported.front();
+  std::string message =
+      op_label(graph, first) + ": " + std::string(unsupported_op_error(graph.ops[first]).message());
+  if (unsupported.size() > 1)
+    message += "; " + std::to_string(unsupported.size()) + " ops of the model cannot run";
+  return Status::error(message + " (qseg inspect lists every op)");
 }
 
 }  // namespace qseg

@@ -2,6 +2,8 @@
 // Interpreter::create all call validate_graph before they index anything.
 #pragma once
 
+#include <vector>
+
 #include "qseg/graph.h"
 #include "qseg/status.h"
 
@@ -20,5 +22,16 @@ namespace qseg {
 // - dataflow, in op order: graph inputs are not constants; every op input is a constant, a
 //   graph input or an earlier op's output; each tensor is written once; outputs are written.
 Status validate_graph(const Graph& graph);
+
+// The indices of the ops qseg cannot run (OpType::kUnsupported: kept by the reader so that the
+// model can be inspected), in order.
+std::vector<int> unsupported_ops(const Graph& graph);
+// "qseg cannot run this op (TFLite builtin code 99)": the error of one unsupported op, without
+// the op's label.
+Status unsupported_op_error(const Op& op);
+// An error naming the first op qseg cannot run, its index and its TFLite name ("op 76
+// (SQUARED_DIFFERENCE): qseg cannot run this op (TFLite builtin code 99); 2 ops of the model
+// cannot run"); ok when it runs every op. Interpreter::create calls it after validate_graph.
+Status check_runnable(const Graph& graph);
 
 }  // namespace qseg

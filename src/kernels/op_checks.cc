@@ -3,6 +3,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <limits>
 
 #include "kernels/shape.h"
 
@@ -184,6 +185,29 @@ Result<std::vector<int64_t>> constant_integers(const Tensor& tensor, std::string
     }
   }
   return values;
+}
+
+Result<std::vector<std::pair<int64_t, int64_t>>> constant_pairs(const Tensor& tensor,
+                                                                std::string_view role,
+                                                                int64_t rows) {
+  const std::string name(role);
+  if (tensor.shape != std::vector<int32_t>{static_cast<int32_t>(rows), 2}) {
+    return Status::error(name + " must have shape [" + std::to_string(rows) + ",2], got " +
+                         shape_string(tensor.shape));
+  }
+  QSEG_ASSIGN_OR_RETURN(const std::vector<int64_t> values, constant_integers(tensor, role));
+  std::vector<std::pair<int64_t, int64_t>> pairs;
+  for (int64_t i = 0; i < rows; ++i) {
+    for (const int64_t v : {values[2 * i], values[2 * i + 1]}) {
+      if (v < 0 || v > std::numeric_limits<int32_t>::max()) {
+        return Status::error(name + " of dimension " + std::to_string(i) + " must be in [0, " +
+                             std::to_string(std::numeric_limits<int32_t>::max()) + "], got " +
+                             std::to_string(v));
+      }
+    }
+    pairs.emplace_back(values[2 * i], values[2 * i + 1]);
+  }
+  return pairs;
 }
 
 }  // namespace qseg::kernels

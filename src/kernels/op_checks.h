@@ -7,6 +7,7 @@
 #include <initializer_list>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -57,6 +58,12 @@ Result<std::vector<float>> per_channel_scales(const Tensor& weights, std::string
 
 // Reads the constant int32 or int64 tensor's values (e.g. a size or axis input).
 Result<std::vector<int64_t>> constant_integers(const Tensor& tensor, std::string_view role);
+
+// The [rows, 2] constant int32/int64 (before, after) pairs of a PAD-like input (paddings, crops):
+// the shape must be [rows, 2] and every value in [0, 2^31).
+Result<std::vector<std::pair<int64_t, int64_t>>> constant_pairs(const Tensor& tensor,
+                                                                std::string_view role,
+                                                                int64_t rows);
 
 // The op's options of type T, or an error naming what is missing.
 template <typename T>

@@ -5,18 +5,25 @@
 #include <utility>
 #include <vector>
 
+#include "graph/validate.h"
 #include "kernels/add.h"
 #include "kernels/arg_max.h"
 #include "kernels/average_pool_2d.h"
+#include "kernels/batch_to_space_nd.h"
+#include "kernels/cast.h"
 #include "kernels/concatenation.h"
 #include "kernels/conv_2d.h"
 #include "kernels/depthwise_conv_2d.h"
 #include "kernels/kernel.h"
 #include "kernels/opt/optimized.h"
+#include "kernels/pad.h"
 #include "kernels/prepared_kernel.h"
 #include "kernels/quantize.h"
 #include "kernels/reshape.h"
 #include "kernels/resize_bilinear.h"
+#include "kernels/resize_nearest_neighbor.h"
+#include "kernels/space_to_batch_nd.h"
+#include "kernels/tile.h"
 
 namespace qseg {
 
@@ -25,13 +32,19 @@ namespace {
 using kernels::AddParams;
 using kernels::ArgMaxParams;
 using kernels::AveragePool2dParams;
+using kernels::BatchToSpaceNdParams;
+using kernels::CastParams;
 using kernels::ConcatenationParams;
 using kernels::Conv2dParams;
 using kernels::DepthwiseConv2dParams;
 using kernels::DequantizeParams;
+using kernels::PadParams;
 using kernels::QuantizeParams;
 using kernels::ReshapeParams;
 using kernels::ResizeBilinearParams;
+using kernels::ResizeNearestNeighborParams;
+using kernels::SpaceToBatchNdParams;
+using kernels::TileParams;
 
 using kernels::KernelIo;
 using kernels::RunChoice;
@@ -97,6 +110,32 @@ void run_arg_max(const ArgMaxParams& p, const KernelIo& io, int64_t begin, int64
 // One unit: a copy (or nothing, when the output aliases the input).
 void run_reshape(const ReshapeParams& p, const KernelIo& io, int64_t, int64_t) {
   kernels::ref::reshape(p, io.in<void>(0), io.out<void>(0));
+}
+
+// Data movement (TILE, PAD, ...): untyped bytes in, untyped bytes out, over units of rows.
+template <typename Params, auto Fn>
+void run_bytes(const Params& p, const KernelIo& io, int64_t begin, int64_t end) {
+  Fn(p, io.in<void>(0), io.out<void>(0), begin, end);
+}
+RunChoice<TileParams> reference_tile(const TileParams& p) {
+  return {&run_bytes<TileParams, &kernels::ref::tile>, p.rows};
+}
+RunChoice<PadParams> reference_pad(const PadParams& p) {
+  return {&run_bytes<PadParams, &kernels::ref::pad>, p.rows};
+}
+RunChoice<SpaceToBatchNdParams> reference_space_to_batch_nd(const SpaceToBatchNdParams& p) {
+  return {&run_bytes<SpaceToBatchNdParams, &kernels::ref::space_to_batch_nd>, p.output_rows()};
+}
+RunChoice<BatchToSpaceNdParams> reference_batch_to_space_nd(const BatchToSpaceNdParams& p) {
+  return {&run_bytes<BatchToSpaceNdParams, &kernels::ref::batch_to_space_nd>, p.output_rows()};
+}
+RunChoice<ResizeNearestNeighborParams> reference_resize_nearest_neighbor(
+    const ResizeNearestNeighborParams& p) {
+  return {&run_bytes<ResizeNearestNeighborParams, &kernels::ref::resize_nearest_neighbor>,
+          p.output_rows()};
+}
+RunChoice<CastParams> reference_cast(const CastParams& p) {
+  return {&run_bytes<CastParams, &kernels::ref::cast>, p.size};
 }
 
 RunChoice<AddParams> reference_add(const AddParams& p) {
@@ -171,6 +210,22 @@ Result<std::unique_ptr<Kernel>> create_for_op(const Graph& graph, const Op& op,
       return make(kernels::prepare_arg_max(graph, op), op, &reference_arg_max);
     case OpType::kReshape:
       return make(kernels::prepare_reshape(graph, op), op, &reference_reshape);
+    case OpType::kTile:
+      return make(kernels::prepare_tile(graph, op), op, &reference_tile);
+    case OpType::kPad:
+    case OpType::kPadV2:
+      return make(kernels::prepare_pad(graph, op), op, &reference_pad);
+    case OpType::kSpaceToBatchNd:
+      return make(kernels::prepare_space_to_batch_nd(graph, op), op, &reference_space_to_batch_nd);
+    case OpType::kBatchToSpaceNd:
+      return make(kernels::prepare_batch_to_space_nd(graph, op), op, &reference_batch_to_space_nd);
+    case OpType::kResizeNearestNeighbor:
+      return make(kernels::prepare_resize_nearest_neighbor(graph, op), op,
+                  &reference_resize_nearest_neighbor);
+    case OpType::kCast:
+      return make(kernels::prepare_cast(graph, op), op, &reference_cast);
+    case OpType::kUnsupported:
+      return unsupported_op_error(op);
   }
   return Status::error("no kernel for op type " + std::to_string(static_cast<int>(op.type)));
 }
@@ -192,8 +247,8 @@ Result<std::unique_ptr<Kernel>> create_kernel(const Graph& graph, int op_index,
   }
   Result<std::unique_ptr<Kernel>> kernel = create_for_op(graph, op, options);
   if (!kernel.is_ok()) {
-    return kernel.status().with_context("op " + std::to_string(op_index) + " (" +
-                                        std::string(op_type_name(op.type)) + ")");
+    return kernel.status().with_context("op " + std::to_string(op_index) + " (" + op_name(op) +
+                                        ")");
   }
   return kernel;
 }

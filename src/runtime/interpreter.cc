@@ -120,6 +120,7 @@ Result<std::unique_ptr<Interpreter>> Interpreter::create(Graph graph,
   interp->graph_ = std::move(graph);
   const Graph& g = interp->graph_;
   QSEG_RETURN_IF_ERROR(validate_graph(g));
+  QSEG_RETURN_IF_ERROR(check_runnable(g));
   for (int32_t t : g.inputs) {
     if (g.tensors[t].shape.empty() && g.tensors[t].num_elements() != 1) {
       return Status::error("graph input " + std::to_string(t) + " has no shape");

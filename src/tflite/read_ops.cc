@@ -100,7 +100,7 @@ Result<DataType> map_type(::tflite::TensorType type) {
                        " is not supported");
 }
 
-Result<OpType> map_op_type(::tflite::BuiltinOperator code, const ::tflite::OperatorCode* oc) {
+OpType map_op_type(::tflite::BuiltinOperator code) {
   using B = ::tflite::BuiltinOperator;
   switch (code) {
     case B::ADD:
@@ -123,19 +123,37 @@ Result<OpType> map_op_type(::tflite::BuiltinOperator code, const ::tflite::Opera
       return OpType::kReshape;
     case B::ARG_MAX:
       return OpType::kArgMax;
+    case B::TILE:
+      return OpType::kTile;
+    case B::PAD:
+      return OpType::kPad;
+    case B::PADV2:
+      return OpType::kPadV2;
+    case B::SPACE_TO_BATCH_ND:
+      return OpType::kSpaceToBatchNd;
+    case B::BATCH_TO_SPACE_ND:
+      return OpType::kBatchToSpaceNd;
+    case B::RESIZE_NEAREST_NEIGHBOR:
+      return OpType::kResizeNearestNeighbor;
+    case B::CAST:
+      return OpType::kCast;
     default:
       break;
   }
-  if (code == B::CUSTOM) {
-    return Status::error("custom operator '" +
-                         (oc->custom_code() ? oc->custom_code()->str() : std::string()) +
-                         "' is not supported");
-  }
+  return OpType::kUnsupported;
+}
+
+UnsupportedOptions unsupported_options(::tflite::BuiltinOperator code,
+                                       const ::tflite::OperatorCode* oc) {
+  UnsupportedOptions o;
+  o.builtin_code = static_cast<int32_t>(code);
   const char* name = ::tflite::EnumNameBuiltinOperator(code);
-  return Status::error((name && *name
-                            ? std::string(name)
-                            : "builtin operator " + std::to_string(static_cast<int32_t>(code))) +
-                       " is not supported");
+  o.tflite_name = name && *name ? name : "BUILTIN_" + std::to_string(o.builtin_code);
+  if (code == ::tflite::BuiltinOperator::CUSTOM) {
+    o.custom_code = oc->custom_code() ? oc->custom_code()->str() : std::string();
+    if (o.custom_code.empty()) o.custom_code = "?";
+  }
+  return o;
 }
 
 Result<OpOptions> read_options(OpType type, const ::tflite::Operator* op) {
@@ -223,9 +241,27 @@ Result<OpOptions> read_options(OpType type, const ::tflite::Operator* op) {
       QSEG_RETURN_IF_ERROR(status);
       return OpOptions(o);
     }
+    case OpType::kResizeNearestNeighbor: {
+      ResizeNearestNeighborOptions o;
+      if (const auto* f = options_or_null<::tflite::ResizeNearestNeighborOptions>(
+              op, BO::ResizeNearestNeighborOptions, &status)) {
+        o.align_corners = f->align_corners();
+        o.half_pixel_centers = f->half_pixel_centers();
+      }
+      QSEG_RETURN_IF_ERROR(status);
+      return OpOptions(o);
+    }
     case OpType::kDequantize:
     case OpType::kQuantize:
-      return OpOptions();
+    case OpType::kTile:
+    case OpType::kPad:
+    case OpType::kPadV2:
+    case OpType::kSpaceToBatchNd:
+    case OpType::kBatchToSpaceNd:
+    case OpType::kCast:
+      return OpOptions();  // TFLite's options tables of these are empty or repeat tensor types
+    case OpType::kUnsupported:
+      break;  // the reader fills UnsupportedOptions from the operator code
   }
   return OpOptions();
 }

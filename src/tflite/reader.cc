@@ -232,18 +232,20 @@ Result<Graph> read_model(const ::tflite::Model* model, const ModelLimits& limits
     // Old files store the code only in the byte field, new ones in both: the larger is right.
     const auto code = static_cast<::tflite::BuiltinOperator>(
         std::max<int32_t>(oc->deprecated_builtin_code(), static_cast<int32_t>(oc->builtin_code())));
-    auto type = tflite_read::map_op_type(code, oc);
-    if (!type.is_ok()) return type.status().with_context(label);
     Op op;
-    op.type = type.value();
+    op.type = tflite_read::map_op_type(code);
     op.version = oc->version();
-    const std::string named = label + " (" + std::string(op_type_name(op.type)) + ")";
+    // An op qseg cannot run keeps its code, inputs and outputs; its options are not read.
+    if (op.type == OpType::kUnsupported) op.options = tflite_read::unsupported_options(code, oc);
+    const std::string named = label + " (" + op_name(op) + ")";
     Status s = read_index_list(fop->inputs(), count, true, &op.inputs, "input");
     if (s.is_ok()) s = read_index_list(fop->outputs(), count, false, &op.outputs, "output");
     if (!s.is_ok()) return s.with_context(named);
-    auto options = tflite_read::read_options(op.type, fop);
-    if (!options.is_ok()) return options.status().with_context(named);
-    op.options = std::move(options).value();
+    if (op.type != OpType::kUnsupported) {
+      auto options = tflite_read::read_options(op.type, fop);
+      if (!options.is_ok()) return options.status().with_context(named);
+      op.options = std::move(options).value();
+    }
     graph.ops.push_back(std::move(op));
   }
   QSEG_RETURN_IF_ERROR(validate_graph(graph));

@@ -82,6 +82,22 @@ BuiltinOperator tflite_operator(OpType type) {
       return BuiltinOperator::RESHAPE;
     case OpType::kArgMax:
       return BuiltinOperator::ARG_MAX;
+    case OpType::kTile:
+      return BuiltinOperator::TILE;
+    case OpType::kPad:
+      return BuiltinOperator::PAD;
+    case OpType::kPadV2:
+      return BuiltinOperator::PADV2;
+    case OpType::kSpaceToBatchNd:
+      return BuiltinOperator::SPACE_TO_BATCH_ND;
+    case OpType::kBatchToSpaceNd:
+      return BuiltinOperator::BATCH_TO_SPACE_ND;
+    case OpType::kResizeNearestNeighbor:
+      return BuiltinOperator::RESIZE_NEAREST_NEIGHBOR;
+    case OpType::kCast:
+      return BuiltinOperator::CAST;
+    case OpType::kUnsupported:
+      break;  // refused by check_op_for_tflite
   }
   return BuiltinOperator::CUSTOM;  // unreachable: check_op rejects other values
 }
@@ -98,6 +114,10 @@ constexpr int64_t kMaxFlatBufferBytes = FLATBUFFERS_MAX_BUFFER_SIZE;
 
 // What TFLite requires of an op beyond validate_graph, so that every written file reads back.
 Status check_op_for_tflite(const Op& op) {
+  if (op.type == OpType::kUnsupported) {
+    return Status::error(
+        "is an op qseg cannot run; qseg writes only the ops it runs (its options were not read)");
+  }
   if (op.version < 1)
     return Status::error("version " + std::to_string(op.version) + " must be >= 1");
   if (const auto* arg_max = std::get_if<ArgMaxOptions>(&op.options)) {
@@ -129,8 +149,7 @@ Status check_graph(const Graph& graph) {
   QSEG_RETURN_IF_ERROR(validate_graph(graph));
   for (size_t i = 0; i < graph.ops.size(); ++i) {
     if (Status s = check_op_for_tflite(graph.ops[i]); !s.is_ok()) {
-      return s.with_context("op " + std::to_string(i) + " (" +
-                            std::string(op_type_name(graph.ops[i].type)) + ")");
+      return s.with_context("op " + std::to_string(i) + " (" + op_name(graph.ops[i]) + ")");
     }
   }
   if (const int64_t bound = size_bound(graph); bound > kMaxFlatBufferBytes) {
@@ -195,8 +214,28 @@ std::pair<BuiltinOptions, fb::Offset<void>> write_options(fb::FlatBufferBuilder&
       return {BuiltinOptions::ArgMaxOptions,
               ::tflite::CreateArgMaxOptions(b, tflite_type(o.output_type)).Union()};
     }
+    case OpType::kResizeNearestNeighbor: {
+      const auto& o = op.options_as<ResizeNearestNeighborOptions>();
+      return {BuiltinOptions::ResizeNearestNeighborOptions,
+              ::tflite::CreateResizeNearestNeighborOptions(b, o.align_corners, o.half_pixel_centers)
+                  .Union()};
+    }
+    case OpType::kTile:
+      return {BuiltinOptions::TileOptions, ::tflite::CreateTileOptions(b).Union()};
+    case OpType::kPad:
+      return {BuiltinOptions::PadOptions, ::tflite::CreatePadOptions(b).Union()};
+    case OpType::kPadV2:
+      return {BuiltinOptions::PadV2Options, ::tflite::CreatePadV2Options(b).Union()};
+    case OpType::kSpaceToBatchNd:
+      return {BuiltinOptions::SpaceToBatchNDOptions,
+              ::tflite::CreateSpaceToBatchNDOptions(b).Union()};
+    case OpType::kBatchToSpaceNd:
+      return {BuiltinOptions::BatchToSpaceNDOptions,
+              ::tflite::CreateBatchToSpaceNDOptions(b).Union()};
     case OpType::kQuantize:
     case OpType::kDequantize:
+    case OpType::kCast:  // TFLite's CAST kernel reads the tensors' types, never the options
+    case OpType::kUnsupported:
       break;  // no options, as TFLite's converter writes them
   }
   return {BuiltinOptions::NONE, 0};

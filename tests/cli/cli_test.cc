@@ -194,11 +194,21 @@ TEST_F(CliBadInput, NegativeOrHugeShape) {
                        "more than");
 }
 
+// inspect lists a model with an op qseg cannot run and marks it; running it is one clear error.
 TEST_F(CliBadInput, UnsupportedOp) {
   auto m = test::tiny_conv_model();
   m.builtin_code = 25;  // SOFTMAX
-  expect_clean_failure("inspect " + quoted(write("softmax.tflite", test::build_tflite(m))),
-                       "op 0: SOFTMAX is not supported");
+  const auto model = write("softmax.tflite", test::build_tflite(m));
+  const auto inspected = test::run_command(qseg("inspect " + quoted(model)));
+  ASSERT_EQ(inspected.exit_code, 0) << inspected.output;
+  EXPECT_NE(inspected.output.find("SOFTMAX"), std::string::npos) << inspected.output;
+  EXPECT_NE(inspected.output.find("** qseg cannot run (code 25)"), std::string::npos)
+      << inspected.output;
+  EXPECT_NE(inspected.output.find("1 op qseg cannot run: SOFTMAX (op 0)"), std::string::npos)
+      << inspected.output;
+  expect_clean_failure("segment --model " + quoted(model) + " --out " + quoted(dir_ / "out") + " " +
+                           quoted(test::shared_path("images/bird.bmp")),
+                       "op 0 (SOFTMAX): qseg cannot run this op (TFLite builtin code 25)");
 }
 
 TEST_F(CliBadInput, NotAnImage) {

@@ -2,6 +2,7 @@
 #include <fmt/format.h>
 
 #include "common.h"
+#include "graph/validate.h"
 #include "qseg/analysis.h"
 #include "qseg/class_set.h"
 #include "qseg/interpreter.h"
@@ -87,8 +88,13 @@ std::string options_text(const Op& op) {
         } else if constexpr (std::is_same_v<T, ResizeBilinearOptions>) {
           return std::string(o.align_corners ? "align_corners" : "") +
                  (o.half_pixel_centers ? " half_pixel_centers" : "");
+        } else if constexpr (std::is_same_v<T, ResizeNearestNeighborOptions>) {
+          return std::string(o.align_corners ? "align_corners" : "") +
+                 (o.half_pixel_centers ? " half_pixel_centers" : "");
         } else if constexpr (std::is_same_v<T, ArgMaxOptions>) {
           return fmt::format("output {}", data_type_name(o.output_type));
+        } else if constexpr (std::is_same_v<T, UnsupportedOptions>) {
+          return fmt::format("** qseg cannot run (code {})", o.builtin_code);
         } else {
           return "";
         }
@@ -122,7 +128,7 @@ Status run_inspect(const InspectArgs& args) {
                             graph.tensors[t].is_constant ? "(const)" : "");
     }
     const Tensor& out = graph.tensors[op.outputs[0]];
-    fmt::print("{:>4}  {:<18} {:<28} {:<24} {:>14}  {}\n", i, op_type_name(op.type),
+    fmt::print("{:>4}  {:<18} {:<28} {:<24} {:>14}  {}\n", i, op_name(op),
                shape_text(out) + quant_text(out), options_text(op),
                op_multiply_adds(graph, static_cast<int>(i)), inputs);
   }
@@ -137,18 +143,39 @@ Status run_inspect(const InspectArgs& args) {
   const int64_t macs = total_multiply_adds(graph);
   const int64_t weights = constant_bytes(graph);
   const int64_t resize_macs = resize_multiply_adds(graph);
-  InterpreterOptions interpreter_options;
-  interpreter_options.max_arena_bytes = args.limits.max_arena_bytes;
-  auto interp = Interpreter::create(std::move(graph), interpreter_options);
-  if (!interp.is_ok()) return interp.status().with_context(args.model);
+  const std::vector<int> unsupported = unsupported_ops(graph);
+  std::unique_ptr<Interpreter> interp;
+  if (unsupported.empty()) {
+    InterpreterOptions interpreter_options;
+    interpreter_options.max_arena_bytes = args.limits.max_arena_bytes;
+    auto created = Interpreter::create(std::move(graph), interpreter_options);
+    if (!created.is_ok()) return created.status().with_context(args.model);
+    interp = std::move(created).value();
+  }
   fmt::print("\nmultiply-adds: {} ({:.3f} G; CONV_2D and DEPTHWISE_CONV_2D)\n", macs, macs / 1e9);
   fmt::print(
       "as DeepLab counts: {:.2f} B (the convolutions plus {:.3f} G for bilinear resizes at 2 per "
       "output value)\n",
       (macs + resize_macs) / 1e9, resize_macs / 1e9);
   fmt::print("constant bytes: {} ({:.1f} KiB)\n", weights, weights / 1024.0);
-  fmt::print("arena bytes: {} ({:.2f} MiB, activations with shared memory)\n",
-             interp.value()->arena_bytes(), interp.value()->arena_bytes() / 1048576.0);
+  if (interp != nullptr) {
+    fmt::print("arena bytes: {} ({:.2f} MiB, activations with shared memory)\n",
+               interp->arena_bytes(), interp->arena_bytes() / 1048576.0);
+    return Status::ok();
+  }
+  // The model reads, but qseg cannot run it: say which ops stop it (the inspection succeeded).
+  std::string list;
+  for (size_t k = 0; k < unsupported.size(); ++k) {
+    if (k == 8) {
+      list += fmt::format(", ... ({} more)", unsupported.size() - k);
+      break;
+    }
+    list += fmt::format("{}{} (op {})", k == 0 ? "" : ", ", op_name(graph.ops[unsupported[k]]),
+                        unsupported[k]);
+  }
+  fmt::print("arena bytes: not planned (qseg cannot run this model)\n");
+  fmt::print("{} op{} qseg cannot run: {}\n", unsupported.size(),
+             unsupported.size() == 1 ? "" : "s", list);
   return Status::ok();
 }
 
