@@ -60,6 +60,12 @@ enum class OpType : uint8_t {
   kResizeBilinear,
   kReshape,
   kArgMax,
+  // arithmetic ops of MobileNetV3 / EdgeTPU exports
+  kMean,
+  kMul,
+  kSub,
+  kHardSwish,
+  kLogistic,
 };
 
 std::string_view op_type_name(OpType type);  // TFLite's name, e.g. "CONV_2D"
@@ -111,9 +117,22 @@ struct ArgMaxOptions {
   DataType output_type = DataType::kInt64;
 };
 
-using OpOptions =
-    std::variant<std::monostate, Conv2dOptions, DepthwiseConv2dOptions, Pool2dOptions, AddOptions,
-                 ConcatenationOptions, ResizeBilinearOptions, ReshapeOptions, ArgMaxOptions>;
+// MEAN (TFLite's ReducerOptions); the axes are input 1, a constant int32 tensor.
+struct MeanOptions {
+  bool keep_dims = false;
+};
+
+struct MulOptions {
+  Activation activation = Activation::kNone;
+};
+
+struct SubOptions {
+  Activation activation = Activation::kNone;
+};
+
+using OpOptions = std::variant<std::monostate, Conv2dOptions, DepthwiseConv2dOptions, Pool2dOptions,
+                               AddOptions, ConcatenationOptions, ResizeBilinearOptions,
+                               ReshapeOptions, ArgMaxOptions, MeanOptions, MulOptions, SubOptions>;
 
 // Optional inputs that are absent are stored as kNoTensor.
 inline constexpr int32_t kNoTensor = -1;

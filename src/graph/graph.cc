@@ -65,6 +65,16 @@ std::string_view op_type_name(OpType type) {
       return "RESHAPE";
     case OpType::kArgMax:
       return "ARG_MAX";
+    case OpType::kMean:
+      return "MEAN";
+    case OpType::kMul:
+      return "MUL";
+    case OpType::kSub:
+      return "SUB";
+    case OpType::kHardSwish:
+      return "HARD_SWISH";
+    case OpType::kLogistic:
+      return "LOGISTIC";
   }
   return "UNKNOWN";
 }

@@ -92,12 +92,13 @@ Status check_indices(const std::vector<int32_t>& indices, size_t tensor_count, b
   return Status::ok();
 }
 
-// kArgMax is the last OpType.
+// kLogistic is the last OpType.
 bool known_op_type(OpType type) {
-  return static_cast<int>(type) <= static_cast<int>(OpType::kArgMax);
+  return static_cast<int>(type) <= static_cast<int>(OpType::kLogistic);
 }
 
-// Each op type carries one options alternative (none for QUANTIZE and DEQUANTIZE).
+// Each op type carries one options alternative (none for QUANTIZE, DEQUANTIZE, HARD_SWISH and
+// LOGISTIC).
 bool options_match(const Op& op) {
   switch (op.type) {
     case OpType::kAdd:
@@ -119,6 +120,15 @@ bool options_match(const Op& op) {
       return std::holds_alternative<ReshapeOptions>(op.options);
     case OpType::kArgMax:
       return std::holds_alternative<ArgMaxOptions>(op.options);
+    case OpType::kMean:
+      return std::holds_alternative<MeanOptions>(op.options);
+    case OpType::kMul:
+      return std::holds_alternative<MulOptions>(op.options);
+    case OpType::kSub:
+      return std::holds_alternative<SubOptions>(op.options);
+    case OpType::kHardSwish:
+    case OpType::kLogistic:
+      return std::holds_alternative<std::monostate>(op.options);
   }
   return false;
 }

@@ -123,6 +123,16 @@ Result<OpType> map_op_type(::tflite::BuiltinOperator code, const ::tflite::Opera
       return OpType::kReshape;
     case B::ARG_MAX:
       return OpType::kArgMax;
+    case B::MEAN:
+      return OpType::kMean;
+    case B::MUL:
+      return OpType::kMul;
+    case B::SUB:
+      return OpType::kSub;
+    case B::HARD_SWISH:
+      return OpType::kHardSwish;
+    case B::LOGISTIC:
+      return OpType::kLogistic;
     default:
       break;
   }
@@ -223,8 +233,36 @@ Result<OpOptions> read_options(OpType type, const ::tflite::Operator* op) {
       QSEG_RETURN_IF_ERROR(status);
       return OpOptions(o);
     }
+    case OpType::kMean: {
+      MeanOptions o;
+      if (const auto* f =
+              options_or_null<::tflite::ReducerOptions>(op, BO::ReducerOptions, &status)) {
+        o.keep_dims = f->keep_dims();
+      }
+      QSEG_RETURN_IF_ERROR(status);
+      return OpOptions(o);
+    }
+    case OpType::kMul: {
+      MulOptions o;
+      if (const auto* f = options_or_null<::tflite::MulOptions>(op, BO::MulOptions, &status)) {
+        QSEG_ASSIGN_OR_RETURN(o.activation, map_activation(f->fused_activation_function()));
+      }
+      QSEG_RETURN_IF_ERROR(status);
+      return OpOptions(o);
+    }
+    case OpType::kSub: {
+      // pot_scale_int16 concerns int16 kernels only, which qseg does not run.
+      SubOptions o;
+      if (const auto* f = options_or_null<::tflite::SubOptions>(op, BO::SubOptions, &status)) {
+        QSEG_ASSIGN_OR_RETURN(o.activation, map_activation(f->fused_activation_function()));
+      }
+      QSEG_RETURN_IF_ERROR(status);
+      return OpOptions(o);
+    }
     case OpType::kDequantize:
     case OpType::kQuantize:
+    case OpType::kHardSwish:
+    case OpType::kLogistic:
       return OpOptions();
   }
   return OpOptions();

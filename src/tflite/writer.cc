@@ -82,6 +82,16 @@ BuiltinOperator tflite_operator(OpType type) {
       return BuiltinOperator::RESHAPE;
     case OpType::kArgMax:
       return BuiltinOperator::ARG_MAX;
+    case OpType::kMean:
+      return BuiltinOperator::MEAN;
+    case OpType::kMul:
+      return BuiltinOperator::MUL;
+    case OpType::kSub:
+      return BuiltinOperator::SUB;
+    case OpType::kHardSwish:
+      return BuiltinOperator::HARD_SWISH;
+    case OpType::kLogistic:
+      return BuiltinOperator::LOGISTIC;
   }
   return BuiltinOperator::CUSTOM;  // unreachable: check_op rejects other values
 }
@@ -194,8 +204,25 @@ std::pair<BuiltinOptions, fb::Offset<void>> write_options(fb::FlatBufferBuilder&
       return {BuiltinOptions::ArgMaxOptions,
               ::tflite::CreateArgMaxOptions(b, tflite_type(o.output_type)).Union()};
     }
+    case OpType::kMean: {
+      const auto& o = op.options_as<MeanOptions>();
+      return {BuiltinOptions::ReducerOptions,
+              ::tflite::CreateReducerOptions(b, o.keep_dims).Union()};
+    }
+    case OpType::kMul: {
+      const auto& o = op.options_as<MulOptions>();
+      return {BuiltinOptions::MulOptions,
+              ::tflite::CreateMulOptions(b, tflite_activation(o.activation)).Union()};
+    }
+    case OpType::kSub: {
+      const auto& o = op.options_as<SubOptions>();
+      return {BuiltinOptions::SubOptions,
+              ::tflite::CreateSubOptions(b, tflite_activation(o.activation)).Union()};
+    }
     case OpType::kQuantize:
     case OpType::kDequantize:
+    case OpType::kHardSwish:
+    case OpType::kLogistic:
       break;  // no options, as TFLite's converter writes them
   }
   return {BuiltinOptions::NONE, 0};

@@ -153,9 +153,9 @@ TEST(TfliteReader, BufferSizeMismatch) {
 
 TEST(TfliteReader, UnsupportedOpNamed) {
   auto m = tiny_conv_model();
-  m.builtin_code = 18;  // MUL
+  m.builtin_code = 17;  // MAX_POOL_2D
   const std::string e = read_error(build_tflite(m));
-  EXPECT_NE(e.find("op 0: MUL is not supported"), std::string::npos) << e;
+  EXPECT_NE(e.find("op 0: MAX_POOL_2D is not supported"), std::string::npos) << e;
   m.builtin_code = 200;  // beyond the known list
   EXPECT_NE(read_error(build_tflite(m)).find("builtin operator 200 is not supported"),
             std::string::npos);
