@@ -29,10 +29,26 @@ T pick(Rng& rng, const T (&values)[N]) {
 
 // Sizes, strides, dilations, axes: mostly small, sometimes at the edges of int32.
 int32_t interesting_int(Rng& rng, int32_t current) {
-  static constexpr int32_t kValues[] = {0,      1,       2,       3,         4,
-                                        5,      7,       8,       16,        33,
-                                        -1,     -2,      255,     256,       65535,
-                                        65536,  1 << 20, 1 << 28, 1 << 30,   std::numeric_limits<int32_t>::max(),
+  static constexpr int32_t kValues[] = {0,
+                                        1,
+                                        2,
+                                        3,
+                                        4,
+                                        5,
+                                        7,
+                                        8,
+                                        16,
+                                        33,
+                                        -1,
+                                        -2,
+                                        255,
+                                        256,
+                                        65535,
+                                        65536,
+                                        1 << 20,
+                                        1 << 28,
+                                        1 << 30,
+                                        std::numeric_limits<int32_t>::max(),
                                         std::numeric_limits<int32_t>::min()};
   switch (below(rng, 4)) {
     case 0: {
@@ -48,17 +64,18 @@ int32_t interesting_int(Rng& rng, int32_t current) {
 }
 
 float interesting_scale(Rng& rng) {
-  static constexpr float kValues[] = {1e-45f, 1e-38f, 1e-20f, 1e-10f, 1e-6f, 1.0f / 256,
-                                      1.0f / 128, 0.0078125f, 0.02f, 0.5f,  1.0f, 2.0f,
-                                      255.0f,  65536.0f, 1e10f,  1e20f, 3e38f};
-  if (one_in(rng, 3)) return std::ldexp(1.0f + static_cast<float>(below(rng, 1000)) / 1000.0f,
-                                        static_cast<int>(below(rng, 60)) - 30);
+  static constexpr float kValues[] = {1e-45f,     1e-38f,     1e-20f, 1e-10f, 1e-6f, 1.0f / 256,
+                                      1.0f / 128, 0.0078125f, 0.02f,  0.5f,   1.0f,  2.0f,
+                                      255.0f,     65536.0f,   1e10f,  1e20f,  3e38f};
+  if (one_in(rng, 3))
+    return std::ldexp(1.0f + static_cast<float>(below(rng, 1000)) / 1000.0f,
+                      static_cast<int>(below(rng, 60)) - 30);
   return pick(rng, kValues);
 }
 
 int64_t interesting_zero_point(Rng& rng) {
-  static constexpr int64_t kValues[] = {0,   1,   -1,  127, 128,  -128,  -129, 255,
-                                        256, 100, -32768, 32767, 65535, 64, 200};
+  static constexpr int64_t kValues[] = {0,   1,   -1,     127,   128,   -128, -129, 255,
+                                        256, 100, -32768, 32767, 65535, 64,   200};
   return pick(rng, kValues);
 }
 
@@ -73,7 +90,8 @@ DataType random_type(Rng& rng) {
 // and infinity for floats.
 void fill_random(std::vector<uint8_t>& data, Rng& rng) {
   static constexpr uint8_t kBytes[] = {0x00, 0xFF, 0x80, 0x7F, 0x01, 0x7F, 0xC0, 0x3F};
-  for (uint8_t& byte : data) byte = one_in(rng, 2) ? pick(rng, kBytes) : static_cast<uint8_t>(rng());
+  for (uint8_t& byte : data)
+    byte = one_in(rng, 2) ? pick(rng, kBytes) : static_cast<uint8_t>(rng());
 }
 
 // Makes a constant's data fit its (new) shape and type again, when that is small enough.
@@ -141,7 +159,8 @@ void mutate_quant(Tensor& t, Rng& rng) {
       if (channels <= 1 || channels > 4096) break;
       q.quantized_dimension = static_cast<int32_t>(dim);
       q.scale.assign(static_cast<size_t>(channels), interesting_scale(rng));
-      q.zero_point.assign(static_cast<size_t>(channels), one_in(rng, 2) ? 0 : interesting_zero_point(rng));
+      q.zero_point.assign(static_cast<size_t>(channels),
+                          one_in(rng, 2) ? 0 : interesting_zero_point(rng));
       for (float& s : q.scale)
         if (one_in(rng, 4)) s = interesting_scale(rng);
       break;
@@ -170,15 +189,22 @@ void mutate_data(Tensor& t, Rng& rng) {
     const size_t element = below(rng, static_cast<uint32_t>(t.data.size() / width));
     uint8_t* p = t.data.data() + element * width;
     if (t.type == DataType::kFloat32 && one_in(rng, 2)) {
-      static constexpr float kFloats[] = {0.0f, -0.0f, 1e-45f, 1e38f, -1e38f,
+      static constexpr float kFloats[] = {0.0f,
+                                          -0.0f,
+                                          1e-45f,
+                                          1e38f,
+                                          -1e38f,
                                           std::numeric_limits<float>::infinity(),
                                           -std::numeric_limits<float>::infinity(),
                                           std::numeric_limits<float>::quiet_NaN()};
       const float value = pick(rng, kFloats);
       std::memcpy(p, &value, sizeof value);
     } else if (t.type == DataType::kInt32 && one_in(rng, 2)) {
-      static constexpr int32_t kInts[] = {0, -1, std::numeric_limits<int32_t>::max(),
-                                          std::numeric_limits<int32_t>::min(), 1 << 30,
+      static constexpr int32_t kInts[] = {0,
+                                          -1,
+                                          std::numeric_limits<int32_t>::max(),
+                                          std::numeric_limits<int32_t>::min(),
+                                          1 << 30,
                                           -(1 << 30)};
       const int32_t value = pick(rng, kInts);
       std::memcpy(p, &value, sizeof value);
@@ -277,8 +303,8 @@ void mutate_options(Op& op, Rng& rng) {
     if (one_in(rng, 3))
       o->activation = static_cast<Activation>(below(rng, 4));
     else
-      o->axis = one_in(rng, 4) ? interesting_int(rng, o->axis)
-                               : static_cast<int32_t>(below(rng, 11)) - 5;
+      o->axis =
+          one_in(rng, 4) ? interesting_int(rng, o->axis) : static_cast<int32_t>(below(rng, 11)) - 5;
   } else if (auto* o = std::get_if<ResizeBilinearOptions>(&op.options)) {
     if (one_in(rng, 2))
       o->align_corners = !o->align_corners;
@@ -302,6 +328,12 @@ void mutate_options(Op& op, Rng& rng) {
     }
   } else if (auto* o = std::get_if<ArgMaxOptions>(&op.options)) {
     o->output_type = o->output_type == DataType::kInt32 ? DataType::kInt64 : DataType::kInt32;
+  } else if (auto* o = std::get_if<MeanOptions>(&op.options)) {
+    o->keep_dims = !o->keep_dims;
+  } else if (auto* o = std::get_if<MulOptions>(&op.options)) {
+    o->activation = static_cast<Activation>(below(rng, 4));
+  } else if (auto* o = std::get_if<SubOptions>(&op.options)) {
+    o->activation = static_cast<Activation>(below(rng, 4));
   }
 }
 
@@ -323,15 +355,23 @@ OpOptions default_options(OpType type) {
       return ReshapeOptions{};
     case OpType::kArgMax:
       return ArgMaxOptions{};
+    case OpType::kMean:
+      return MeanOptions{};
+    case OpType::kMul:
+      return MulOptions{};
+    case OpType::kSub:
+      return SubOptions{};
     case OpType::kDequantize:
     case OpType::kQuantize:
+    case OpType::kHardSwish:
+    case OpType::kLogistic:
       break;
   }
   return std::monostate{};
 }
 
 OpType random_op_type(Rng& rng) {
-  return static_cast<OpType>(below(rng, static_cast<uint32_t>(OpType::kArgMax) + 1));
+  return static_cast<OpType>(below(rng, static_cast<uint32_t>(OpType::kLogistic) + 1));
 }
 
 int32_t random_tensor(const Graph& graph, Rng& rng) {
@@ -464,10 +504,9 @@ std::optional<std::vector<uint8_t>> mutate_tflite(std::span<const uint8_t> bytes
     std::vector<uint8_t> out = std::move(written).value();
     // The writer checks indices and sizes, the reader also the dataflow (one writer per tensor,
     // inputs defined before use): what it refuses is left to byte mutations, which reach it too.
-    const bool unchanged = out.size() <= bytes.size() &&
-                           std::equal(out.begin(), out.end(), bytes.begin());
-    if (unchanged || out.size() + 1 > max_size || !read_tflite(out, "mutated").is_ok())
-      continue;
+    const bool unchanged =
+        out.size() <= bytes.size() && std::equal(out.begin(), out.end(), bytes.begin());
+    if (unchanged || out.size() + 1 > max_size || !read_tflite(out, "mutated").is_ok()) continue;
     // The kernel selector: keep the original's most of the time, so a structure found on one
     // kernel path keeps being explored there.
     out.push_back(one_in(rng, 4) || bytes.empty() ? static_cast<uint8_t>(rng()) : bytes.back());

@@ -16,8 +16,8 @@
 namespace qseg {
 namespace {
 
-std::vector<uint8_t> run(const std::vector<uint8_t>& model, const std::string& name,
-                         KernelIsa isa, bool fuse_blocks = false) {
+std::vector<uint8_t> run(const std::vector<uint8_t>& model, const std::string& name, KernelIsa isa,
+                         bool fuse_blocks = false) {
   Result<Graph> graph = read_tflite(model, name);
   if (!graph.is_ok()) {
     ADD_FAILURE() << name << ": " << graph.status().message();
@@ -77,8 +77,8 @@ TEST(FuzzOpSeeds, CoverEveryOpAndRoundTripAndRunTheSameOnEveryKernel) {
     EXPECT_EQ(run(bytes.value(), seed.name, KernelIsa::kAuto), reference);
     EXPECT_EQ(run(bytes.value(), seed.name, KernelIsa::kAuto, true), reference);
   }
-  // Every op qseg runs has a seed (OpType's last enumerator is kArgMax).
-  EXPECT_EQ(ops.size(), static_cast<size_t>(OpType::kArgMax) + 1);
+  // Every op qseg runs has a seed (OpType's last enumerator is kLogistic).
+  EXPECT_EQ(ops.size(), static_cast<size_t>(OpType::kLogistic) + 1);
 }
 
 // The block seeds reach the fused inverted-residual kernel (fuzz_tflite asks for it when the
