@@ -7,6 +7,7 @@
 #include <atomic>
 #include <cstdlib>
 #include <string>
+#include <utility>
 
 #include "test_util.h"
 
@@ -40,9 +41,9 @@ std::filesystem::path tflite_oracle_dir() {
   return std::filesystem::path(QSEG_BINARY_DIR) / "tflite-oracle";
 }
 
-Result<std::vector<uint8_t>> run_real_tflite(const std::filesystem::path& model,
-                                             std::span<const uint8_t> input_bytes,
-                                             const std::filesystem::path& oracle_dir) {
+Result<std::vector<std::vector<uint8_t>>> run_real_tflite_outputs(
+    const std::filesystem::path& model, std::span<const uint8_t> input_bytes, int num_outputs,
+    const std::filesystem::path& oracle_dir) {
   const auto script = oracle_dir / "tflite_run.js";
   if (!std::filesystem::exists(script) ||
       !std::filesystem::exists(oracle_dir / "node_modules/@tensorflow/tfjs-tflite")) {
@@ -69,9 +70,27 @@ Result<std::vector<uint8_t>> run_real_tflite(const std::filesystem::path& model,
     return Status::error("real TFLite failed on " + model.string() + " (exit " +
                          std::to_string(run.exit_code) + "): " + last_error_line(run.output));
   }
-  std::vector<uint8_t> output = read_file(output_path);
+  std::vector<std::vector<uint8_t>> outputs;
+  for (int k = 0; k < num_outputs; ++k) {
+    auto path = output_path;
+    if (k > 0) path += "." + std::to_string(k);
+    if (!std::filesystem::exists(path)) {
+      std::filesystem::remove_all(dir);
+      return Status::error("real TFLite wrote no output " + std::to_string(k) + " for " +
+                           model.string());
+    }
+    outputs.push_back(read_file(path));
+  }
   std::filesystem::remove_all(dir);
-  return output;
+  return outputs;
+}
+
+Result<std::vector<uint8_t>> run_real_tflite(const std::filesystem::path& model,
+                                             std::span<const uint8_t> input_bytes,
+                                             const std::filesystem::path& oracle_dir) {
+  QSEG_ASSIGN_OR_RETURN(std::vector<std::vector<uint8_t>> outputs,
+                        run_real_tflite_outputs(model, input_bytes, 1, oracle_dir));
+  return std::move(outputs[0]);
 }
 
 }  // namespace qseg::test

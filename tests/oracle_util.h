@@ -27,4 +27,10 @@ Result<std::vector<uint8_t>> run_real_tflite(
     const std::filesystem::path& model, std::span<const uint8_t> input_bytes,
     const std::filesystem::path& oracle_dir = tflite_oracle_dir());
 
+// As run_real_tflite, for a model with `num_outputs` outputs: the bytes of each (one run of the
+// oracle for all of them, so that one model can hold many independent cases).
+Result<std::vector<std::vector<uint8_t>>> run_real_tflite_outputs(
+    const std::filesystem::path& model, std::span<const uint8_t> input_bytes, int num_outputs,
+    const std::filesystem::path& oracle_dir = tflite_oracle_dir());
+
 }  // namespace qseg::test
