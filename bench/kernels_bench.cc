@@ -94,6 +94,8 @@ class OneOpGraph {
 struct Case {
   Graph graph;
   double macs = 0;  // multiply-adds per run; 0 for ops where they mean little (ADD, RESIZE)
+  // The arithmetic the kernels follow (MUL and SUB have vector kernels for XNNPACK's alone).
+  Requantization requantization = Requantization::kFixedPoint;
   // The reference kernel's output on the benchmark's inputs, computed by the first optimized
   // variant that runs.
   std::vector<uint8_t> reference_output;
@@ -107,6 +109,7 @@ void run_kernel(benchmark::State& state, Case& c, KernelIsa isa) {
   const Graph& graph = c.graph;
   KernelOptions options;
   options.isa = isa;
+  options.requantization = c.requantization;
   Result<std::unique_ptr<Kernel>> kernel = create_kernel(graph, 0, options);
   if (!kernel.is_ok()) {
     state.SkipWithError(("create_kernel failed: " + kernel.status().message()).c_str());
@@ -143,7 +146,9 @@ void run_kernel(benchmark::State& state, Case& c, KernelIsa isa) {
   context.pool = &pool;
   std::vector<uint8_t>& output_bytes = buffers[op.outputs[0]];
   if (isa != KernelIsa::kReference && c.reference_output.empty()) {
-    Result<std::unique_ptr<Kernel>> reference = create_kernel(graph, 0, KernelOptions{});
+    KernelOptions reference_options;
+    reference_options.requantization = c.requantization;
+    Result<std::unique_ptr<Kernel>> reference = create_kernel(graph, 0, reference_options);
     if (!reference.is_ok()) {
       state.SkipWithError(
           ("reference create_kernel failed: " + reference.status().message()).c_str());
@@ -251,6 +256,32 @@ Graph add_graph(int h, int w, int c) {
   return g.graph();
 }
 
+// MobileNetV3's elementwise ops on uint8: squeeze-excite's MUL of [1,h,w,c] by its per-channel
+// gate [1,1,1,c], HARD_SWISH, and SUB of two same-shape tensors.
+Graph mul_graph(int h, int w, int c) {
+  OneOpGraph g;
+  const int a = g.add_tensor(DataType::kUInt8, {1, h, w, c}, per_tensor(0.05f, 128));
+  const int b = g.add_tensor(DataType::kUInt8, {1, 1, 1, c}, per_tensor(1.0f / 255, 0));
+  const int out = g.add_tensor(DataType::kUInt8, {1, h, w, c}, per_tensor(0.04f, 125));
+  g.set_op(OpType::kMul, {a, b}, {out}, MulOptions{});
+  return g.graph();
+}
+Graph hard_swish_graph(int h, int w, int c) {
+  OneOpGraph g;
+  const int in = g.add_tensor(DataType::kUInt8, {1, h, w, c}, per_tensor(0.05f, 128));
+  const int out = g.add_tensor(DataType::kUInt8, {1, h, w, c}, per_tensor(0.03f, 20));
+  g.set_op(OpType::kHardSwish, {in}, {out});
+  return g.graph();
+}
+Graph sub_graph(int h, int w, int c) {
+  OneOpGraph g;
+  const int a = g.add_tensor(DataType::kUInt8, {1, h, w, c}, per_tensor(0.05f, 128));
+  const int b = g.add_tensor(DataType::kUInt8, {1, h, w, c}, per_tensor(0.04f, 120));
+  const int out = g.add_tensor(DataType::kUInt8, {1, h, w, c}, per_tensor(0.08f, 125));
+  g.set_op(OpType::kSub, {a, b}, {out}, SubOptions{});
+  return g.graph();
+}
+
 // RESIZE_BILINEAR uint8 with align_corners (the logits upsampling), not fused with ARG_MAX.
 Graph resize_graph(int in_h, int in_w, int out_h, int out_w, int c) {
   OneOpGraph g;
@@ -311,10 +342,12 @@ Graph resize_nearest_graph(int in_side, int out_side, int c) {
 
 // Registers `name`/<variant>/`shape` for every variant; the case is built once and shared.
 void register_variants(const std::string& name, const std::string& shape, Graph graph, double macs,
-                       const std::vector<KernelIsa>& isas) {
+                       const std::vector<KernelIsa>& isas,
+                       Requantization requantization = Requantization::kFixedPoint) {
   auto shared = std::make_shared<Case>();
   shared->graph = std::move(graph);
   shared->macs = macs;
+  shared->requantization = requantization;
   for (KernelIsa isa : isas) {
     const std::string full = name + "/" + std::string(kernel_isa_name(isa)) + "/" + shape;
     benchmark::RegisterBenchmark(
@@ -361,6 +394,14 @@ void register_all() {
   }
 
   register_variants("BM_Add", shape_name(65, 65, 16), add_graph(65, 65, 16), 0, isas);
+
+  // MobileNetV3-sized activations, in qseg's default (XNNPACK's) arithmetic.
+  register_variants("BM_MulChannelVector", shape_name(65, 65, 120), mul_graph(65, 65, 120), 0, isas,
+                    Requantization::kXnnpack);
+  register_variants("BM_HardSwish", shape_name(129, 129, 64), hard_swish_graph(129, 129, 64), 0,
+                    isas, Requantization::kXnnpack);
+  register_variants("BM_Sub", shape_name(65, 65, 40), sub_graph(65, 65, 40), 0, isas,
+                    Requantization::kXnnpack);
 
   register_variants("BM_ResizeBilinear", "33x33x21->513x513x21/align_corners",
                     resize_graph(33, 33, 513, 513, 21), 0, isas);

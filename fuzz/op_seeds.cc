@@ -371,6 +371,55 @@ Graph cast(Kind kind) {
   return b.finish({in}, {out});
 }
 
+// MEAN over H and W with keep_dims (squeeze-excite's pool), and over channels without.
+Graph mean(Kind kind, bool spatial) {
+  Builder b(kind);
+  const int in = b.activation({1, 3, 4, 5});
+  const int axes = spatial ? b.int32_constant({1, 2}) : b.int32_constant({-1});
+  const int out = spatial ? b.activation({1, 1, 1, 5}, 0.04f) : b.activation({1, 3, 4}, 0.04f);
+  b.op(OpType::kMean, {in, axes}, {out}, MeanOptions{spatial});
+  return b.finish({in}, {out});
+}
+
+// MUL of [1,3,3,4] by a per-channel [1,1,1,4] and SUB of two [1,3,3,4]: two graph inputs each.
+Graph mul(Kind kind) {
+  Builder b(kind);
+  const int in1 = b.activation({1, 3, 3, 4});
+  const int in2 = b.activation({1, 1, 1, 4}, 0.02f);
+  const int out = b.activation({1, 3, 3, 4}, 0.03f);
+  b.op(OpType::kMul, {in1, in2}, {out}, MulOptions{Activation::kRelu6});
+  return b.finish({in1, in2}, {out});
+}
+
+Graph sub(Kind kind) {
+  Builder b(kind);
+  const int in1 = b.activation({1, 3, 3, 4});
+  const int in2 = b.activation({1, 3, 3, 4}, 0.08f);
+  const int out = b.activation({1, 3, 3, 4}, 0.1f);
+  b.op(OpType::kSub, {in1, in2}, {out}, SubOptions{Activation::kNone});
+  return b.finish({in1, in2}, {out});
+}
+
+Graph hard_swish(Kind kind) {
+  Builder b(kind);
+  const int in = b.activation({1, 3, 3, 4});
+  const int out = b.activation({1, 3, 3, 4}, 0.04f);
+  b.op(OpType::kHardSwish, {in}, {out});
+  return b.finish({in}, {out});
+}
+
+// LOGISTIC's 8-bit output has scale 1/256 and zero point qmin.
+Graph logistic(Kind kind) {
+  Builder b(kind);
+  const int in = b.activation({1, 3, 3, 4});
+  Quantization q;
+  if (kind == Kind::kUint8) q = per_tensor(1.0f / 256, 0);
+  if (kind == Kind::kInt8) q = per_tensor(1.0f / 256, -128);
+  const int out = b.add(activation_type(kind), {1, 3, 3, 4}, q, {});
+  b.op(OpType::kLogistic, {in}, {out});
+  return b.finish({in}, {out});
+}
+
 }  // namespace
 
 std::vector<NamedGraph> op_seed_graphs() {
@@ -396,6 +445,12 @@ std::vector<NamedGraph> op_seed_graphs() {
     out.push_back(
         {"resize_nearest_neighbor_half_pixel" + suffix, resize_nearest_neighbor(kind, true)});
     out.push_back({"cast" + suffix, cast(kind)});
+    out.push_back({"mean_spatial" + suffix, mean(kind, true)});
+    out.push_back({"mean_channels" + suffix, mean(kind, false)});
+    out.push_back({"mul" + suffix, mul(kind)});
+    out.push_back({"sub" + suffix, sub(kind)});
+    out.push_back({"hard_swish" + suffix, hard_swish(kind)});
+    out.push_back({"logistic" + suffix, logistic(kind)});
     if (kind != Kind::kFloat) {
       out.push_back({"quantize_to" + suffix, quantize(kind)});
       out.push_back({"dequantize" + suffix, dequantize(kind)});

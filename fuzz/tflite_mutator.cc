@@ -333,6 +333,12 @@ void mutate_options(Op& op, Rng& rng) {
     }
   } else if (auto* o = std::get_if<ArgMaxOptions>(&op.options)) {
     o->output_type = o->output_type == DataType::kInt32 ? DataType::kInt64 : DataType::kInt32;
+  } else if (auto* o = std::get_if<MeanOptions>(&op.options)) {
+    o->keep_dims = !o->keep_dims;
+  } else if (auto* o = std::get_if<MulOptions>(&op.options)) {
+    o->activation = static_cast<Activation>(below(rng, 4));
+  } else if (auto* o = std::get_if<SubOptions>(&op.options)) {
+    o->activation = static_cast<Activation>(below(rng, 4));
   }
 }
 
@@ -356,6 +362,12 @@ OpOptions default_options(OpType type) {
       return ArgMaxOptions{};
     case OpType::kResizeNearestNeighbor:
       return ResizeNearestNeighborOptions{};
+    case OpType::kMean:
+      return MeanOptions{};
+    case OpType::kMul:
+      return MulOptions{};
+    case OpType::kSub:
+      return SubOptions{};
     case OpType::kDequantize:
     case OpType::kQuantize:
     case OpType::kTile:
@@ -364,6 +376,8 @@ OpOptions default_options(OpType type) {
     case OpType::kSpaceToBatchNd:
     case OpType::kBatchToSpaceNd:
     case OpType::kCast:
+    case OpType::kHardSwish:
+    case OpType::kLogistic:
       break;
     case OpType::kUnsupported:
       return UnsupportedOptions{};

@@ -67,6 +67,12 @@ enum class OpType : uint8_t {
   kBatchToSpaceNd,
   kResizeNearestNeighbor,
   kCast,
+  // arithmetic ops of MobileNetV3 / EdgeTPU exports
+  kMean,
+  kMul,
+  kSub,
+  kHardSwish,
+  kLogistic,
   // A TFLite op qseg cannot run (UnsupportedOptions says which): the reader keeps it so that a
   // model can still be inspected; the interpreter and the writer refuse it. Stays last.
   kUnsupported,
@@ -134,10 +140,24 @@ struct UnsupportedOptions {
   std::string custom_code;
 };
 
+// MEAN (TFLite's ReducerOptions); the axes are input 1, a constant int32 tensor.
+struct MeanOptions {
+  bool keep_dims = false;
+};
+
+struct MulOptions {
+  Activation activation = Activation::kNone;
+};
+
+struct SubOptions {
+  Activation activation = Activation::kNone;
+};
+
 using OpOptions =
     std::variant<std::monostate, Conv2dOptions, DepthwiseConv2dOptions, Pool2dOptions, AddOptions,
                  ConcatenationOptions, ResizeBilinearOptions, ReshapeOptions, ArgMaxOptions,
-                 ResizeNearestNeighborOptions, UnsupportedOptions>;
+                 ResizeNearestNeighborOptions, MeanOptions, MulOptions, SubOptions,
+                 UnsupportedOptions>;
 
 // Optional inputs that are absent are stored as kNoTensor.
 inline constexpr int32_t kNoTensor = -1;

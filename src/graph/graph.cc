@@ -81,6 +81,16 @@ std::string_view op_type_name(OpType type) {
       return "RESIZE_NEAREST_NEIGHBOR";
     case OpType::kCast:
       return "CAST";
+    case OpType::kMean:
+      return "MEAN";
+    case OpType::kMul:
+      return "MUL";
+    case OpType::kSub:
+      return "SUB";
+    case OpType::kHardSwish:
+      return "HARD_SWISH";
+    case OpType::kLogistic:
+      return "LOGISTIC";
     case OpType::kUnsupported:
       return "UNSUPPORTED";
   }

@@ -98,7 +98,7 @@ bool known_op_type(OpType type) {
 }
 
 // Each op type carries one options alternative (none for QUANTIZE, DEQUANTIZE and the data
-// movement ops whose parameters are input tensors).
+// movement ops whose parameters are input tensors, HARD_SWISH and LOGISTIC).
 bool options_match(const Op& op) {
   switch (op.type) {
     case OpType::kAdd:
@@ -130,6 +130,15 @@ bool options_match(const Op& op) {
       return std::holds_alternative<ReshapeOptions>(op.options);
     case OpType::kArgMax:
       return std::holds_alternative<ArgMaxOptions>(op.options);
+    case OpType::kMean:
+      return std::holds_alternative<MeanOptions>(op.options);
+    case OpType::kMul:
+      return std::holds_alternative<MulOptions>(op.options);
+    case OpType::kSub:
+      return std::holds_alternative<SubOptions>(op.options);
+    case OpType::kHardSwish:
+    case OpType::kLogistic:
+      return std::holds_alternative<std::monostate>(op.options);
   }
   return false;
 }

@@ -1,12 +1,11 @@
 // ADD: the parameters prepared once from the graph, and the reference kernels. Inputs of the same
-// shape, or of shapes that broadcast NumPy-style (dims aligned from the right, each pair equal or
-// one of them 1; rank up to kMaxRank).
+// shape, or of shapes that broadcast NumPy-style (kernels/broadcast.h).
 #pragma once
 
-#include <array>
 #include <cstdint>
 #include <optional>
 
+#include "kernels/broadcast.h"
 #include "qseg/graph.h"
 #include "qseg/requantization.h"
 #include "qseg/status.h"
@@ -14,18 +13,10 @@
 
 namespace qseg::kernels {
 
-struct AddParams {
-  static constexpr int kMaxRank = 6;
-
-  DataType type = DataType::kFloat32;  // of both inputs and the output: uint8, int8 or float32
-  int64_t size = 0;                    // output elements
-  // Broadcasting only: the output dims (rank `rank`) and each input's element strides along
-  // them, 0 where that input has size 1 and is repeated.
-  bool broadcast = false;
-  int32_t rank = 0;
-  std::array<int64_t, kMaxRank> output_dims{};
-  std::array<int64_t, kMaxRank> input1_strides{};
-  std::array<int64_t, kMaxRank> input2_strides{};
+// The broadcasting fields come from BroadcastShape.
+struct AddParams : BroadcastShape {
+  DataType type = DataType::kFloat32;   // of both inputs and the output: uint8, int8 or float32
+  int64_t size = 0;                     // output elements
   quant::AddQuantization quantization;  // uint8 and int8 kernels: TFLite's built-in arithmetic
   // Set when the requantization is Requantization::kXnnpack and XNNPACK takes these scales: the
   // 8-bit kernels then compute quant::add_xnnpack instead of quant::add_quantized.

@@ -14,7 +14,11 @@
 #include "kernels/concatenation.h"
 #include "kernels/conv_2d.h"
 #include "kernels/depthwise_conv_2d.h"
+#include "kernels/hard_swish.h"
 #include "kernels/kernel.h"
+#include "kernels/logistic.h"
+#include "kernels/mean.h"
+#include "kernels/mul.h"
 #include "kernels/opt/optimized.h"
 #include "kernels/pad.h"
 #include "kernels/prepared_kernel.h"
@@ -24,11 +28,13 @@
 #include "kernels/resize_nearest_neighbor.h"
 #include "kernels/space_to_batch_nd.h"
 #include "kernels/tile.h"
+#include "kernels/sub.h"
 
 namespace qseg {
 
 namespace {
 
+using kernels::ActivationTableParams;
 using kernels::AddParams;
 using kernels::ArgMaxParams;
 using kernels::AveragePool2dParams;
@@ -38,12 +44,15 @@ using kernels::ConcatenationParams;
 using kernels::Conv2dParams;
 using kernels::DepthwiseConv2dParams;
 using kernels::DequantizeParams;
+using kernels::MeanParams;
+using kernels::MulParams;
 using kernels::PadParams;
 using kernels::QuantizeParams;
 using kernels::ReshapeParams;
 using kernels::ResizeBilinearParams;
 using kernels::ResizeNearestNeighborParams;
 using kernels::SpaceToBatchNdParams;
+using kernels::SubParams;
 using kernels::TileParams;
 
 using kernels::KernelIo;
@@ -83,9 +92,16 @@ RunFn<Params> unary(DataType type) {
                           &run_unary<Params, float, F32>);
 }
 
-template <typename T, auto Fn>
-void run_add(const AddParams& p, const KernelIo& io, int64_t begin, int64_t end) {
+// Two inputs -> one output of the same type (ADD, MUL, SUB).
+template <typename Params, typename T, auto Fn>
+void run_binary(const Params& p, const KernelIo& io, int64_t begin, int64_t end) {
   Fn(p, io.in<T>(0), io.in<T>(1), io.out<T>(0), begin, end);
+}
+template <typename Params, auto U8, auto I8, auto F32>
+RunChoice<Params> binary(const Params& p) {
+  return {for_type<Params>(p.type, &run_binary<Params, uint8_t, U8>,
+                           &run_binary<Params, int8_t, I8>, &run_binary<Params, float, F32>),
+          p.size};
 }
 
 // Every input copied (or requantized) into its slice of the output.
@@ -138,11 +154,17 @@ RunChoice<CastParams> reference_cast(const CastParams& p) {
   return {&run_bytes<CastParams, &kernels::ref::cast>, p.size};
 }
 
-RunChoice<AddParams> reference_add(const AddParams& p) {
-  return {for_type<AddParams>(p.type, &run_add<uint8_t, &kernels::ref::add_uint8>,
-                              &run_add<int8_t, &kernels::ref::add_int8>,
-                              &run_add<float, &kernels::ref::add_float>),
-          p.size};
+RunChoice<MeanParams> reference_mean(const MeanParams& p) {
+  return {unary<MeanParams, &kernels::ref::mean_uint8, &kernels::ref::mean_int8,
+                &kernels::ref::mean_float>(p.type),
+          p.outputs};
+}
+// HARD_SWISH and LOGISTIC: 8-bit types (as bytes) look their table up, float32 computes `Float`.
+template <auto Float>
+RunChoice<ActivationTableParams> reference_activation(const ActivationTableParams& p) {
+  using P = ActivationTableParams;
+  constexpr auto lookup = &run_unary<P, uint8_t, &kernels::ref::lookup_8bit>;
+  return {for_type<P>(p.type, lookup, lookup, &run_unary<P, float, Float>), p.size};
 }
 RunChoice<AveragePool2dParams> reference_average_pool_2d(const AveragePool2dParams& p) {
   return {unary<AveragePool2dParams, &kernels::ref::average_pool_2d_uint8,
@@ -195,7 +217,25 @@ Result<std::unique_ptr<Kernel>> create_for_op(const Graph& graph, const Op& op,
                                &kernels::ref::depthwise_conv_2d_int8,
                                &kernels::ref::depthwise_conv_2d_float>);
     case OpType::kAdd:
-      return make(kernels::prepare_add(graph, op, r), op, &reference_add);
+      return make(kernels::prepare_add(graph, op, r), op,
+                  &binary<AddParams, &kernels::ref::add_uint8, &kernels::ref::add_int8,
+                          &kernels::ref::add_float>);
+    case OpType::kMul:
+      return make(kernels::prepare_mul(graph, op, r), op,
+                  &binary<MulParams, &kernels::ref::mul_uint8, &kernels::ref::mul_int8,
+                          &kernels::ref::mul_float>);
+    case OpType::kSub:
+      return make(kernels::prepare_sub(graph, op, r), op,
+                  &binary<SubParams, &kernels::ref::sub_uint8, &kernels::ref::sub_int8,
+                          &kernels::ref::sub_float>);
+    case OpType::kMean:
+      return make(kernels::prepare_mean(graph, op, r), op, &reference_mean);
+    case OpType::kHardSwish:
+      return make(kernels::prepare_hard_swish(graph, op, r), op,
+                  &reference_activation<&kernels::ref::hard_swish_float>);
+    case OpType::kLogistic:
+      return make(kernels::prepare_logistic(graph, op, r), op,
+                  &reference_activation<&kernels::ref::logistic_float>);
     case OpType::kAveragePool2d:
       return make(kernels::prepare_average_pool_2d(graph, op), op, &reference_average_pool_2d);
     case OpType::kResizeBilinear:

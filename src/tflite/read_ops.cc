@@ -137,6 +137,16 @@ OpType map_op_type(::tflite::BuiltinOperator code) {
       return OpType::kResizeNearestNeighbor;
     case B::CAST:
       return OpType::kCast;
+    case B::MEAN:
+      return OpType::kMean;
+    case B::MUL:
+      return OpType::kMul;
+    case B::SUB:
+      return OpType::kSub;
+    case B::HARD_SWISH:
+      return OpType::kHardSwish;
+    case B::LOGISTIC:
+      return OpType::kLogistic;
     default:
       break;
   }
@@ -251,6 +261,32 @@ Result<OpOptions> read_options(OpType type, const ::tflite::Operator* op) {
       QSEG_RETURN_IF_ERROR(status);
       return OpOptions(o);
     }
+    case OpType::kMean: {
+      MeanOptions o;
+      if (const auto* f =
+              options_or_null<::tflite::ReducerOptions>(op, BO::ReducerOptions, &status)) {
+        o.keep_dims = f->keep_dims();
+      }
+      QSEG_RETURN_IF_ERROR(status);
+      return OpOptions(o);
+    }
+    case OpType::kMul: {
+      MulOptions o;
+      if (const auto* f = options_or_null<::tflite::MulOptions>(op, BO::MulOptions, &status)) {
+        QSEG_ASSIGN_OR_RETURN(o.activation, map_activation(f->fused_activation_function()));
+      }
+      QSEG_RETURN_IF_ERROR(status);
+      return OpOptions(o);
+    }
+    case OpType::kSub: {
+      // pot_scale_int16 concerns int16 kernels only, which qseg does not run.
+      SubOptions o;
+      if (const auto* f = options_or_null<::tflite::SubOptions>(op, BO::SubOptions, &status)) {
+        QSEG_ASSIGN_OR_RETURN(o.activation, map_activation(f->fused_activation_function()));
+      }
+      QSEG_RETURN_IF_ERROR(status);
+      return OpOptions(o);
+    }
     case OpType::kDequantize:
     case OpType::kQuantize:
     case OpType::kTile:
@@ -262,6 +298,9 @@ Result<OpOptions> read_options(OpType type, const ::tflite::Operator* op) {
       return OpOptions();  // TFLite's options tables of these are empty or repeat tensor types
     case OpType::kUnsupported:
       break;  // the reader fills UnsupportedOptions from the operator code
+    case OpType::kHardSwish:
+    case OpType::kLogistic:
+      return OpOptions();
   }
   return OpOptions();
 }

@@ -96,6 +96,16 @@ BuiltinOperator tflite_operator(OpType type) {
       return BuiltinOperator::RESIZE_NEAREST_NEIGHBOR;
     case OpType::kCast:
       return BuiltinOperator::CAST;
+    case OpType::kMean:
+      return BuiltinOperator::MEAN;
+    case OpType::kMul:
+      return BuiltinOperator::MUL;
+    case OpType::kSub:
+      return BuiltinOperator::SUB;
+    case OpType::kHardSwish:
+      return BuiltinOperator::HARD_SWISH;
+    case OpType::kLogistic:
+      return BuiltinOperator::LOGISTIC;
     case OpType::kUnsupported:
       break;  // refused by check_op_for_tflite
   }
@@ -232,10 +242,27 @@ std::pair<BuiltinOptions, fb::Offset<void>> write_options(fb::FlatBufferBuilder&
     case OpType::kBatchToSpaceNd:
       return {BuiltinOptions::BatchToSpaceNDOptions,
               ::tflite::CreateBatchToSpaceNDOptions(b).Union()};
+    case OpType::kMean: {
+      const auto& o = op.options_as<MeanOptions>();
+      return {BuiltinOptions::ReducerOptions,
+              ::tflite::CreateReducerOptions(b, o.keep_dims).Union()};
+    }
+    case OpType::kMul: {
+      const auto& o = op.options_as<MulOptions>();
+      return {BuiltinOptions::MulOptions,
+              ::tflite::CreateMulOptions(b, tflite_activation(o.activation)).Union()};
+    }
+    case OpType::kSub: {
+      const auto& o = op.options_as<SubOptions>();
+      return {BuiltinOptions::SubOptions,
+              ::tflite::CreateSubOptions(b, tflite_activation(o.activation)).Union()};
+    }
     case OpType::kQuantize:
     case OpType::kDequantize:
     case OpType::kCast:  // TFLite's CAST kernel reads the tensors' types, never the options
     case OpType::kUnsupported:
+    case OpType::kHardSwish:
+    case OpType::kLogistic:
       break;  // no options, as TFLite's converter writes them
   }
   return {BuiltinOptions::NONE, 0};

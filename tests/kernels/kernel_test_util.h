@@ -224,6 +224,38 @@ void expect_close_quantized(const std::vector<T>& actual, const std::vector<int3
       << what << ": " << mismatches << " of " << actual.size() << " differ (worst " << worst << ")";
 }
 
+inline int64_t element_count(const std::vector<int32_t>& shape) {
+  int64_t n = 1;
+  for (int32_t d : shape) n *= d;
+  return n;
+}
+
+// NumPy broadcasting, written out: the output shape and, per output element, the flat index of
+// the element of each input it reads.
+inline std::vector<int32_t> broadcast_sources(const std::vector<int32_t>& a,
+                                              const std::vector<int32_t>& b,
+                                              std::vector<std::pair<int64_t, int64_t>>* sources) {
+  const size_t rank = std::max(a.size(), b.size());
+  std::vector<int32_t> pa(rank - a.size(), 1), pb(rank - b.size(), 1), out(rank);
+  pa.insert(pa.end(), a.begin(), a.end());
+  pb.insert(pb.end(), b.begin(), b.end());
+  for (size_t d = 0; d < rank; ++d) out[d] = std::max(pa[d], pb[d]);
+  sources->clear();
+  for (int64_t i = 0; i < element_count(out); ++i) {
+    int64_t rest = i, ia = 0, ib = 0, sa = 1, sb = 1;
+    for (size_t d = rank; d-- > 0;) {
+      const int64_t coord = rest % out[d];
+      rest /= out[d];
+      ia += (pa[d] == 1 ? 0 : coord) * sa;
+      ib += (pb[d] == 1 ? 0 : coord) * sb;
+      sa *= pa[d];
+      sb *= pb[d];
+    }
+    sources->emplace_back(ia, ib);
+  }
+  return out;
+}
+
 // Default mismatch allowance for "within one step, nearly all exact": 1% plus one.
 inline size_t few(size_t n) { return n / 100 + 1; }
 

@@ -410,6 +410,122 @@ TEST_P(OptimizedKernelTest, FusedResizeArgMaxMatchesReference) {
   }
 }
 
+// MUL: elementwise, squeeze-excite's per-channel vector over H and W (either operand), a single
+// value, and the broadcasts the micro-kernel does not take (the reference runs them), on random
+// shapes and both requantizations (only XNNPACK's has a vector kernel).
+TEST_P(OptimizedKernelTest, MulMatchesReference) {
+  std::mt19937 rng(23);
+  struct MulCase {
+    std::vector<int32_t> a, b;
+    bool optimized;  // under kXnnpack
+  };
+  std::vector<MulCase> cases;
+  for (int i = 0; i < 6; ++i) {
+    const int h = 1 + static_cast<int>(rng() % 9), w = 1 + static_cast<int>(rng() % 9);
+    const int c = 1 + static_cast<int>(rng() % 70);
+    cases.push_back({{1, h, w, c}, {1, h, w, c}, true});
+    cases.push_back({{1, h, w, c}, {1, 1, 1, c}, true});
+    cases.push_back({{1, 1, 1, c}, {2, h, w, c}, true});
+    cases.push_back({{1, h, w, c}, {c}, true});
+    cases.push_back({{1, h, w, c}, {1}, true});
+    cases.push_back({{1, h, w, c}, {1, 1, w, c}, true});
+    cases.push_back({{1, h, 1, c}, {1, 1, w, c}, h == 1 || w == 1});  // both broadcast
+    cases.push_back({{1, h, w, c}, {1, h, 1, 1}, h == 1 || (w == 1 && c == 1)});
+  }
+  for (const MulCase& c : cases) {
+    for (bool is_signed : {false, true}) {
+      for (Requantization r : {Requantization::kFixedPoint, Requantization::kXnnpack}) {
+        const DataType type = is_signed ? DataType::kInt8 : DataType::kUInt8;
+        const int64_t lo = is_signed ? -128 : 0, hi = is_signed ? 127 : 255;
+        const auto zeros = random_ints<int32_t>(3, lo, hi, rng);
+        const auto scales = test::random_floats(2, 0.01f, 0.2f, rng);
+        const float out_scale = scales[0] * scales[1] * test::random_floats(1, 2, 60, rng)[0];
+        std::vector<std::pair<int64_t, int64_t>> sources;
+        const auto out_shape = test::broadcast_sources(c.a, c.b, &sources);
+        OpGraph g;
+        const int a = g.add_tensor(type, c.a, per_tensor(scales[0], zeros[0]));
+        const int b = g.add_tensor(type, c.b, per_tensor(scales[1], zeros[1]));
+        const int out = g.add_tensor(type, out_shape, per_tensor(out_scale, zeros[2]));
+        g.set_op(OpType::kMul, {a, b}, {out}, MulOptions{random_activation(rng)});
+        expect_same_as_reference(g,
+                                 {{a, random_ints<uint8_t>(test::element_count(c.a), lo, hi, rng)},
+                                  {b, random_ints<uint8_t>(test::element_count(c.b), lo, hi, rng)}},
+                                 GetParam(), r, 3, c.optimized && r == Requantization::kXnnpack,
+                                 "mul " + testing::PrintToString(c.a) + " x " +
+                                     testing::PrintToString(c.b) + " " +
+                                     std::string(requantization_name(r)));
+      }
+    }
+  }
+}
+
+// SUB runs ADD's micro-kernel in XNNPACK's arithmetic (without broadcasting).
+TEST_P(OptimizedKernelTest, SubMatchesReference) {
+  std::mt19937 rng(29);
+  for (int size : {1, 15, 16, 17, 1000}) {
+    for (bool is_signed : {false, true}) {
+      for (Requantization r : {Requantization::kFixedPoint, Requantization::kXnnpack}) {
+        const DataType type = is_signed ? DataType::kInt8 : DataType::kUInt8;
+        const int64_t lo = is_signed ? -128 : 0, hi = is_signed ? 127 : 255;
+        const auto zeros = random_ints<int32_t>(3, lo, hi, rng);
+        const auto scales = test::random_floats(3, 0.01f, 0.2f, rng);
+        OpGraph g;
+        const int a = g.add_tensor(type, {1, 1, 1, size}, per_tensor(scales[0], zeros[0]));
+        const int b = g.add_tensor(type, {1, 1, 1, size}, per_tensor(scales[1], zeros[1]));
+        const int out = g.add_tensor(type, {1, 1, 1, size}, per_tensor(scales[2], zeros[2]));
+        g.set_op(OpType::kSub, {a, b}, {out}, SubOptions{random_activation(rng)});
+        expect_same_as_reference(
+            g,
+            {{a, random_ints<uint8_t>(size, lo, hi, rng)},
+             {b, random_ints<uint8_t>(size, lo, hi, rng)}},
+            GetParam(), r, 2, r == Requantization::kXnnpack,
+            "sub " + std::to_string(size) + " " + std::string(requantization_name(r)));
+      }
+    }
+  }
+}
+
+// HARD_SWISH and LOGISTIC: the 8-bit table lookup on every byte value (and odd lengths), and float
+// HARD_SWISH in XNNPACK's formula (the reference runs TFLite's built-in one).
+TEST_P(OptimizedKernelTest, HardSwishAndLogisticMatchReference) {
+  std::mt19937 rng(31);
+  for (const OpType op : {OpType::kHardSwish, OpType::kLogistic}) {
+    for (int size : {1, 31, 33, 64, 1000}) {
+      for (const DataType type : {DataType::kUInt8, DataType::kInt8, DataType::kFloat32}) {
+        for (Requantization r : {Requantization::kFixedPoint, Requantization::kXnnpack}) {
+          const bool is_float = type == DataType::kFloat32;
+          const int64_t lo = type == DataType::kInt8 ? -128 : 0;
+          const auto zeros = random_ints<int32_t>(2, lo, lo + 255, rng);
+          const float in_scale = test::random_floats(1, 0.005f, 0.2f, rng)[0];
+          Quantization in_q, out_q;
+          if (!is_float) {
+            in_q = per_tensor(in_scale, zeros[0]);
+            out_q = op == OpType::kLogistic ? per_tensor(1.0f / 256, lo)
+                                            : per_tensor(in_scale * 0.7f, zeros[1]);
+          }
+          OpGraph g;
+          const int in = g.add_tensor(type, {1, size}, in_q);
+          const int out = g.add_tensor(type, {1, size}, out_q);
+          g.set_op(op, {in}, {out});
+          std::vector<uint8_t> bytes;
+          if (is_float) {
+            bytes = test::to_bytes(test::random_floats(size, -8, 8, rng));
+          } else {
+            bytes = random_ints<uint8_t>(size, 0, 255, rng);
+            for (int i = 0; i < std::min(size, 256); ++i) bytes[i] = static_cast<uint8_t>(i);
+          }
+          const bool optimized =
+              !is_float || (op == OpType::kHardSwish && r == Requantization::kXnnpack);
+          expect_same_as_reference(g, {{in, bytes}}, GetParam(), r, 2, optimized,
+                                   std::string(op_type_name(op)) + " " + std::to_string(size) +
+                                       " " + std::string(data_type_name(type)) + " " +
+                                       std::string(requantization_name(r)));
+        }
+      }
+    }
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Isas, OptimizedKernelTest, ::testing::ValuesIn(optimized_isas()),
                          [](const ::testing::TestParamInfo<KernelIsa>& info) {
                            std::string name(kernel_isa_name(info.param));

@@ -25,6 +25,9 @@ const IsaKernels* avx512_kernels() {
     t.average_pool_2d = &avx512::average_pool_2d;
     t.quantize = &avx512::quantize;
     t.resize_arg_max = &avx512::resize_arg_max;
+    t.mul = &avx512::mul;
+    t.lookup_8bit = &avx512::lookup_8bit;
+    t.hard_swish_float = &avx512::hard_swish_float;
     return t;
   }();
   return &table;
@@ -54,6 +57,9 @@ const IsaKernels* avx2_kernels() {
     t.resize_bilinear = &avx2::resize_bilinear;
     t.quantize = &avx2::quantize;
     t.resize_arg_max = &avx2::resize_arg_max;
+    t.mul = &avx2::mul;
+    t.lookup_8bit = &avx2::lookup_8bit;
+    t.hard_swish_float = &avx2::hard_swish_float;
     return t;
   }();
   return &table;

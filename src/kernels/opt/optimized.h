@@ -7,12 +7,14 @@
 #include <memory>
 #include <vector>
 
+#include "kernels/activation_table.h"
 #include "kernels/add.h"
 #include "kernels/arg_max.h"
 #include "kernels/average_pool_2d.h"
 #include "kernels/conv_2d.h"
 #include "kernels/depthwise_conv_2d.h"
 #include "kernels/kernel.h"
+#include "kernels/mul.h"
 #include "kernels/quantize.h"
 #include "kernels/resize_bilinear.h"
 #include "qseg/graph.h"
@@ -56,13 +58,13 @@ inline int32_t round_up(int32_t v, int32_t multiple) {
 // one 64-bit floor. Per 64-bit lane the kernels need the multiplier and its nudge, shift and
 // correction, stored per block of 16 channels as 8 even channels then 8 odd ones.
 struct ChannelRequantization {
-  bool fixed_point = true;           // Requantization::kFixedPoint, else kXnnpack
-  std::vector<int32_t> multiplier;   // quantized multiplier, [2^30, 2^31) or 0
-  std::vector<int32_t> right_shift;  // >= 0
+  bool fixed_point = true;              // Requantization::kFixedPoint, else kXnnpack
+  std::vector<int32_t> multiplier;      // quantized multiplier, [2^30, 2^31) or 0
+  std::vector<int32_t> right_shift;     // >= 0
   std::vector<int32_t> negative_shift;  // -right_shift (NEON's rounding shift takes -e)
-  std::vector<float> scale;          // kXnnpack
-  int32_t output_offset = 0;         // output zero point
-  int32_t min = 0, max = 0;          // activation range, in output units
+  std::vector<float> scale;             // kXnnpack
+  int32_t output_offset = 0;            // output zero point
+  int32_t min = 0, max = 0;             // activation range, in output units
   // The 64-bit lane constants above for vectors of 16 channels ([block][even 8, odd 8]) and of
   // 8 channels ([block][even 4, odd 4]). sign_bias = 2^(63 - shift) lets a logical shift stand
   // in for the arithmetic one AVX2 lacks: x >> s = ((x ^ 2^63) >>> s) - 2^(63 - s).
@@ -97,18 +99,18 @@ enum class ConvLayout : uint8_t {
 };
 struct PackedConv {
   int32_t k = 0;
-  int32_t k_padded = 0;            // multiple of 4
-  int32_t n = 0;                   // output channels
-  int32_t n_blocks = 0;            // ceil(n / 16)
-  bool direct = false;             // 1x1, stride 1, no padding, k % 4 == 0: an input pixel is a row
+  int32_t k_padded = 0;  // multiple of 4
+  int32_t n = 0;         // output channels
+  int32_t n_blocks = 0;  // ceil(n / 16)
+  bool direct = false;   // 1x1, stride 1, no padding, k % 4 == 0: an input pixel is a row
   // kVnni: [n_blocks][k_padded / 4][16][4], w - 128 (uint8) or w (int8), zero beyond n and k.
   // kDot: the same with the weight bytes as they are (UDOT for uint8, SDOT for int8).
   std::vector<int8_t> weights;
-  std::vector<int32_t> bias;       // [n_blocks * 16], the folded terms included
+  std::vector<int32_t> bias;  // [n_blocks * 16], the folded terms included
   // Times the byte sum of the row (uint8 only): 128 - zw for kVnni, -zw for kDot; int8: 0.
   int32_t rowsum_coefficient = 0;
-  uint32_t input_xor = 0;          // kVnni int8: 0x80808080 turns signed bytes into a + 128
-  uint8_t pad_byte = 0;            // the input zero point: an out-of-image tap
+  uint32_t input_xor = 0;  // kVnni int8: 0x80808080 turns signed bytes into a + 128
+  uint8_t pad_byte = 0;    // the input zero point: an out-of-image tap
   bool is_signed = false;
   ChannelRequantization requant;
   // The int16 layouts: sum (a - za)(w - zw) = sum a (w - zw) - za sum (w - zw), the inputs widened
@@ -155,9 +157,9 @@ inline constexpr int32_t kMaxIm2colDepth = 4096;
 struct PackedDepthwise {
   int32_t channels_padded = 0;
   int32_t taps = 0;
-  std::vector<int32_t> weights;  // [taps][channels_padded], w + weights_offset
+  std::vector<int32_t> weights;         // [taps][channels_padded], w + weights_offset
   std::vector<int16_t> narrow_weights;  // the same as int16 (|w + weights_offset| <= 255)
-  std::vector<int32_t> bias;     // [channels_padded]
+  std::vector<int32_t> bias;            // [channels_padded]
   // bias + input_offset * sum over taps of the weights: for outputs whose taps are all inside
   // the image, the kernel then multiplies the raw input (no offset per tap).
   std::vector<int32_t> interior_bias;
@@ -201,9 +203,8 @@ bool plan_resize_arg_max(const ResizeBilinearParams& resize, const ArgMaxParams&
 uint8_t depthwise_channel(const DepthwiseConv2dParams& params, const PackedDepthwise& packed,
                           const uint8_t* origin, TapRange ty, TapRange tx, int32_t channel);
 // One channel of a resized output pixel, the reference's expression (tail channels).
-uint8_t resize_channel(const ResizeBilinearParams& params, const uint8_t* row0,
-                       const uint8_t* row1, const InterpolationTap& ty, const InterpolationTap& tx,
-                       int32_t channel);
+uint8_t resize_channel(const ResizeBilinearParams& params, const uint8_t* row0, const uint8_t* row1,
+                       const InterpolationTap& ty, const InterpolationTap& tx, int32_t channel);
 // The fused resize's planar rows: a0[c][x] = in(row0, x, c) * (1 - dy), a1[c][x] = in(row1, x, c)
 // * dy (the first product of each term of the reference expression), rows plan.row_length apart.
 void fill_planar_rows(const ResizeBilinearParams& params, const ResizeArgMaxPlan& plan,
@@ -233,6 +234,18 @@ struct IsaKernels {
   void (*resize_arg_max)(const ResizeBilinearParams& resize, const ArgMaxParams& arg_max,
                          const ResizeArgMaxPlan& plan, const uint8_t* input, void* output,
                          int64_t row_begin, int64_t row_end) = nullptr;
+  // 8-bit MUL in XNNPACK's arithmetic (quant::mul_xnnpack) of output elements [begin, end):
+  // a[i] times b[i] (vector_length 0), or times b[i % vector_length] (a per-channel vector over
+  // H and W, as squeeze-excite multiplies). `mul` holds a's zero point first.
+  void (*mul)(const quant::XnnpackMul& mul, quant::QuantizedRange range, bool is_signed,
+              const uint8_t* a, const uint8_t* b, int64_t vector_length, uint8_t* output,
+              int64_t begin, int64_t end) = nullptr;
+  // HARD_SWISH and LOGISTIC of 8-bit types: params.table looked up (ref::lookup_8bit).
+  void (*lookup_8bit)(const ActivationTableParams& params, const uint8_t* input, uint8_t* output,
+                      int64_t begin, int64_t end) = nullptr;
+  // float32 HARD_SWISH in XNNPACK's formula (ref::hard_swish_float under kXnnpack).
+  void (*hard_swish_float)(const ActivationTableParams& params, const float* input, float* output,
+                           int64_t begin, int64_t end) = nullptr;
 };
 const IsaKernels* avx512_kernels();            // null when the build has no AVX-512 files
 const IsaKernels* avx2_kernels();              // null when the build has no AVX2 files

@@ -4,8 +4,11 @@
 #include <memory>
 #include <utility>
 
+#include "kernels/hard_swish.h"
+#include "kernels/logistic.h"
 #include "kernels/opt/optimized.h"
 #include "kernels/prepared_kernel.h"
+#include "kernels/sub.h"
 
 namespace qseg::kernels::opt {
 
@@ -33,6 +36,20 @@ using OptimizedResize =
     WithMicroKernel<ResizeBilinearParams, decltype(IsaKernels::resize_bilinear)>;
 using OptimizedPool = WithMicroKernel<AveragePool2dParams, decltype(IsaKernels::average_pool_2d)>;
 using OptimizedQuantize = WithMicroKernel<QuantizeParams, decltype(IsaKernels::quantize)>;
+// MUL: the XNNPACK parameters with the full operand's zero point first, and the vector length
+// of the other operand (0: elementwise); `swapped` when the full operand is input 1.
+struct OptimizedMul {
+  MulParams params;
+  quant::XnnpackMul mul;
+  int64_t vector_length = 0;
+  bool swapped = false;
+  decltype(IsaKernels::mul) micro_kernel;
+};
+using OptimizedLookup = WithMicroKernel<ActivationTableParams, decltype(IsaKernels::lookup_8bit)>;
+struct OptimizedHardSwishFloat {
+  ActivationTableParams params;
+  decltype(IsaKernels::hard_swish_float) micro_kernel;
+};
 struct OptimizedResizeArgMax {
   ResizeBilinearParams resize;
   ArgMaxParams arg_max;
@@ -59,6 +76,16 @@ void run_depthwise(const OptimizedDepthwise& k, const KernelIo& io, int64_t begi
 void run_add(const OptimizedAdd& k, const KernelIo& io, int64_t begin, int64_t end) {
   k.micro_kernel(k.params, io.in<uint8_t>(0), io.in<uint8_t>(1), io.out<uint8_t>(0), begin, end);
 }
+void run_mul(const OptimizedMul& k, const KernelIo& io, int64_t begin, int64_t end) {
+  const uint8_t* a = io.in<uint8_t>(k.swapped ? 1 : 0);
+  const uint8_t* b = io.in<uint8_t>(k.swapped ? 0 : 1);
+  k.micro_kernel(k.mul, k.params.activation_range, k.params.type == DataType::kInt8, a, b,
+                 k.vector_length, io.out<uint8_t>(0), begin, end);
+}
+void run_hard_swish_float(const OptimizedHardSwishFloat& k, const KernelIo& io, int64_t begin,
+                          int64_t end) {
+  k.micro_kernel(k.params, io.in<float>(0), io.out<float>(0), begin, end);
+}
 // One 8-bit input -> one 8-bit output (RESIZE_BILINEAR, AVERAGE_POOL_2D, QUANTIZE).
 template <typename Optimized>
 void run_unary(const Optimized& k, const KernelIo& io, int64_t begin, int64_t end) {
@@ -84,6 +111,28 @@ bool constant_bias(const Graph& graph, const Op& op, const Tensor** bias) {
   if (op.inputs.size() < 3 || op.inputs[2] == kNoTensor) return true;
   *bias = &graph.tensors[op.inputs[2]];
   return (*bias)->is_constant;
+}
+
+// When one operand (input 2 if `second`, else input 1) is a vector repeated along the output and
+// the other is not broadcast, the vector's length: its dims are 1 up to a suffix equal to the
+// output's (strides 0, then contiguous). -1 otherwise.
+int64_t repeated_vector_length(const BroadcastShape& shape, bool second) {
+  const auto& full = second ? shape.input1_strides : shape.input2_strides;
+  const auto& vector = second ? shape.input2_strides : shape.input1_strides;
+  int64_t length = 1, stride = 1;
+  bool in_suffix = true;
+  for (int32_t d = shape.rank - 1; d >= 0; --d) {
+    const int64_t dim = shape.output_dims[d];
+    if (dim != 1 && full[d] != stride) return -1;  // the full operand is contiguous
+    if (dim != 1 && in_suffix && vector[d] == stride) {
+      length *= dim;
+    } else if (dim != 1) {
+      if (vector[d] != 0) return -1;
+      in_suffix = false;
+    }
+    stride *= dim;
+  }
+  return length;
 }
 
 }  // namespace
@@ -174,6 +223,61 @@ std::unique_ptr<Kernel> create_optimized_kernel(const Graph& graph, int op_index
       }
       const int64_t size = params.value().size;
       return make(OptimizedAdd{std::move(params).value(), table->add}, &run_add, size, op, name);
+    }
+    case OpType::kMul: {
+      if (table->mul == nullptr) return nullptr;
+      Result<MulParams> params = prepare_mul(graph, op, options.requantization);
+      if (!params.is_ok() || !is_8bit(params.value().type) || !params.value().xnnpack) {
+        return nullptr;  // float32 and TFLite's built-in arithmetic: the reference kernel
+      }
+      OptimizedMul k{std::move(params).value(), {}, 0, false, table->mul};
+      k.mul = *k.params.xnnpack;
+      if (k.params.broadcast) {
+        k.vector_length = repeated_vector_length(k.params, true);
+        if (k.vector_length < 0) {
+          k.vector_length = repeated_vector_length(k.params, false);
+          k.swapped = true;
+          std::swap(k.mul.input1_zero_point, k.mul.input2_zero_point);
+        }
+        if (k.vector_length < 0) return nullptr;
+      }
+      const int64_t size = k.params.size;
+      return make(std::move(k), &run_mul, size, op, name);
+    }
+    case OpType::kSub: {
+      // XNNPACK's SUB is its ADD with a negative second multiplier: ADD's micro-kernel runs it.
+      if (table->add == nullptr) return nullptr;
+      Result<SubParams> params = prepare_sub(graph, op, options.requantization);
+      if (!params.is_ok() || !is_8bit(params.value().type) || params.value().broadcast ||
+          !params.value().xnnpack) {
+        return nullptr;
+      }
+      AddParams add;
+      add.type = params.value().type;
+      add.size = params.value().size;
+      add.xnnpack = params.value().xnnpack;
+      add.activation_range = params.value().activation_range;
+      const int64_t size = add.size;
+      return make(OptimizedAdd{std::move(add), table->add}, &run_add, size, op, name);
+    }
+    case OpType::kHardSwish:
+    case OpType::kLogistic: {
+      Result<ActivationTableParams> params =
+          op.type == OpType::kHardSwish ? prepare_hard_swish(graph, op, options.requantization)
+                                        : prepare_logistic(graph, op, options.requantization);
+      if (!params.is_ok()) return nullptr;
+      const int64_t size = params.value().size;
+      if (is_8bit(params.value().type)) {
+        if (table->lookup_8bit == nullptr) return nullptr;
+        return make(OptimizedLookup{std::move(params).value(), table->lookup_8bit},
+                    &run_unary<OptimizedLookup>, size, op, name);
+      }
+      if (op.type != OpType::kHardSwish || table->hard_swish_float == nullptr ||
+          params.value().requantization != Requantization::kXnnpack) {
+        return nullptr;
+      }
+      return make(OptimizedHardSwishFloat{std::move(params).value(), table->hard_swish_float},
+                  &run_hard_swish_float, size, op, name);
     }
     case OpType::kResizeBilinear: {
       if (table->resize_bilinear == nullptr) return nullptr;

@@ -21,4 +21,12 @@ void resize_arg_max(const ResizeBilinearParams& resize, const ArgMaxParams& arg_
 void quantize(const QuantizeParams& params, const uint8_t* input, uint8_t* output, int64_t begin,
               int64_t end);
 
+void mul(const quant::XnnpackMul& mul, quant::QuantizedRange range, bool is_signed,
+         const uint8_t* a, const uint8_t* b, int64_t vector_length, uint8_t* output, int64_t begin,
+         int64_t end);
+void lookup_8bit(const ActivationTableParams& params, const uint8_t* input, uint8_t* output,
+                 int64_t begin, int64_t end);
+void hard_swish_float(const ActivationTableParams& params, const float* input, float* output,
+                      int64_t begin, int64_t end);
+
 }  // namespace qseg::kernels::opt::avx2
