@@ -31,7 +31,7 @@ Result<DeepLabModel> load_model(CheckpointFile& file, const std::string& name, i
 }
 
 // The class count of a checkpoint's model config.
-Result<int> checkpoint_classes(const CheckpointFile& file, const std::string& name) {
+Result<int> checkpoint_class_count(const CheckpointFile& file, const std::string& name) {
   if (!file.meta.contains("model")) return Status::error(name + ": checkpoint has no model config");
   auto config = config_from_json(file.meta["model"]);
   if (!config.is_ok()) return config.status().with_context(name);
@@ -176,7 +176,7 @@ Result<State> starting_state(const TrainOptions& options,
     QSEG_ASSIGN_OR_RETURN(CheckpointFile init, read_checkpoint_file(options.init_checkpoint));
     const std::string name = options.init_checkpoint.string();
     state.origin = {{"init", name}, {"of", init.meta.value("origin", nlohmann::json())}};
-    QSEG_ASSIGN_OR_RETURN(const int classes, checkpoint_classes(init, name));
+    QSEG_ASSIGN_OR_RETURN(const int classes, checkpoint_class_count(init, name));
     if (options.reinitialize_logits ||
         (options.num_classes > 0 && options.num_classes != classes)) {
       // Transfer: the logits layer alone starts anew, for the new class count.

@@ -145,7 +145,9 @@ std::string type_label(DataType type) { return std::string(data_type_name(type))
 // Runs the model in the real TFLite and in qseg (default requantization, every kernel set) on two
 // random inputs, and expects every case's output to be the same bytes.
 void expect_matches_real_tflite(CaseModel& model, const std::string& name) {
-  const auto path = test::temp_dir("oracle_arithmetic") / (name + ".tflite");
+  // One folder per model: ctest runs these tests as parallel processes, and temp_dir empties the
+  // folder it returns.
+  const auto path = test::temp_dir("oracle_arithmetic_" + name) / "model.tflite";
   const Status written = write_tflite_file(model.graph(), path);
   ASSERT_TRUE(written.is_ok()) << written.message();
   const int outputs = static_cast<int>(model.graph().outputs.size());
