@@ -9,6 +9,7 @@
 #   5. evaluate float (the QAT checkpoint in libtorch) and 8-bit (qseg's runtime) on VOC val and
 #      COCO val, per class; benchmark the 8-bit model.
 # Usage: scripts/person_case.sh [FLOAT_STEPS] [QAT_STEPS] [CROP]   (default 300 200 321)
+# From step 5 alone (evaluation of an earlier run): FROM_STEP=5 scripts/person_case.sh
 # Environment: OUT (default runs/person), QSEG_SHARED_DIR (default ../shared), THREADS (2).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,6 +25,8 @@ mkdir -p "$out"
 printf 'background #000000\nperson #C08080\n' >"$out/labels.txt"
 data=(--data "$shared/voc2012" --split train_available.txt --data "$shared/coco-voc" --split train.txt)
 
+from=${FROM_STEP:-1}
+if [ "$from" -le 1 ]; then
 echo "== 1. import"
 "$qseg" import --tflite "$shared/models/deeplabv3_257_mv_gpu.tflite" --output-stride 16 \
   --input-size 513 --out "$out/voc_dm05.ckpt"
@@ -40,7 +43,10 @@ echo "== 3. quantization-aware fine-tune ($qat_steps steps)"
 
 echo "== 4. convert to uint8"
 "$qseg" convert --checkpoint "$out/qat/checkpoint.ckpt" --output "$out/person_uint8.tflite"
-"$qseg" inspect "$out/person_uint8.tflite" | head -5
+"$qseg" inspect "$out/person_uint8.tflite" >"$out/inspect.txt"
+grep -A3 '^classes' "$out/inspect.txt"
+
+fi
 
 echo "== 5. evaluate and benchmark"
 for set in "voc2012 val_available.txt" "coco-voc val.txt"; do

@@ -96,12 +96,6 @@ void add_kernels_option(CLI::App& command, KernelIsa& value) {
           {"auto", "reference", "avx2", "avx512-vnni", "avx512-amx", "neon", "neon-dotprod"}));
 }
 
-Result<std::shared_ptr<const LabelMap>> label_map_option(const std::string& spec) {
-  if (spec.empty()) return std::shared_ptr<const LabelMap>();
-  QSEG_ASSIGN_OR_RETURN(LabelMap map, LabelMap::parse(spec));
-  return std::shared_ptr<const LabelMap>(std::make_shared<LabelMap>(std::move(map)));
-}
-
 Status check_threads(int threads) {
   if (threads < 1 || threads > 256)
     return Status::error("--threads must be between 1 and 256, got " + std::to_string(threads));

@@ -8,7 +8,6 @@
 #include <memory>
 #include <string>
 
-#include "eval/label_map.h"
 #include "imgproc/image_io.h"
 #include "qseg/interpreter.h"
 #include "qseg/kernel_isa.h"
@@ -66,12 +65,6 @@ void add_image_limit_option(CLI::App& command, ImageLimits& limits);
 // and name the flag; sections and unknown flags are errors. An empty path is no file.
 Status apply_config(CLI::App* cmd, std::istream& in, const std::string& name);
 Status apply_config_file(CLI::App* cmd, const std::string& path);
-
-// --label-map SPEC (eval, compare, train): "15=1,255=255,*=0" or "@FILE"; null for an empty SPEC.
-inline constexpr const char* kLabelMapHelp =
-    "Map dataset label values to model classes as they are loaded: FROM=TO,... with FROM a "
-    "value or * (every other value), e.g. 15=1,255=255,*=0; or @FILE with one FROM=TO per line";
-Result<std::shared_ptr<const LabelMap>> label_map_option(const std::string& spec);
 
 // A positive thread count or an error naming the flag.
 Status check_threads(int threads);

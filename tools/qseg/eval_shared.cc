@@ -15,6 +15,12 @@
 
 namespace qseg::cli {
 
+Result<std::shared_ptr<const LabelMap>> label_map_option(const std::string& spec) {
+  if (spec.empty()) return std::shared_ptr<const LabelMap>();
+  QSEG_ASSIGN_OR_RETURN(LabelMap map, LabelMap::parse(spec));
+  return std::shared_ptr<const LabelMap>(std::make_shared<LabelMap>(std::move(map)));
+}
+
 void add_dataset_options(CLI::App* cmd, DatasetArgs* args) {
   cmd->add_option("--data", args->data,
                   "Dataset root (VOC: JPEGImages/, SegmentationClass/; see --dataset)")

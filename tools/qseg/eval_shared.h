@@ -10,10 +10,17 @@
 
 #include "common.h"
 #include "eval/evaluator.h"
+#include "eval/label_map.h"
 #include "eval/results_json.h"
 #include "qseg/status.h"
 
 namespace qseg::cli {
+
+// --label-map SPEC (eval, compare, train): "15=1,255=255,*=0" or "@FILE"; null for an empty SPEC.
+inline constexpr const char* kLabelMapHelp =
+    "Map dataset label values to model classes as they are loaded: FROM=TO,... with FROM a "
+    "value or * (every other value), e.g. 15=1,255=255,*=0; or @FILE with one FROM=TO per line";
+Result<std::shared_ptr<const LabelMap>> label_map_option(const std::string& spec);
 
 struct DatasetArgs {
   std::string data;             // dataset root

@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "common.h"
+#include "eval_shared.h"
 #include "model/checkpoint_file.h"
 #include "model/model_config.h"
 #include "qseg/class_set.h"
