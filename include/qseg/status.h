@@ -12,20 +12,27 @@ class [[nodiscard]] Status {
  public:
   Status() = default;  // ok
   static Status ok() { return Status(); }
-  static Status error(std::string message) { return Status(std::move(message), true); }
+  static Status error(std::string message) { return Status(std::move(message), Kind::kError); }
+  // An error in what the caller asked for (a flag's value out of range, flags that contradict each
+  // other), found before any work: the command line exits 2 for these, 1 for other errors.
+  static Status invalid_argument(std::string message) {
+    return Status(std::move(message), Kind::kInvalidArgument);
+  }
 
-  bool is_ok() const { return !failed_; }
+  bool is_ok() const { return kind_ == Kind::kOk; }
+  bool is_invalid_argument() const { return kind_ == Kind::kInvalidArgument; }
   const std::string& message() const { return message_; }
 
   // Returns a copy whose message is "context: message" (for adding the file or op name).
   Status with_context(const std::string& context) const {
-    return failed_ ? Status(context + ": " + message_, true) : *this;
+    return is_ok() ? *this : Status(context + ": " + message_, kind_);
   }
 
  private:
-  Status(std::string message, bool failed) : message_(std::move(message)), failed_(failed) {}
+  enum class Kind : unsigned char { kOk, kError, kInvalidArgument };
+  Status(std::string message, Kind kind) : message_(std::move(message)), kind_(kind) {}
   std::string message_;
-  bool failed_ = false;
+  Kind kind_ = Kind::kOk;
 };
 
 template <typename T>

@@ -77,9 +77,9 @@ Result<double> run_oracle(const BenchArgs& args, const std::vector<uint8_t>& inp
 
 Status run_bench(const BenchArgs& args) {
   QSEG_RETURN_IF_ERROR(check_threads(args.threads));
-  if (args.runs < 1 || args.runs > 100000) return Status::error("--runs must be in [1, 100000]");
-  if (args.warmup < 0) return Status::error("--warmup must be >= 0");
-  if (!(args.peak_gmacs > 0)) return Status::error("--peak-gmacs must be positive");
+  if (args.runs < 1 || args.runs > 100000) return Status::invalid_argument("--runs must be in [1, 100000]");
+  if (args.warmup < 0) return Status::invalid_argument("--warmup must be >= 0");
+  if (!(args.peak_gmacs > 0)) return Status::invalid_argument("--peak-gmacs must be positive");
   QSEG_ASSIGN_OR_RETURN(Graph graph, read_tflite_file(args.model, args.limits.model));
   const Graph info = graph;
   InterpreterOptions options;

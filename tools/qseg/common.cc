@@ -8,9 +8,62 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <sstream>
 #include <string>
 
+#include "qseg/kernel_isa.h"
+
 namespace qseg::cli {
+
+namespace {
+
+class HelpFormatter : public CLI::Formatter {
+ public:
+  std::string make_option_opts(const CLI::Option* opt) const override {
+    if (!opt->get_option_text().empty()) return " " + opt->get_option_text();
+    std::string out;
+    if (opt->get_type_size() != 0) {
+      // CLI11 joins the type and each validator's description with ':'; of those, only a list of
+      // choices ("{a,b}") tells a user something the description does not.
+      const std::string full = opt->get_type_name();
+      std::string shown = full.substr(0, full.find(':'));
+      for (size_t at = full.find(':'); at != std::string::npos; at = full.find(':', at + 1)) {
+        if (full.compare(at + 1, 1, "{") == 0) {
+          shown = full.substr(at + 1, full.find('}', at) - at);
+          break;
+        }
+      }
+      if (!shown.empty()) out += " " + shown;
+      if (opt->get_expected_max() == CLI::detail::expected_max_vector_size) out += " ...";
+      if (opt->get_required()) out += " (required)";
+    }
+    return out;
+  }
+  std::string make_option_desc(const CLI::Option* opt) const override {
+    std::string desc = opt->get_description();
+    const std::string& value = opt->get_default_str();
+    // Flags have no value to show; a description that states its default already keeps it.
+    if (opt->get_type_size() != 0 && !value.empty() && desc.find("(default") == std::string::npos)
+      desc += " (default " + value + ")";
+    return desc;
+  }
+};
+
+}  // namespace
+
+void set_help_formatter(CLI::App& app) { app.formatter(std::make_shared<HelpFormatter>()); }
+
+std::string version_text() {
+  std::ostringstream out;
+  out << "qseg " << QSEG_VERSION << "\n";
+  out << "build: commit " << QSEG_GIT_COMMIT << ", " << QSEG_BUILD_TYPE << ", " << QSEG_COMPILER
+      << "\n";
+  out << "kernels: reference";
+  for (KernelIsa isa : available_optimized_kernel_isas()) out << ", " << kernel_isa_name(isa);
+  out << " (this CPU and build); --kernels auto picks " << kernel_isa_name(best_kernel_isa())
+      << "\n";
+  return out.str();
+}
 
 std::filesystem::path shared_dir() {
   if (const char* env = std::getenv("QSEG_SHARED"); env && *env) return env;
@@ -98,7 +151,8 @@ void add_kernels_option(CLI::App& command, KernelIsa& value) {
 
 Status check_threads(int threads) {
   if (threads < 1 || threads > 256)
-    return Status::error("--threads must be between 1 and 256, got " + std::to_string(threads));
+    return Status::invalid_argument("--threads must be between 1 and 256, got " +
+                                    std::to_string(threads));
   return Status::ok();
 }
 

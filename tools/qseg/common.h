@@ -32,6 +32,14 @@ void add_convert_command(CLI::App& app, Action& run);
 void add_bench_command(CLI::App& app, Action& run);  // issue 6: speed
 void add_diff_command(CLI::App& app, Action& run);   // qseg against the real TFLite
 
+// The help every command prints: each option once, its value's kind ("INT", or the choices as
+// {a,b}), never the validators' ranges, and its default in one form, "(default X)", at the end of
+// the description. Set on the app before the subcommands are added (they inherit it).
+void set_help_formatter(CLI::App& app);
+// `qseg --version`: the version, the build (git commit, build type, compiler) and the kernels:
+// what this CPU and build can run and what --kernels auto picks.
+std::string version_text();
+
 // The shared data folder: $QSEG_SHARED, else the path configured at build time.
 std::filesystem::path shared_dir();
 std::filesystem::path default_model();

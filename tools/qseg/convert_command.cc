@@ -88,7 +88,7 @@ Result<InputShape> parse_input_shape(const std::vector<int>& shape) {
                         shape[1] <= model::kMaxInputSide && shape[2] >= model::kMinInputSide &&
                         shape[2] <= model::kMaxInputSide;
   if (!sides_ok || shape[0] != 1 || shape[3] != 3) {
-    return Status::error(
+    return Status::invalid_argument(
         fmt::format("--input-shape must be 1,H,W,3 (batch 1, RGB) with H and W in [{}, {}], got {}",
                     model::kMinInputSide, model::kMaxInputSide, fmt::join(shape, ",")));
   }

@@ -280,7 +280,7 @@ Status parse_side_options(DiffArgs& args) {
     return Status::error("--layers and --no-layers exclude each other");
   if (args.raw.empty() == args.inputs.empty())
     return Status::error("give photos (files or folders) or --raw FILE, not both or neither");
-  if (args.limit < 0) return Status::error("--limit must be >= 0");
+  if (args.limit < 0) return Status::invalid_argument("--limit must be >= 0");
   return Status::ok();
 }
 

@@ -70,7 +70,7 @@ void add_dataset_options(CLI::App* cmd, DatasetArgs* args) {
 Result<std::vector<Sample>> read_dataset(const DatasetArgs& args, DatasetDescription* description) {
   QSEG_RETURN_IF_ERROR(check_threads(args.threads));
   if (args.limit < 0)
-    return Status::error("--limit must be 0 (all) or positive, got " + std::to_string(args.limit));
+    return Status::invalid_argument("--limit must be 0 (all) or positive, got " + std::to_string(args.limit));
   QSEG_ASSIGN_OR_RETURN(const DatasetKind kind, parse_dataset_kind(args.dataset));
   QSEG_ASSIGN_OR_RETURN(std::shared_ptr<const LabelMap> label_map,
                         label_map_option(args.label_map));
@@ -85,7 +85,7 @@ Result<std::vector<Sample>> read_dataset(const DatasetArgs& args, DatasetDescrip
 
 Status set_class_options(const DatasetArgs& args, EvalOptions* options) {
   if (args.ignore_label < 0 || args.ignore_label > 255) {
-    return Status::error("--ignore-label must be in 0..255, got " +
+    return Status::invalid_argument("--ignore-label must be in 0..255, got " +
                          std::to_string(args.ignore_label));
   }
   options->ignore_label = args.ignore_label;
@@ -194,10 +194,10 @@ Result<ModelOpener> model_opener(const DatasetArgs& args) {
   const std::string precision = args.precision;
   const std::string output = args.checkpoint_output;
   if (precision != "auto" && precision != "float" && precision != "simulated") {
-    return Status::error("--precision must be auto, float or simulated, got '" + precision + "'");
+    return Status::invalid_argument("--precision must be auto, float or simulated, got '" + precision + "'");
   }
   if (output != "labels" && output != "scores")
-    return Status::error("--checkpoint-output must be labels or scores, got '" + output + "'");
+    return Status::invalid_argument("--checkpoint-output must be labels or scores, got '" + output + "'");
   const InputLimits limits = args.limits;
   const Requantization requantization = args.requantization;
   const KernelIsa kernels = args.kernels;

@@ -12,11 +12,11 @@ namespace {
 Status run_import(const train::ImportOptions& options) {
   QSEG_RETURN_IF_ERROR(check_threads(options.num_threads));
   if (options.output_stride != 8 && options.output_stride != 16 && options.output_stride != 32) {
-    return Status::error("--output-stride must be 8, 16 or 32, got " +
+    return Status::invalid_argument("--output-stride must be 8, 16 or 32, got " +
                          std::to_string(options.output_stride));
   }
   if (options.input_size < 17 || options.input_size > 4097) {
-    return Status::error("--input-size must be in [17, 4097], got " +
+    return Status::invalid_argument("--input-size must be in [17, 4097], got " +
                          std::to_string(options.input_size));
   }
   QSEG_ASSIGN_OR_RETURN(train::ImportReport report, train::import_tflite(options));

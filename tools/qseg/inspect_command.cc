@@ -103,6 +103,7 @@ std::string options_text(const Op& op) {
 }
 
 Status run_inspect(const InspectArgs& args) {
+  if (args.model.empty()) return Status::invalid_argument("inspect needs a model: --model FILE");
   QSEG_ASSIGN_OR_RETURN(Graph graph, read_tflite_file(args.model, args.limits.model));
   const auto file_bytes = std::filesystem::file_size(args.model);
   fmt::print("{}: {} bytes, {} tensors, {} ops{}\n", args.model, file_bytes, graph.tensors.size(),
@@ -185,7 +186,9 @@ void add_inspect_command(CLI::App& app, Action& run) {
   auto args = std::make_shared<InspectArgs>();
   CLI::App* cmd = app.add_subcommand(
       "inspect", "Show a model's ops, tensors, quantization, multiply-adds and memory");
-  cmd->add_option("model", args->model, "Model .tflite")->required();
+  // --model as on every other command; the positional form of earlier versions still works.
+  CLI::Option* flag = cmd->add_option("--model", args->model, "Model .tflite");
+  cmd->add_option("model", args->model, "Model .tflite (the same as --model)")->excludes(flag);
   add_limit_options(*cmd, args->limits, /*images=*/false);
   cmd->add_flag("--tensors", args->tensors, "Also list every tensor");
   cmd->callback([args, &run] { run = [args] { return run_inspect(*args); }; });

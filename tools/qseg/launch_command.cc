@@ -61,9 +61,9 @@ std::string describe(int status) {
 
 Status run_launch(const LaunchArgs& args) {
   if (args.nproc < 1 || args.nproc > 256)
-    return Status::error("--nproc must be in [1, 256], got " + std::to_string(args.nproc));
+    return Status::invalid_argument("--nproc must be in [1, 256], got " + std::to_string(args.nproc));
   if (args.port < 0 || args.port > 65535)
-    return Status::error("--port must be in [1, 65535] (0: a free one)");
+    return Status::invalid_argument("--port must be in [1, 65535] (0: a free one)");
   if (args.command.empty() || args.command[0] != "train") {
     return Status::error("qseg launch runs `train`: qseg launch --nproc N train --data ... (got " +
                          (args.command.empty() ? std::string("nothing") : args.command[0]) + ")");

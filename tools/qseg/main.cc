@@ -11,18 +11,23 @@
 
 int main(int argc, char** argv) {
   CLI::App app{"qseg: 8-bit DeepLab segmentation, from photo to mask", "qseg"};
+  qseg::cli::set_help_formatter(app);
   app.require_subcommand(1);
   app.set_help_all_flag("--help-all", "Show help for all subcommands");
+  app.set_version_flag(
+      "--version", [] { return qseg::cli::version_text(); },
+      "Print the version, the build and the kernels this CPU gets, and exit");
   qseg::cli::Action run;
   qseg::cli::add_segment_command(app, run);
   qseg::cli::add_run_command(app, run);
   qseg::cli::add_inspect_command(app, run);
 #if defined(QSEG_DEVICE_CLI)
   // The device build (QSEG_RUNTIME_ONLY): the commands that need only the runtime and image files.
-  const char* const commands = "segment, run, inspect";
+  const char* const commands = "segment, run, inspect, help";
 #else
   const char* const commands =
-      "segment, run, inspect, eval, compare, diff, import, train, launch, export, convert, bench";
+      "segment, run, inspect, eval, compare, diff, import, train, launch, export, convert, bench, "
+      "help";
 #if defined(QSEG_TRAINING_TOOL)
   qseg::cli::set_command_line(argc, argv, /*training_tool=*/true);
 #else
@@ -49,6 +54,24 @@ int main(int argc, char** argv) {
   qseg::cli::add_bench_command(app, run);
   qseg::cli::add_diff_command(app, run);
 #endif
+  // `qseg help` and `qseg help CMD` print what --help prints.
+  if (argc > 1 && std::string(argv[1]) == "help") {
+    if (argc > 3) {
+      std::fprintf(stderr, "qseg: error: usage: qseg help [COMMAND]\n");
+      return 2;
+    }
+    if (argc == 2) {
+      std::fputs(app.help().c_str(), stdout);
+      return 0;
+    }
+    try {
+      std::fputs(app.get_subcommand(argv[2])->help("qseg").c_str(), stdout);
+      return 0;
+    } catch (const CLI::OptionNotFound&) {
+      std::fprintf(stderr, "qseg: error: unknown command '%s' (commands: %s)\n", argv[2], commands);
+      return 2;
+    }
+  }
   if (argc > 1 && argv[1][0] != '-') {
     try {
       app.get_subcommand(argv[1]);
@@ -64,15 +87,22 @@ int main(int argc, char** argv) {
     return app.exit(e);
   } catch (const CLI::CallForAllHelp& e) {
     return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    std::fprintf(stderr, "qseg: error: %s (see qseg --help)\n", e.what());
+    // A known command's own help says more than the list of commands.
+    const std::string help = argc > 1 && argv[1][0] != '-' && app.got_subcommand(argv[1])
+                                 ? std::string("qseg help ") + argv[1]
+                                 : "qseg --help";
+    std::fprintf(stderr, "qseg: error: %s (see %s)\n", e.what(), help.c_str());
     return 2;
   }
   const qseg::Status status = run ? run() : qseg::Status::error("no command given");
   if (!status.is_ok()) {
     std::fflush(stdout);  // what was printed before the error comes before it
     std::fprintf(stderr, "qseg: error: %s\n", status.message().c_str());
-    return 1;
+    return status.is_invalid_argument() ? 2
+                                        : 1;  // 2: the command line is wrong; 1: the work failed
   }
   return 0;
 }

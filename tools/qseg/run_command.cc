@@ -66,7 +66,7 @@ std::span<const uint8_t> tensor_bytes(const Interpreter& interp, int index) {
 Status run_model(const RunArgs& args) {
   QSEG_RETURN_IF_ERROR(check_threads(args.threads));
   if (args.repeat < 1 || args.repeat > 10000)
-    return Status::error("--repeat must be between 1 and 10000, got " +
+    return Status::invalid_argument("--repeat must be between 1 and 10000, got " +
                          std::to_string(args.repeat));
   QSEG_ASSIGN_OR_RETURN(Graph graph, read_tflite_file(args.model, args.limits.model));
   InterpreterOptions options;
