@@ -239,13 +239,18 @@ TEST_F(CliBadInput, LimitsNameThemselvesAndFlagsMoveThem) {
   const std::string dm10 =
       quoted(test::shared_path("models/deeplabv3_mnv2_pascal_quant.tflite"));  // 2.2 MB
   expect_clean_failure("inspect --max-model-mb 1 " + dm10,
-                       "exceeds the model size limit of 1048576");
-  expect_clean_failure("inspect --max-ops 10 " + dm05, "ops exceed the limit of 10");
-  expect_clean_failure("inspect --max-tensors 10 " + dm05, "tensors exceed the limit of 10");
-  expect_clean_failure("inspect --max-tensor-mb 1 " + dm05, "above the tensor size limit");
+                       "exceeds the model size limit of 1048576 (--max-model-mb raises it)");
+  expect_clean_failure("inspect --max-ops 10 " + dm05,
+                       "ops exceed the limit of 10 (--max-ops raises it)");
+  expect_clean_failure("inspect --max-tensors 10 " + dm05,
+                       "tensors exceed the limit of 10 (--max-tensors raises it)");
+  expect_clean_failure("inspect --max-tensor-mb 1 " + dm05,
+                       "above the tensor size limit (--max-tensor-mb raises it)");
   const std::string bird = quoted(test::shared_path("images/bird.bmp"));
   expect_clean_failure("segment --max-arena-mb 1 --out " + quoted(dir_ / "out") + " " + bird,
                        "above the arena limit of 1048576 bytes");
+  expect_clean_failure("segment --max-arena-mb 1 --out " + quoted(dir_ / "out") + " " + bird,
+                       "(--max-arena-mb raises it)");
   const auto big = dir_ / "big.png";  // 1.2 million pixels
   ASSERT_TRUE(write_png(big, Image(1200, 1000, 3, 90)).is_ok());
   expect_clean_failure("segment --max-image-mp 1 --out " + quoted(dir_ / "out") + " " + quoted(big),

@@ -65,6 +65,23 @@ std::string version_text() {
   return out.str();
 }
 
+std::string with_limit_flag(const std::string& message) {
+  static const struct {
+    const char* phrase;
+    const char* flag;
+  } kLimits[] = {
+      {"model size limit", "--max-model-mb"}, {"tensor size limit", "--max-tensor-mb"},
+      {"ops exceed the limit", "--max-ops"},  {"tensors exceed the limit", "--max-tensors"},
+      {"arena limit", "--max-arena-mb"},
+  };
+  for (const auto& limit : kLimits) {
+    if (message.find(limit.phrase) != std::string::npos &&
+        message.find(limit.flag) == std::string::npos)
+      return message + " (" + limit.flag + " raises it)";
+  }
+  return message;
+}
+
 std::filesystem::path shared_dir() {
   if (const char* env = std::getenv("QSEG_SHARED"); env && *env) return env;
   return QSEG_DEFAULT_SHARED_DIR;

@@ -40,6 +40,11 @@ void set_help_formatter(CLI::App& app);
 // what this CPU and build can run and what --kernels auto picks.
 std::string version_text();
 
+// An error message with the flag that raises the limit it names, e.g. "... exceeds the model size
+// limit of 268435456 (--max-model-mb raises it)"; other messages unchanged. The library's
+// messages name the limits, the command line knows their flags.
+std::string with_limit_flag(const std::string& message);
+
 // The shared data folder: $QSEG_SHARED, else the path configured at build time.
 std::filesystem::path shared_dir();
 std::filesystem::path default_model();

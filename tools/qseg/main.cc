@@ -100,7 +100,7 @@ int main(int argc, char** argv) {
   const qseg::Status status = run ? run() : qseg::Status::error("no command given");
   if (!status.is_ok()) {
     std::fflush(stdout);  // what was printed before the error comes before it
-    std::fprintf(stderr, "qseg: error: %s\n", status.message().c_str());
+    std::fprintf(stderr, "qseg: error: %s\n", qseg::cli::with_limit_flag(status.message()).c_str());
     return status.is_invalid_argument() ? 2
                                         : 1;  // 2: the command line is wrong; 1: the work failed
   }
