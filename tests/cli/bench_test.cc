@@ -55,6 +55,33 @@ TEST(BenchCli, OptimizedKernelsNeedOnlyTheLargestLiveSet) {
   EXPECT_NE(r.output.find("fused"), std::string::npos) << r.output;
 }
 
+// "Of peak" is against the peak of the kernels that ran, measured on this CPU, or none: the
+// reference kernels have none, --peak-gmacs gives one for every op.
+TEST(BenchCli, OfPeakIsForTheKernelsThatRan) {
+  const std::string base = qseg() + " bench --runs 1 --warmup 0 --threads 1 --model " + dm05();
+  const test::CommandResult reference = test::run_command(base + " --kernels reference");
+  ASSERT_EQ(reference.exit_code, 0) << reference.output;
+  EXPECT_NE(reference.output.find("peak: none for these kernels"), std::string::npos)
+      << reference.output;
+  EXPECT_EQ(reference.output.find("% of peak)"), std::string::npos) << reference.output;
+  EXPECT_NE(reference.output.find(", 1 thread, "), std::string::npos) << reference.output;
+
+  const test::CommandResult given =
+      test::run_command(base + " --kernels reference --peak-gmacs 50");
+  ASSERT_EQ(given.exit_code, 0) << given.output;
+  EXPECT_NE(given.output.find("peak: 50 GMAC/s (50 per core, --peak-gmacs)"), std::string::npos)
+      << given.output;
+  EXPECT_NE(given.output.find("% of peak)"), std::string::npos) << given.output;
+
+  if (kernel_isa_available(KernelIsa::kAvx512Vnni)) {
+    const test::CommandResult vnni = test::run_command(base + " --kernels avx512-vnni");
+    ASSERT_EQ(vnni.exit_code, 0) << vnni.output;
+    EXPECT_NE(vnni.output.find("peak, measured on this CPU for 1 core: avx512-vnni "),
+              std::string::npos)
+        << vnni.output;
+  }
+}
+
 TEST(BenchCli, BadInputsAreOneErrorLine) {
   const auto dir = test::temp_dir("cli_bench_errors");
   std::ofstream(dir / "short.raw") << "abc";
@@ -66,8 +93,18 @@ TEST(BenchCli, BadInputsAreOneErrorLine) {
            {"bench --model " + dm05() + " --against pytorch", "--against"},
            {"bench --model " + dm05() + " --runs 1 --against tflite --oracle " +
                 (dir / "nowhere").string(),
-            "no TFLite oracle"}}) {
+            "no TFLite oracle"},
+           {"bench --model " + dm05() + " --runs 1 --json " + (dir / "no" / "b.json").string(),
+            "does not exist"}}) {
     test::expect_one_error_line(args, fragment);
+  }
+  // The missing oracle and the unwritable JSON are found before any timing.
+  for (const std::string& args : {" --against tflite --oracle " + (dir / "nowhere").string(),
+                                  " --json " + (dir / "no" / "b.json").string()}) {
+    const test::CommandResult r =
+        test::run_command(qseg() + " bench --runs 1 --model " + dm05() + args + " 2>&1");
+    EXPECT_NE(r.exit_code, 0);
+    EXPECT_EQ(r.output.find("median"), std::string::npos) << r.output;
   }
 }
 
