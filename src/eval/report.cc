@@ -96,7 +96,8 @@ void append_class_bars(const EvalResult& result, std::string* html) {
   if (two) *html += "<th>B &minus; A</th>";
   *html += "<th>label pixels</th>";
   for (size_t m = 0; m < result.models.size(); ++m) {
-    const std::string l = two ? " " + model_label(result, m) : "";
+    std::string l;
+    if (two) l = " " + model_label(result, m);
     *html += fmt::format(
         "<th>predicted{0}</th><th>false positives{0}</th><th>false negatives{0}</th>", l);
   }

@@ -40,7 +40,9 @@ std::string model_label(const EvalResult& result, size_t m) {
 std::string classes_present(const ConfusionMatrix& photo, const ClassSet& classes) {
   std::string text;
   for (int c = 0; c < photo.class_count() && c < classes.size(); ++c) {
-    if (photo.label_pixels(c) > 0) text += (text.empty() ? "" : ", ") + classes.name(c);
+    if (photo.label_pixels(c) == 0) continue;
+    if (!text.empty()) text += ", ";
+    text += classes.name(c);
   }
   return text;
 }
@@ -137,8 +139,9 @@ Status append_photo(const EvalResult& result, int index, const ReportOptions& op
     *html += figure(uri, who);
     QSEG_ASSIGN_OR_RETURN(std::string errors,
                           png_uri(error_map(mask, truth, result.ignore_label), photo.name));
-    *html +=
-        figure(errors, "errors" + (photo.models.size() == 1 ? "" : " " + model_label(result, m)));
+    std::string caption = "errors";
+    if (photo.models.size() > 1) caption += " " + model_label(result, m);
+    *html += figure(errors, caption);
   }
   QSEG_ASSIGN_OR_RETURN(
       std::string truth_uri,
