@@ -1,4 +1,5 @@
-// The self-contained HTML report: tables and bars as HTML/CSS, overlays as data: URI PNGs.
+// The self-contained HTML report: tables and bars as HTML/CSS, overlays as data: URI PNGs
+// (the photo parts are in report_photos.cc).
 #include "eval/report.h"
 
 #include <fmt/format.h>
@@ -7,6 +8,7 @@
 #include <cmath>
 #include <set>
 
+#include "eval/report_photos.h"
 #include "imgproc/image_io.h"
 #include "imgproc/image_ops.h"
 #include "qseg/segmenter.h"
@@ -28,7 +30,11 @@ td.num { text-align: right; font-variant-numeric: tabular-nums; }
 .up { color: #1a7f37; } .down { color: #c62828; }
 table.heat { font-size: 11px; margin-bottom: 16px; }
 table.heat td { width: 26px; height: 22px; text-align: center; border: 1px solid #fff; padding: 0; }
-table.heat th { font-weight: normal; padding: 0 4px; }
+table.heat th { font-weight: normal; padding: 0 4px; text-align: right; }
+table.heat th.axis { font-weight: bold; text-align: left; }
+table.heat th.column { vertical-align: bottom; height: 90px; padding: 0; }
+table.heat th.column span { writing-mode: vertical-rl; transform: rotate(180deg); white-space: nowrap; }
+table.photos-table td { font-size: 12px; padding: 1px 6px; }
 .photos { display: flex; flex-wrap: wrap; gap: 8px; margin-bottom: 18px; }
 figure { margin: 0; } figure img { display: block; border: 1px solid #ccc; }
 figcaption { font-size: 12px; color: #444; }
@@ -36,36 +42,36 @@ figcaption { font-size: 12px; color: #444; }
 .swatch { display: inline-block; width: 12px; height: 12px; margin: 0 4px 0 10px; vertical-align: middle; border: 1px solid #999; }
 )";
 
-std::string percent(double fraction) { return fmt::format("{:.2f}%", 100.0 * fraction); }
-
-std::string model_label(const EvalResult& result, size_t m) {
-  if (result.models.size() == 1) return "";
-  return std::string(1, static_cast<char>('A' + m));
-}
+using report::model_label;
+using report::percent;
 
 std::string color_css(const std::array<uint8_t, 3>& rgb) {
   return fmt::format("rgb({},{},{})", rgb[0], rgb[1], rgb[2]);
 }
 
 void append_summary(const EvalResult& result, std::string* html) {
-  *html +=
-      "<h2>Summary</h2>\n<table "
-      "class=\"summary\"><tr><th></th><th>model</th><th>input</th><th>photos scored</th>"
-      "<th>mIoU</th><th>classes in mIoU</th><th>pixel accuracy</th><th>ms per photo</th></tr>\n";
+  // The A / B column only when there are two models to tell apart.
+  const bool two = result.models.size() >= 2;
+  *html += fmt::format(
+      "<h2 id=\"summary\">Summary</h2>\n<table class=\"summary\"><tr>{}<th>model</th><th>input</th>"
+      "<th>photos scored</th><th>mIoU</th><th>classes in mIoU</th><th>pixel accuracy</th>"
+      "<th>ms per photo</th></tr>\n",
+      two ? "<th>run</th>" : "");
   for (size_t m = 0; m < result.models.size(); ++m) {
     const ModelInfo& info = result.models[m];
     const ConfusionMatrix& c = result.confusion[m];
     *html += fmt::format(
-        "<tr><td>{}</td><td>{}</td><td>{}x{} {}</td><td class=\"num\">{}</td><td "
+        "<tr>{}<td>{}</td><td>{}x{} {}</td><td class=\"num\">{}</td><td "
         "class=\"num\"><b>{}</b></td>"
         "<td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{:.0f}</td></tr>\n",
-        model_label(result, m), html_escape(info.path.filename().string()), info.input_width,
-        info.input_height, html_escape(info.input_type), result.scored_count, percent(c.mean_iou()),
+        two ? "<td>" + model_label(result, m) + "</td>" : "",
+        html_escape(info.path.filename().string()), info.input_width, info.input_height,
+        html_escape(info.input_type), result.scored_count, percent(c.mean_iou()),
         c.present_class_count(), percent(c.pixel_accuracy()),
         result.mean_model_ms(static_cast<int>(m)));
   }
   *html += "</table>\n";
-  if (result.models.size() >= 2) {
+  if (two) {
     const double difference = result.confusion[1].mean_iou() - result.confusion[0].mean_iou();
     *html += fmt::format(
         "<p>mIoU B &minus; A: <b>{:+.2f} points</b>. Pixel agreement between A and B: <b>{}</b> of "
@@ -82,8 +88,19 @@ void append_summary(const EvalResult& result, std::string* html) {
 
 void append_class_bars(const EvalResult& result, std::string* html) {
   const bool two = result.models.size() >= 2;
-  *html += "<h2>Per-class IoU</h2>\n<table class=\"bars\"><tr><th>class</th><th>IoU</th>";
-  *html += two ? "<th>B &minus; A</th>" : "<th>label pixels</th>";
+  *html +=
+      "<h2 id=\"per-class\">Per-class IoU</h2>\n<p class=\"meta\">Label pixels: scored pixels "
+      "of the class in the labels; predicted: scored pixels predicted as it; false positives: "
+      "predicted as it, labelled otherwise; false negatives: labelled as it, predicted "
+      "otherwise.</p>\n<table class=\"bars per-class\"><tr><th>class</th><th>IoU</th>";
+  if (two) *html += "<th>B &minus; A</th>";
+  *html += "<th>label pixels</th>";
+  for (size_t m = 0; m < result.models.size(); ++m) {
+    std::string l;
+    if (two) l = " " + model_label(result, m);
+    *html += fmt::format(
+        "<th>predicted{0}</th><th>false positives{0}</th><th>false negatives{0}</th>", l);
+  }
   *html += "</tr>\n";
   for (int c = 0; c < result.classes.size(); ++c) {
     *html += fmt::format("<tr><td>{}</td><td>", html_escape(result.classes.name(c)));
@@ -105,8 +122,14 @@ void append_class_bars(const EvalResult& result, std::string* html) {
       } else {
         *html += "<td class=\"num\">&mdash;</td>";
       }
-    } else {
-      *html += fmt::format("<td class=\"num\">{}</td>", result.confusion[0].label_pixels(c));
+    }
+    *html += fmt::format("<td class=\"num\">{}</td>", result.confusion[0].label_pixels(c));
+    for (const ConfusionMatrix& confusion : result.confusion) {
+      const int64_t tp = confusion.count(c, c);
+      *html +=
+          fmt::format("<td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>",
+                      confusion.predicted_pixels(c), confusion.predicted_pixels(c) - tp,
+                      confusion.label_pixels(c) - tp);
     }
     *html += "</tr>\n";
   }
@@ -129,14 +152,17 @@ void append_heat_map(const ConfusionMatrix& confusion, const ClassSet& classes,
                                                      shown.size(), confusion.class_count())
                                        : "";
   *html += fmt::format(
-      "<h3>{}{}</h3>\n<table class=\"heat\"><tr><th>label &#8595; / prediction &#8594;</th>",
-      html_escape(heading), only_present);
+      "<h3>{}{}</h3>\n<table class=\"heat\"><tr><th></th><th class=\"axis\" "
+      "colspan=\"{}\">predicted class &#8594;</th></tr>\n<tr><th class=\"axis\">ground truth "
+      "&#8595;</th>",
+      html_escape(heading), only_present, shown.size());
   for (int p : shown)
-    *html += fmt::format("<th title=\"{}\">{}</th>", html_escape(classes.name(p)), p);
+    *html += fmt::format("<th class=\"column\" title=\"{0}\"><span>{0}</span></th>",
+                         html_escape(classes.name(p)));
   *html += "</tr>\n";
   for (int l : shown) {
     const int64_t row_total = confusion.label_pixels(l);
-    *html += fmt::format("<tr><th>{} {}</th>", l, html_escape(classes.name(l)));
+    *html += fmt::format("<tr><th>{}</th>", html_escape(classes.name(l)));
     for (int p : shown) {
       const int64_t count = confusion.count(l, p);
       const double f =
@@ -160,80 +186,8 @@ void append_heat_map(const ConfusionMatrix& confusion, const ClassSet& classes,
   *html += "</table>\n";
 }
 
-Result<std::string> thumbnail_uri(const Image& image, int max_width, const std::string& name) {
-  Image small;
-  const Image* shown = &image;
-  int width = 0, height = 0;
-  fit_size(image.width, image.height, max_width, max_width, &width, &height);  // portraits too
-  if (width != image.width || height != image.height) {
-    small = resize_bilinear(image, width, height, /*align_corners=*/false);
-    shown = &small;
-  }
-  QSEG_ASSIGN_OR_RETURN(std::vector<uint8_t> png, encode_png(*shown, name));
-  return "data:image/png;base64," + base64_encode(png);
-}
-
-std::string figure(const std::string& uri, const std::string& caption) {
-  return fmt::format("<figure><img src=\"{}\" alt=\"{}\"><figcaption>{}</figcaption></figure>", uri,
-                     html_escape(caption), html_escape(caption));
-}
-
-// One photo: the prediction of each model and the ground truth, overlaid on the photo.
-Status append_photo(const EvalResult& result, int index, const ReportOptions& options,
-                    std::string* html) {
-  const int thumbnail_width = options.thumbnail_width;
-  const PhotoResult& photo = result.photos[index];
-  QSEG_ASSIGN_OR_RETURN(LoadedSample sample,
-                        load_sample(result.samples[index], options.image_limits,
-                                    LabelCheck{result.classes.size(), result.ignore_label}));
-  std::string title = photo.name + ":";
-  for (size_t m = 0; m < photo.models.size(); ++m) {
-    const ConfusionMatrix& c = photo.models[m].confusion;
-    const std::string label = model_label(result, m);
-    title += fmt::format("{} {}mIoU {}, pixel accuracy {}", m > 0 ? ";" : "",
-                         label.empty() ? "" : label + " ", percent(c.mean_iou()),
-                         percent(c.pixel_accuracy()));
-  }
-  if (photo.models.size() >= 2) title += "; agreement " + percent(photo.agreement());
-  *html += fmt::format("<div class=\"photo-title\">{}</div>\n<div class=\"photos\">",
-                       html_escape(title));
-  for (size_t m = 0; m < photo.models.size(); ++m) {
-    QSEG_ASSIGN_OR_RETURN(Image mask, decode_label_image(photo.models[m].mask_png, photo.name));
-    QSEG_ASSIGN_OR_RETURN(std::string uri,
-                          thumbnail_uri(overlay(sample.rgb, mask, 0.55f, result.classes),
-                                        thumbnail_width, photo.name));
-    const std::string who = photo.models.size() == 1
-                                ? "prediction"
-                                : "prediction " + model_label(result, m) + " (" +
-                                      result.models[m].path.filename().string() + ")";
-    *html += figure(uri, who);
-  }
-  QSEG_ASSIGN_OR_RETURN(std::string truth_uri,
-                        thumbnail_uri(overlay(sample.rgb, sample.labels, 0.55f, result.classes),
-                                      thumbnail_width, photo.name));
-  *html += figure(truth_uri, "ground truth") + "</div>\n";
-  return Status::ok();
-}
-
-// A photo already drawn in an earlier section is only named, to keep the file small.
-Status append_photo_section(const EvalResult& result, const std::string& heading,
-                            const std::vector<int>& indices, const ReportOptions& options,
-                            std::set<int>* shown, std::string* html) {
-  if (indices.empty()) return Status::ok();
-  *html += fmt::format("<h2>{}</h2>\n", html_escape(heading));
-  for (int i : indices) {
-    if (!shown->insert(i).second) {
-      *html += fmt::format("<div class=\"photo-title\">{}: shown above</div>\n",
-                           html_escape(result.photos[i].name));
-      continue;
-    }
-    QSEG_RETURN_IF_ERROR(append_photo(result, i, options, html));
-  }
-  return Status::ok();
-}
-
 void append_legend(const ClassSet& classes, std::string* html) {
-  *html += "<p class=\"meta\">Colours:";
+  *html += "<p class=\"meta\" id=\"key\">Colours:";
   bool black = false;  // classes drawn as the photo (see overlay)
   for (int c = 0; c < classes.size(); ++c) {
     if (classes.color(c) == Rgb{0, 0, 0}) {
@@ -243,6 +197,12 @@ void append_legend(const ClassSet& classes, std::string* html) {
     *html += fmt::format("<span class=\"swatch\" style=\"background:{}\"></span>{}",
                          color_css(classes.color(c)), html_escape(classes.name(c)));
   }
+  *html += fmt::format(
+      ". Overlays outline each region and list its classes in the corner. Error maps: "
+      "<span class=\"swatch\" style=\"background:{}\"></span>right "
+      "<span class=\"swatch\" style=\"background:{}\"></span>wrong "
+      "<span class=\"swatch\" style=\"background:{}\"></span>void (not scored)",
+      color_css(kErrorMapRight), color_css(kErrorMapWrong), color_css(kErrorMapVoid));
   *html += classes == ClassSet::voc()
                ? ". Background and void pixels show the photo.</p>\n"
                : (black ? ". Classes coloured black and ignored pixels show the photo.</p>\n"
@@ -318,42 +278,50 @@ Result<std::string> html_report(const EvalResult& result, const ReportOptions& o
   html += fmt::format("<p class=\"meta\">Data: {} &middot; split: {}</p>\n",
                       html_escape(options.data.root.string()),
                       html_escape(options.data.split.string()));
-  html +=
-      "<p class=\"meta\">mIoU is the mean IoU (TP / (TP + FP + FN), one confusion matrix over all "
-      "scored photos) "
-      "over the classes present in the labels or the predictions; void (255) pixels are not "
-      "scored.</p>\n";
+  html += fmt::format(
+      "<p class=\"meta\" id=\"miou-convention\">How mIoU is counted: one confusion matrix is "
+      "accumulated over all scored photos (not a mean of per-photo scores); each class's IoU is "
+      "TP / (TP + FP + FN) from it; mIoU is the mean over the classes present in the labels or the "
+      "predictions; classes with no label pixel and no predicted pixel are left out of the mean; "
+      "{}.</p>\n",
+      result.ignore_label >= 0
+          ? fmt::format("pixels labelled {} (void / ignore) are not scored, whatever is predicted "
+                        "there",
+                        result.ignore_label)
+          : std::string("every pixel is scored (no ignore label)"));
   append_summary(result, &html);
   append_class_bars(result, &html);
   html +=
-      "<h2>Confusion matrix</h2>\n<p class=\"meta\">Rows are labels, columns predictions; each row "
-      "is normalized "
-      "(numbers: percent of the row); hover a cell for its pixel count.</p>\n";
+      "<h2 id=\"confusion\">Confusion matrix</h2>\n<p class=\"meta\">Rows are the ground truth "
+      "class, columns the predicted class; each row is normalized (numbers: percent of the row, "
+      "so the diagonal is the recall); hover a cell for its pixel count.</p>\n";
   for (size_t m = 0; m < result.models.size(); ++m) {
     const std::string label = model_label(result, m);
     append_heat_map(result.confusion[m], result.classes,
                     (label.empty() ? "" : label + ": ") + result.models[m].path.filename().string(),
                     &html);
   }
+  report::append_photo_table(result, &html);
   if (has_masks(result)) {
+    html += "<h2 id=\"photos\">Photos</h2>\n";
     append_legend(result.classes, &html);
     const int n = options.photos_per_section;
     const bool two = result.models.size() >= 2;
     const std::string by = two ? " (by the mean of A's and B's photo mIoU)" : " (by photo mIoU)";
     std::set<int> shown;
     if (two) {
-      QSEG_RETURN_IF_ERROR(append_photo_section(result, "Where A and B disagree most",
-                                                most_disagreeing_photos(result, n), options, &shown,
-                                                &html));
+      QSEG_RETURN_IF_ERROR(report::append_photo_section(result, "Where A and B disagree most",
+                                                        most_disagreeing_photos(result, n), options,
+                                                        &shown, &html));
     }
     const int model = two ? -1 : 0;
-    QSEG_RETURN_IF_ERROR(append_photo_section(
+    QSEG_RETURN_IF_ERROR(report::append_photo_section(
         result, "Best photos" + by, best_photos(result, model, n), options, &shown, &html));
-    QSEG_RETURN_IF_ERROR(append_photo_section(
+    QSEG_RETURN_IF_ERROR(report::append_photo_section(
         result, "Worst photos" + by, worst_photos(result, model, n), options, &shown, &html));
   }
   if (result.bad_count > 0) {
-    html += fmt::format("<h2>Bad samples ({}, skipped)</h2>\n<ul>\n", result.bad_count);
+    html += fmt::format("<h2 id=\"bad\">Bad samples ({}, skipped)</h2>\n<ul>\n", result.bad_count);
     for (const PhotoResult& photo : result.photos) {
       if (photo.bad)
         html += fmt::format("<li><b>{}</b>: {}</li>\n", html_escape(photo.name),

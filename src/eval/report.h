@@ -36,6 +36,12 @@ Result<std::string> html_report(const EvalResult& result, const ReportOptions& o
 Status write_html_report(const std::filesystem::path& path, const EvalResult& result,
                          const ReportOptions& options);
 
+// The error map of a prediction: right (kErrorMapRight), wrong (kErrorMapWrong) and unscored
+// pixels (label == ignore_label: kErrorMapVoid), RGB at the labels' size; empty on bad input.
+inline constexpr Rgb kErrorMapRight{46, 160, 67}, kErrorMapWrong{214, 39, 40},
+    kErrorMapVoid{160, 160, 160};
+Image error_map(const Image& prediction, const Image& labels, int ignore_label);
+
 // Text for HTML content or attribute values: & < > " ' escaped.
 std::string html_escape(std::string_view text);
 // Standard base64 (RFC 4648, with padding).

@@ -68,6 +68,11 @@ Result<std::vector<uint8_t>> encode_label_png(
     const Image& labels, std::string_view name,
     const std::array<std::array<uint8_t, 3>, 256>& palette);
 
+// Baseline JPEG bytes (libjpeg-turbo, 4:2:0) of a 1- or 3-channel image; quality 1..100.
+Result<std::vector<uint8_t>> encode_jpeg(const Image& image, std::string_view name,
+                                         int quality = 90);
+Status write_jpeg(const std::filesystem::path& path, const Image& image, int quality = 90);
+
 // Write the encodings above to `path` with write_file_atomically (below), so `path` is never left
 // half-written.
 Status write_png(const std::filesystem::path& path, const Image& image);

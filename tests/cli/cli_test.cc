@@ -72,6 +72,59 @@ TEST(Cli, SegmentJpegAndPngOfOtherSizes) {
   }
 }
 
+TEST(Cli, SegmentOverlayOptions) {
+  const auto dir = test::temp_dir("cli_overlay");
+  const auto bird = test::shared_path("images/bird.bmp");
+  auto photo = read_image(bird);
+  ASSERT_TRUE(photo.is_ok());
+  // Opacity 0 without outlines and legend: the photo itself.
+  auto result = test::run_command(qseg("segment --opacity 0 --no-outlines --no-legend --out " +
+                                       quoted(dir / "plain") + " " + quoted(bird)));
+  ASSERT_EQ(result.exit_code, 0) << result.output;
+  auto plain = read_image(dir / "plain" / "bird_overlay.png");
+  ASSERT_TRUE(plain.is_ok());
+  EXPECT_EQ(plain->pixels, photo->pixels);
+  // The default draws outlines and the legend: differs from the photo, same size.
+  result = test::run_command(qseg("segment --out " + quoted(dir / "default") + " " + quoted(bird)));
+  ASSERT_EQ(result.exit_code, 0) << result.output;
+  auto drawn = read_image(dir / "default" / "bird_overlay.png");
+  ASSERT_TRUE(drawn.is_ok());
+  EXPECT_EQ(drawn->width, photo->width);
+  EXPECT_NE(drawn->pixels, photo->pixels);
+  // --no-overlay: the mask only.
+  result = test::run_command(
+      qseg("segment --no-overlay --out " + quoted(dir / "none") + " " + quoted(bird)));
+  ASSERT_EQ(result.exit_code, 0) << result.output;
+  EXPECT_TRUE(std::filesystem::exists(dir / "none" / "bird.png"));
+  EXPECT_FALSE(std::filesystem::exists(dir / "none" / "bird_overlay.png"));
+  // --overlay-format jpg: NAME_overlay.jpg of the photo's size, close to the PNG's pixels.
+  result = test::run_command(
+      qseg("segment --overlay-format jpg --out " + quoted(dir / "jpg") + " " + quoted(bird)));
+  ASSERT_EQ(result.exit_code, 0) << result.output;
+  auto jpeg = read_image(dir / "jpg" / "bird_overlay.jpg");
+  ASSERT_TRUE(jpeg.is_ok()) << jpeg.status().message();
+  EXPECT_EQ(jpeg->width, photo->width);
+  EXPECT_FALSE(std::filesystem::exists(dir / "jpg" / "bird_overlay.png"));
+  int64_t error = 0;
+  for (size_t i = 0; i < jpeg->pixels.size(); ++i)
+    error += std::abs(int{jpeg->pixels[i]} - int{drawn->pixels[i]});
+  EXPECT_LT(static_cast<double>(error) / jpeg->pixels.size(), 4.0);
+  result = test::run_command(
+      qseg("segment --overlay-format gif --out " + quoted(dir / "bad") + " " + quoted(bird)));
+  EXPECT_NE(result.exit_code, 0);
+  EXPECT_NE(result.output.find("--overlay-format gif: expected png or jpg"), std::string::npos)
+      << result.output;
+  // A bad opacity: one line, non-zero exit, nothing written.
+  for (const char* bad : {"1.5", "-0.1", "nan"}) {
+    result = test::run_command(qseg("segment --opacity " + std::string(bad) + " --out " +
+                                    quoted(dir / "bad") + " " + quoted(bird)));
+    EXPECT_NE(result.exit_code, 0) << bad;
+    EXPECT_NE(result.output.find("--opacity"), std::string::npos) << result.output;
+    EXPECT_EQ(std::count(result.output.begin(), result.output.end(), '\n'), 1) << result.output;
+  }
+  EXPECT_FALSE(std::filesystem::exists(dir / "bad"));
+}
+
 TEST(Cli, RunWritesRawOutputAndLayerDump) {
   const auto dir = test::temp_dir("cli_run");
   const auto input = dir / "bird.rgb";

@@ -219,8 +219,9 @@ TEST_F(ClassSetsCli, VocPersonAgainstBackgroundWithALabelMapAndIgnoreLabel) {
 TEST_F(ClassSetsCli, SegmentInspectAndCompareUseTheClassSet) {
   const auto m = model("car.tflite", 19, 13, cityscapes_labels());
   write_photo(dir_ / "street.png", 12, 6);
-  const std::string output = test::run_ok("segment --model " + quoted(m) + " --out " +
-                                          quoted(dir_ / "out") + " " + quoted(dir_ / "street.png"));
+  const std::string output =
+      test::run_ok("segment --model " + quoted(m) + " --opacity 0.5 --no-legend --out " +
+                   quoted(dir_ / "out") + " " + quoted(dir_ / "street.png"));
   EXPECT_NE(output.find("; car 100.0%"), std::string::npos) << output;
   std::ofstream(dir_ / "mine.txt") << cityscapes_labels().replace(0, 4, "asphalt");
   const std::string renamed =

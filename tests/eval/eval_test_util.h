@@ -3,9 +3,11 @@
 
 #include <gtest/gtest.h>
 
+#include <array>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 #include "test_util.h"
 
@@ -52,6 +54,10 @@ inline void expect_clean_failure(const std::string& args, const std::string& exp
 
 // Renders `html` in headless Chromium (no network, fresh profile) into a screenshot and checks
 // that it is not blank and that the file refers to nothing outside itself.
-void expect_report_renders(const std::filesystem::path& html, const std::string& name);
+// `must_show`: colours that must cover at least 500 pixels of the screenshot (e.g. error maps),
+// rendered in a window `window_height` pixels tall.
+void expect_report_renders(const std::filesystem::path& html, const std::string& name,
+                           int window_height = 2000,
+                           const std::vector<std::array<uint8_t, 3>>& must_show = {});
 
 }  // namespace qseg::test

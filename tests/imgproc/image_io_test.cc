@@ -216,5 +216,29 @@ TEST(DetectFormat, FromMagicBytesNotExtension) {
   EXPECT_EQ(image->width, 512);
 }
 
+TEST(JpegWrite, RoundTripsCloseAndRejectsBadImages) {
+  Image image(64, 48, 3);
+  for (int y = 0; y < 48; ++y)
+    for (int x = 0; x < 64; ++x) {
+      uint8_t* p = image.row(y) + x * 3;
+      p[0] = static_cast<uint8_t>(x * 4);
+      p[1] = static_cast<uint8_t>(y * 5);
+      p[2] = 128;
+    }
+  auto bytes = encode_jpeg(image, "smooth");
+  ASSERT_TRUE(bytes.is_ok()) << bytes.status().message();
+  auto back = decode_image(*bytes, "smooth");
+  ASSERT_TRUE(back.is_ok()) << back.status().message();
+  ASSERT_EQ(back->width, 64);
+  ASSERT_EQ(back->height, 48);
+  int64_t error = 0;
+  for (size_t i = 0; i < image.pixels.size(); ++i)
+    error += std::abs(int{image.pixels[i]} - int{back->pixels[i]});
+  EXPECT_LT(static_cast<double>(error) / image.pixels.size(), 3.0);
+  EXPECT_FALSE(encode_jpeg(Image(), "empty").is_ok());
+  Image two(4, 4, 2);
+  EXPECT_FALSE(encode_jpeg(two, "two").is_ok());
+}
+
 }  // namespace
 }  // namespace qseg
