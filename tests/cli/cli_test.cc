@@ -111,14 +111,14 @@ TEST(Cli, SegmentOverlayOptions) {
   EXPECT_LT(static_cast<double>(error) / jpeg->pixels.size(), 4.0);
   result = test::run_command(
       qseg("segment --overlay-format gif --out " + quoted(dir / "bad") + " " + quoted(bird)));
-  EXPECT_NE(result.exit_code, 0);
+  EXPECT_EQ(result.exit_code, 2);
   EXPECT_NE(result.output.find("--overlay-format gif: expected png or jpg"), std::string::npos)
       << result.output;
   // A bad opacity: one line, non-zero exit, nothing written.
   for (const char* bad : {"1.5", "-0.1", "nan"}) {
     result = test::run_command(qseg("segment --opacity " + std::string(bad) + " --out " +
                                     quoted(dir / "bad") + " " + quoted(bird)));
-    EXPECT_NE(result.exit_code, 0) << bad;
+    EXPECT_EQ(result.exit_code, 2) << bad;
     EXPECT_NE(result.output.find("--opacity"), std::string::npos) << result.output;
     EXPECT_EQ(std::count(result.output.begin(), result.output.end(), '\n'), 1) << result.output;
   }

@@ -81,9 +81,11 @@ Status segment_one(Segmenter& segmenter, const std::filesystem::path& image_path
 Status run_segment(const SegmentArgs& args) {
   QSEG_RETURN_IF_ERROR(check_threads(args.threads));
   if (!(args.overlay.opacity >= 0.0f && args.overlay.opacity <= 1.0f))
-    return Status::error(fmt::format("--opacity {} is outside 0..1", args.overlay.opacity));
+    return Status::invalid_argument(
+        fmt::format("--opacity {} is outside 0..1", args.overlay.opacity));
   if (args.overlay_format != "png" && args.overlay_format != "jpg")
-    return Status::error("--overlay-format " + args.overlay_format + ": expected png or jpg");
+    return Status::invalid_argument("--overlay-format " + args.overlay_format +
+                                    ": expected png or jpg");
   const std::filesystem::path model =
       args.model.empty() ? default_model() : std::filesystem::path(args.model);
   SegmenterOptions options;
