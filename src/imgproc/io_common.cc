@@ -43,7 +43,8 @@ Status check_dimensions(std::string_view name, std::string_view format, int64_t 
   // Both factors are at most max_side (an int), so the product fits in int64.
   if (width * height > limits.max_pixels) {
     return file_error(name, std::string(format) + " dimensions " + size + " exceed the limit of " +
-                                std::to_string(limits.max_pixels) + " pixels");
+                                std::to_string(limits.max_pixels) +
+                                " pixels (qseg's --max-image-mp raises it)");
   }
   return Status::ok();
 }
@@ -85,6 +86,10 @@ Result<Image> decode_as(std::span<const uint8_t> bytes, std::string_view name,
                             target == io::DecodeTarget::kRgb ? target : io::DecodeTarget::kLabels);
     case ImageFormat::kUnknown:
       break;
+  }
+  if (bytes.size() >= 12 && std::memcmp(bytes.data(), "RIFF", 4) == 0 &&
+      std::memcmp(bytes.data() + 8, "WEBP", 4) == 0) {
+    return io::file_error(name, "WebP is not supported; convert it to JPEG or PNG");
   }
   return io::file_error(name, "not a JPEG, PNG or BMP file");
 }

@@ -31,8 +31,15 @@ Status label_format_error(std::string_view name, std::string_view what,
 Status check_dimensions(std::string_view name, std::string_view format, int64_t width,
                         int64_t height, const ImageLimits& limits);
 
+// A JPEG photo as it is displayed: decoded, then turned by its EXIF orientation (below).
 Result<Image> decode_jpeg(std::span<const uint8_t> bytes, std::string_view name,
                           const ImageLimits& limits);
+// The EXIF orientation (1..8, tag 0x0112 of IFD0 in the APP1 Exif segment) of a JPEG file's
+// bytes; 1 (as stored) when there is none or the EXIF is damaged in any way (io_exif.cc).
+int jpeg_exif_orientation(std::span<const uint8_t> bytes);
+// The stored pixels turned or flipped as EXIF orientation `orientation` says (5..8 swap width and
+// height; anything outside 2..8 returns `stored` as it is).
+Result<Image> apply_exif_orientation(Image stored, int orientation, std::string_view name);
 Result<Image> decode_png(std::span<const uint8_t> bytes, std::string_view name,
                          const ImageLimits& limits, DecodeTarget target);
 Result<Image> decode_bmp(std::span<const uint8_t> bytes, std::string_view name,

@@ -147,7 +147,9 @@ Result<Image> decode_jpeg(std::span<const uint8_t> bytes, std::string_view name,
   jpeg_destroy_decompress(&job.cinfo);  // safe on a created or zeroed struct
   switch (outcome) {
     case Outcome::kDone:
-      return std::move(job.image);
+      // A quarter turn swaps the sides: width * height and the per-side limit (the same for both
+      // sides) hold for the turned photo as checked for the stored one.
+      return apply_exif_orientation(std::move(job.image), jpeg_exif_orientation(bytes), name);
     case Outcome::kLibjpegError:
       return file_error(name, std::string("corrupt or truncated JPEG: ") + job.libjpeg_message);
     case Outcome::kRejected:
