@@ -2,7 +2,7 @@
 # Builds and runs every test: first the Release build, then a sample of the conformance run
 # against the real TFLite (scripts/conformance.sh; QSEG_CONFORMANCE_SAMPLE photos per folder),
 # then the whole suite again under AddressSanitizer + UndefinedBehaviorSanitizer (clang), then
-# each libFuzzer target for about a minute (scripts/fuzz.sh; QSEG_FUZZ_SECONDS sets the time),
+# each libFuzzer target for 40 seconds (scripts/fuzz.sh; QSEG_FUZZ_SECONDS sets the time),
 # with the aarch64 device build and its tests under emulation (scripts/test_aarch64.sh) before
 # the fuzzing. Set
 # QSEG_SKIP_SANITIZERS=1, QSEG_SKIP_AARCH64=1 or QSEG_SKIP_FUZZ=1 to leave those out while
@@ -40,6 +40,6 @@ if [ "${QSEG_SKIP_AARCH64:-0}" != 1 ]; then
 fi
 
 if [ "${QSEG_SKIP_FUZZ:-0}" != 1 ]; then
-  echo "== Fuzz targets (scripts/fuzz.sh), ${QSEG_FUZZ_SECONDS:-60} s each"
-  QSEG_FUZZ_BUILD_JOBS=$jobs scripts/fuzz.sh all "${QSEG_FUZZ_SECONDS:-60}"
+  echo "== Fuzz targets (scripts/fuzz.sh), ${QSEG_FUZZ_SECONDS:-40} s each"
+  QSEG_FUZZ_BUILD_JOBS=$jobs scripts/fuzz.sh all "${QSEG_FUZZ_SECONDS:-40}"
 fi
