@@ -1,15 +1,10 @@
 // How long a 12 MP overlay takes to draw and to write: the annotated overlay, PNG (qseg's
-// encoder, zlib Z_RLE) against baseline JPEG at quality 90 (libjpeg-turbo, in memory), to decide
-// whether `qseg segment` needs a faster overlay format. Usage: qseg_overlay_bench PHOTO MASK.png
-// (e.g. /work/shared/images/bird.bmp and the bird.png that `qseg segment` writes); both are
-// scaled to 4000x3000.
-// clang-format off
-#include <cstdio>
-#include <jpeglib.h>
-// clang-format on
-
+// encoder, zlib Z_RLE) against baseline JPEG at quality 90 (qseg's encode_jpeg, what
+// --overlay-format jpg writes), to decide whether `qseg segment` needs a faster overlay format.
+// Usage: qseg_overlay_bench PHOTO MASK.png (e.g. /work/shared/images/bird.bmp and the bird.png that
+// `qseg segment` writes); both are scaled to 4000x3000.
 #include <chrono>
-#include <cstdlib>
+#include <cstdio>
 
 #include "imgproc/annotated_overlay.h"
 #include "imgproc/image_io.h"
@@ -20,31 +15,6 @@ namespace {
 double ms_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
       .count();
-}
-
-size_t jpeg_bytes(const qseg::Image& image) {
-  jpeg_compress_struct cinfo{};
-  jpeg_error_mgr error{};
-  cinfo.err = jpeg_std_error(&error);
-  jpeg_create_compress(&cinfo);
-  unsigned char* buffer = nullptr;
-  unsigned long size = 0;
-  jpeg_mem_dest(&cinfo, &buffer, &size);
-  cinfo.image_width = image.width;
-  cinfo.image_height = image.height;
-  cinfo.input_components = 3;
-  cinfo.in_color_space = JCS_RGB;
-  jpeg_set_defaults(&cinfo);
-  jpeg_set_quality(&cinfo, 90, TRUE);
-  jpeg_start_compress(&cinfo, TRUE);
-  while (cinfo.next_scanline < cinfo.image_height) {
-    JSAMPROW row = const_cast<uint8_t*>(image.row(static_cast<int>(cinfo.next_scanline)));
-    jpeg_write_scanlines(&cinfo, &row, 1);
-  }
-  jpeg_finish_compress(&cinfo);
-  jpeg_destroy_compress(&cinfo);
-  std::free(buffer);
-  return size;
 }
 
 }  // namespace
@@ -71,10 +41,11 @@ int main(int argc, char** argv) {
     auto png = qseg::encode_png(shown, "overlay");
     const double png_ms = ms_since(start);
     start = std::chrono::steady_clock::now();
-    const size_t jpeg = jpeg_bytes(shown);
+    auto jpeg = qseg::encode_jpeg(shown, "overlay", 90);  // what --overlay-format jpg writes
     const double jpeg_ms = ms_since(start);
     std::printf("12 MP overlay: draw %.0f ms; PNG %.0f ms, %.1f MB; JPEG q90 %.0f ms, %.1f MB\n",
-                draw_ms, png_ms, png.is_ok() ? png->size() / 1e6 : 0.0, jpeg_ms, jpeg / 1e6);
+                draw_ms, png_ms, png.is_ok() ? png->size() / 1e6 : 0.0, jpeg_ms,
+                jpeg.is_ok() ? jpeg->size() / 1e6 : 0.0);
   }
   return 0;
 }
