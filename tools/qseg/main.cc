@@ -54,6 +54,16 @@ int main(int argc, char** argv) {
   qseg::cli::add_bench_command(app, run);
   qseg::cli::add_diff_command(app, run);
 #endif
+  // A command by its name, or nullptr after one error line listing the commands there are.
+  const auto command_named = [&app, commands](const char* name) -> CLI::App* {
+    try {
+      return app.get_subcommand(name);
+    } catch (const CLI::OptionNotFound&) {
+      std::fprintf(stderr, "qseg: error: unknown command '%s' (commands: %s; see qseg --help)\n",
+                   name, commands);
+      return nullptr;
+    }
+  };
   // `qseg help` and `qseg help CMD` print what --help prints.
   if (argc > 1 && std::string(argv[1]) == "help") {
     if (argc > 3) {
@@ -64,23 +74,12 @@ int main(int argc, char** argv) {
       std::fputs(app.help().c_str(), stdout);
       return 0;
     }
-    try {
-      std::fputs(app.get_subcommand(argv[2])->help("qseg").c_str(), stdout);
-      return 0;
-    } catch (const CLI::OptionNotFound&) {
-      std::fprintf(stderr, "qseg: error: unknown command '%s' (commands: %s)\n", argv[2], commands);
-      return 2;
-    }
+    const CLI::App* command = command_named(argv[2]);
+    if (!command) return 2;
+    std::fputs(command->help("qseg").c_str(), stdout);
+    return 0;
   }
-  if (argc > 1 && argv[1][0] != '-') {
-    try {
-      app.get_subcommand(argv[1]);
-    } catch (const CLI::OptionNotFound&) {
-      std::fprintf(stderr, "qseg: error: unknown command '%s' (commands: %s; see qseg --help)\n",
-                   argv[1], commands);
-      return 2;
-    }
-  }
+  if (argc > 1 && argv[1][0] != '-' && !command_named(argv[1])) return 2;
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
