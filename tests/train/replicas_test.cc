@@ -192,14 +192,23 @@ TEST(ReplicasTest, SynchronizedBatchNormAndRangesEqualOneProcessWithTheWholeBatc
     SCOPED_TRACE(quantize ? "quantization-aware" : "float");
     torch::manual_seed(5);
     const Inputs inputs;  // made once: the global generator is not for concurrent threads
-    const StepResult whole = train_step(nullptr, inputs, 0, 4, quantize);
+    // Float training in one process runs libtorch's fused batch norm, replicas the double sums
+    // of synchronized batch norm: in this tiny model, whose batch norms see 4 to 100 values,
+    // their float roundings are enlarged past 1e-3 on some CPUs (to 0.32 of a tensor's largest
+    // gradient on an AVX2-only AMD
+    // EPYC; within 1e-3 on AVX-512 Xeons). So the whole batch is run as a world of one replica
+    // here (the same sums), and training outcomes of one process and replicas are compared in
+    // DistributedTrainingTest.
+    const StepResult whole = quantize ? train_step(nullptr, inputs, 0, 4, quantize)
+                                      : on_replicas<StepResult>(1, [&](const Replicas& r) {
+                                          return train_step(&r, inputs, 0, 4, quantize);
+                                        })[0];
     auto halves = on_replicas<StepResult>(
         2, [&](const Replicas& r) { return train_step(&r, inputs, 2 * r.rank(), 2, quantize); });
     for (int rank = 0; rank < 2; ++rank) {
-      // Float: one process uses libtorch's fused batch norm, replicas sums in double (roundings
-      // apart); quantization-aware: both take the sums in double.
-      EXPECT_LT(max_relative_difference(whole.grads, halves[rank].grads), quantize ? 1e-4 : 1e-3);
-      EXPECT_LT(max_relative_difference(whole.moving, halves[rank].moving), quantize ? 1e-5 : 1e-4);
+      // The same sums in double (the convolutions' float roundings apart).
+      EXPECT_LT(max_relative_difference(whole.grads, halves[rank].grads), 1e-4);
+      EXPECT_LT(max_relative_difference(whole.moving, halves[rank].moving), 1e-5);
       ASSERT_EQ(whole.ranges.size(), halves[rank].ranges.size());
       for (size_t i = 0; i < whole.ranges.size(); ++i)
         EXPECT_NEAR(whole.ranges[i], halves[rank].ranges[i],
