@@ -31,14 +31,14 @@ run_ms() {
 }
 
 # Warm the page cache (model, libraries) so that both start alike.
-build/qseg segment "${photos[0]}" --out "$work/warm" >/dev/null
-build/qseg-train segment "${photos[0]}" --out "$work/warm" >/dev/null
+build/qseg segment "${photos[0]}" --out "$work/warm" --overwrite >/dev/null
+build/qseg-train segment "${photos[0]}" --out "$work/warm" --overwrite >/dev/null
 : >"$work/qseg.txt"
 : >"$work/qseg-train.txt"
 for p in "${photos[@]}"; do
   for tool in qseg qseg-train; do
     rm -rf "$work/out"
-    run_ms "build/$tool" segment "$p" --threads "$threads" --out "$work/out" >>"$work/$tool.txt"
+    run_ms "build/$tool" segment "$p" --threads "$threads" --out "$work/out" --overwrite >>"$work/$tool.txt"
   done
 done
 
@@ -48,7 +48,7 @@ stats() {  # median and 90th percentile of the numbers in a file
 libraries() { ldd "build/$1" | wc -l; }
 peak_rss() {  # MB, one more run of the first photo
   rm -rf "$work/out"
-  /usr/bin/time -f %M "build/$1" segment "${photos[0]}" --threads "$threads" --out "$work/out" 2>&1 >/dev/null |
+  /usr/bin/time -f %M "build/$1" segment "${photos[0]}" --threads "$threads" --out "$work/out" --overwrite 2>&1 >/dev/null |
     tail -1 | awk '{ printf "%.0f MB", $1 / 1024 }'
 }
 median() { sort -n "$1" | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }

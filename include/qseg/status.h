@@ -18,9 +18,15 @@ class [[nodiscard]] Status {
   static Status invalid_argument(std::string message) {
     return Status(std::move(message), Kind::kInvalidArgument);
   }
+  // The work was done for some inputs only, as asked (bad ones skipped under --skip-bad) or cut
+  // short (an interrupted run): the command line exits 3 for these (128 + N after signal N).
+  static Status incomplete(std::string message) {
+    return Status(std::move(message), Kind::kIncomplete);
+  }
 
   bool is_ok() const { return kind_ == Kind::kOk; }
   bool is_invalid_argument() const { return kind_ == Kind::kInvalidArgument; }
+  bool is_incomplete() const { return kind_ == Kind::kIncomplete; }
   const std::string& message() const { return message_; }
 
   // Returns a copy whose message is "context: message" (for adding the file or op name).
@@ -29,7 +35,7 @@ class [[nodiscard]] Status {
   }
 
  private:
-  enum class Kind : unsigned char { kOk, kError, kInvalidArgument };
+  enum class Kind : unsigned char { kOk, kError, kInvalidArgument, kIncomplete };
   Status(std::string message, Kind kind) : message_(std::move(message)), kind_(kind) {}
   std::string message_;
   Kind kind_ = Kind::kOk;

@@ -58,7 +58,7 @@ TEST(Cli, SegmentJpegAndPngOfOtherSizes) {
     ASSERT_TRUE(original.is_ok() && truth.is_ok());
     EXPECT_EQ(mask->width, original->width);
     EXPECT_EQ(mask->height, original->height);
-    auto overlay = read_image(dir / "out" / (c.name + "_overlay.png"));
+    auto overlay = read_image(dir / "out" / (c.name + ".overlay.png"));
     ASSERT_TRUE(overlay.is_ok());
     EXPECT_EQ(overlay->width, original->width);
     // Sensible classes: most labelled pixels agree with the VOC ground truth.
@@ -81,13 +81,13 @@ TEST(Cli, SegmentOverlayOptions) {
   auto result = test::run_command(qseg("segment --opacity 0 --no-outlines --no-legend --out " +
                                        quoted(dir / "plain") + " " + quoted(bird)));
   ASSERT_EQ(result.exit_code, 0) << result.output;
-  auto plain = read_image(dir / "plain" / "bird_overlay.png");
+  auto plain = read_image(dir / "plain" / "bird.overlay.png");
   ASSERT_TRUE(plain.is_ok());
   EXPECT_EQ(plain->pixels, photo->pixels);
   // The default draws outlines and the legend: differs from the photo, same size.
   result = test::run_command(qseg("segment --out " + quoted(dir / "default") + " " + quoted(bird)));
   ASSERT_EQ(result.exit_code, 0) << result.output;
-  auto drawn = read_image(dir / "default" / "bird_overlay.png");
+  auto drawn = read_image(dir / "default" / "bird.overlay.png");
   ASSERT_TRUE(drawn.is_ok());
   EXPECT_EQ(drawn->width, photo->width);
   EXPECT_NE(drawn->pixels, photo->pixels);
@@ -96,15 +96,15 @@ TEST(Cli, SegmentOverlayOptions) {
       qseg("segment --no-overlay --out " + quoted(dir / "none") + " " + quoted(bird)));
   ASSERT_EQ(result.exit_code, 0) << result.output;
   EXPECT_TRUE(std::filesystem::exists(dir / "none" / "bird.png"));
-  EXPECT_FALSE(std::filesystem::exists(dir / "none" / "bird_overlay.png"));
-  // --overlay-format jpg: NAME_overlay.jpg of the photo's size, close to the PNG's pixels.
+  EXPECT_FALSE(std::filesystem::exists(dir / "none" / "bird.overlay.png"));
+  // --overlay-format jpg: NAME.overlay.jpg of the photo's size, close to the PNG's pixels.
   result = test::run_command(
       qseg("segment --overlay-format jpg --out " + quoted(dir / "jpg") + " " + quoted(bird)));
   ASSERT_EQ(result.exit_code, 0) << result.output;
-  auto jpeg = read_image(dir / "jpg" / "bird_overlay.jpg");
+  auto jpeg = read_image(dir / "jpg" / "bird.overlay.jpg");
   ASSERT_TRUE(jpeg.is_ok()) << jpeg.status().message();
   EXPECT_EQ(jpeg->width, photo->width);
-  EXPECT_FALSE(std::filesystem::exists(dir / "jpg" / "bird_overlay.png"));
+  EXPECT_FALSE(std::filesystem::exists(dir / "jpg" / "bird.overlay.png"));
   int64_t error = 0;
   for (size_t i = 0; i < jpeg->pixels.size(); ++i)
     error += std::abs(int{jpeg->pixels[i]} - int{drawn->pixels[i]});

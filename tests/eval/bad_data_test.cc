@@ -121,12 +121,20 @@ TEST_F(EvalBadData, SkipBadGoesOnAndCountsThem) {
   const auto result = test::run_command(test::qseg_command(
       eval_args(split("all", "nophoto\ngood\nnolabel\nsize\nvalue50\ncorrupt\nbadlabel\n")) +
       " --skip-bad --threads 2 --json " + quoted(json_path) + " --report " + quoted(report)));
-  ASSERT_EQ(result.exit_code, 0) << result.output;
+  // Exit status 3: done, but not for every photo; the last line says how many were skipped.
+  ASSERT_EQ(result.exit_code, 3) << result.output;
+  EXPECT_NE(result.output.find("qseg: error: 6 of 7 photos were bad and skipped (--skip-bad); the "
+                               "numbers above are over the other 1"),
+            std::string::npos)
+      << result.output;
   EXPECT_NE(result.output.find("qseg: skipping bad sample value50: " + labels_.string() +
                                "/value50.png: label value 50"),
             std::string::npos)
       << result.output;
   EXPECT_NE(result.output.find("1 scored, 6 bad (skipped)"), std::string::npos) << result.output;
+  // The first photo is bad: no rate until one is scored (not thousands of photos/s).
+  EXPECT_NE(result.output.find("eval: 1/7 photos (14%), -- photos/s, 1 bad"), std::string::npos)
+      << result.output;
   const auto json = test::read_json(json_path);
   EXPECT_EQ(json["photos"]["listed"], 7);
   EXPECT_EQ(json["photos"]["scored"], 1);
@@ -153,6 +161,17 @@ TEST_F(EvalBadData, MissingModelAndUnwritableOutputs) {
                              "cannot open /nonexistent.tflite");
   test::expect_clean_failure("eval --data " + quoted(root_ / "nowhere") + " --split val.txt",
                              "dataset root is not a folder: " + (root_ / "nowhere").string());
+  // Outputs are checked before the evaluation: nothing is scored when they cannot be written.
+  for (const char* flag : {"--json", "--report"}) {
+    const auto result = test::run_command(test::qseg_command(eval_args(split("good", "good\n")) +
+                                                             " " + flag + " /nonexistent/dir/out"));
+    EXPECT_EQ(result.exit_code, 1) << result.output;
+    EXPECT_NE(result.output.find("qseg: error: /nonexistent/dir/out: the folder /nonexistent/dir "
+                                 "does not exist"),
+              std::string::npos)
+        << result.output;
+    EXPECT_EQ(result.output.find("photos/s"), std::string::npos) << flag << ": " << result.output;
+  }
 }
 
 }  // namespace

@@ -234,7 +234,7 @@ TEST_F(ClassSetsCli, SegmentInspectAndCompareUseTheClassSet) {
           quoted(dir_ / "o") + " " + quoted(dir_ / "street.png"),
       (dir_ / "two.txt").string() + ": 2 class names, but the model has 19 classes");
   // The overlay is blended towards car's colour, the mask's palette holds it.
-  auto overlay = read_image(dir_ / "out" / "street_overlay.png");
+  auto overlay = read_image(dir_ / "out" / "street.overlay.png");
   ASSERT_TRUE(overlay.is_ok());
   const Rgb car = ClassSet::parse(cityscapes_labels(), "x")->color(13);
   EXPECT_EQ(overlay->pixels[2], static_cast<uint8_t>((77 + car[2] + 1) / 2)) << int(car[2]);

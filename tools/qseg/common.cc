@@ -2,9 +2,11 @@
 // can build the same option sets without main() and without libtorch.
 #include "common.h"
 
+#include <signal.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <csignal>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -174,6 +176,37 @@ void add_kernels_option(CLI::App& command, KernelIsa& value) {
           "reference, avx2, avx512-vnni, avx512-amx, neon or neon-dotprod")
       ->check(CLI::IsMember(
           {"auto", "reference", "avx2", "avx512-vnni", "avx512-amx", "neon", "neon-dotprod"}));
+}
+
+namespace {
+volatile std::sig_atomic_t g_interrupt_signal = 0;
+extern "C" void note_interrupt(int signal) { g_interrupt_signal = signal; }
+}  // namespace
+
+void catch_interrupts() {
+  struct sigaction action {};
+  action.sa_handler = note_interrupt;
+  sigemptyset(&action.sa_mask);
+  action.sa_flags = SA_RESETHAND;  // the next one gets the default: the end of the process
+  sigaction(SIGINT, &action, nullptr);
+  sigaction(SIGTERM, &action, nullptr);
+}
+
+int interrupt_signal() { return g_interrupt_signal; }
+
+std::string signal_name(int signal) {
+  switch (signal) {
+    case SIGINT:
+      return "SIGINT";
+    case SIGTERM:
+      return "SIGTERM";
+    default:
+      return "signal " + std::to_string(signal);
+  }
+}
+
+std::string threads_text(int threads) {
+  return std::to_string(threads) + (threads == 1 ? " thread" : " threads");
 }
 
 Status check_threads(int threads) {

@@ -79,6 +79,17 @@ void add_image_limit_option(CLI::App& command, ImageLimits& limits);
 Status apply_config(CLI::App* cmd, std::istream& in, const std::string& name);
 Status apply_config_file(CLI::App* cmd, const std::string& path);
 
+// SIGINT and SIGTERM, caught from here on: the first one is only noted, so that a command can
+// finish the photo in hand, stop and say what it wrote; a second one ends the process at once.
+void catch_interrupts();
+// The signal caught (SIGINT, SIGTERM), or 0. main() exits 128 + it after an interrupted command.
+int interrupt_signal();
+// "SIGINT", "SIGTERM".
+std::string signal_name(int signal);
+
+// "1 thread", "2 threads".
+std::string threads_text(int threads);
+
 // A positive thread count or an error naming the flag.
 Status check_threads(int threads);
 

@@ -33,6 +33,7 @@ Status run_compare(const CompareArgs& args) {
   }
   QSEG_RETURN_IF_ERROR(
       forward_checkpoints_to_training_tool({args.models.begin(), args.models.end()}));
+  QSEG_RETURN_IF_ERROR(check_output_paths(args.dataset));
   DatasetDescription description;
   QSEG_ASSIGN_OR_RETURN(std::vector<Sample> samples, read_dataset(args.dataset, &description));
   EvalOptions options;
@@ -43,9 +44,9 @@ Status run_compare(const CompareArgs& args) {
   options.keep_masks = !args.dataset.report.empty();
   QSEG_RETURN_IF_ERROR(set_class_options(args.dataset, &options));
   const auto end_progress = attach_progress("compare", &options);
-  fmt::print("A {}\nB {}\ndata {} (split {}): {} photos, {} threads\n", args.models[0],
-             args.models[1], description.root.string(), description.split.string(), samples.size(),
-             args.dataset.threads);
+  fmt::print("A {}\nB {}\ndata {} (split {}): {} photos, {}\n", args.models[0], args.models[1],
+             description.root.string(), description.split.string(), samples.size(),
+             threads_text(args.dataset.threads));
   std::fflush(stdout);
   const std::vector<std::filesystem::path> models(args.models.begin(), args.models.end());
   auto evaluated = evaluate(models, std::move(samples), options);
@@ -62,9 +63,9 @@ Status run_compare(const CompareArgs& args) {
       100.0 * (b.mean_iou() - a.mean_iou()));
   fmt::print("pixel agreement {:.2f}% of {} pixels (A and B predict the same class; all pixels)\n",
              100.0 * result.agreement(), result.compared_pixels);
-  fmt::print("photos          {} scored, {} bad (skipped); {:.1f} s, {:.2f} photos/s, {} threads\n",
+  fmt::print("photos          {} scored, {} bad (skipped); {:.1f} s, {:.2f} photos/s, {}\n",
              result.scored_count, result.bad_count, result.seconds, result.photos_per_second(),
-             result.num_threads);
+             threads_text(result.num_threads));
   const std::vector<int> disagreeing = most_disagreeing_photos(result, 5);
   if (!disagreeing.empty()) {
     fmt::print("\nphotos where A and B disagree most:\n");

@@ -21,6 +21,7 @@ Status run_eval(const EvalArgs& args) {
                                       : args.model.empty() ? default_model()
                                                            : std::filesystem::path(args.model);
   QSEG_RETURN_IF_ERROR(forward_checkpoints_to_training_tool({model}));
+  QSEG_RETURN_IF_ERROR(check_output_paths(args.dataset));
   DatasetDescription description;
   QSEG_ASSIGN_OR_RETURN(std::vector<Sample> samples, read_dataset(args.dataset, &description));
   if (!args.checkpoint.empty() && !model::is_checkpoint_file(model)) {
@@ -45,9 +46,9 @@ Status run_eval(const EvalArgs& args) {
     options.save_masks_dirs = {args.save_masks};
   }
   const auto end_progress = attach_progress("eval", &options);
-  fmt::print("model {}\ndata {} (split {}): {} photos, {} threads\n", model.string(),
+  fmt::print("model {}\ndata {} (split {}): {} photos, {}\n", model.string(),
              description.root.string(), description.split.string(), samples.size(),
-             args.dataset.threads);
+             threads_text(args.dataset.threads));
   std::fflush(stdout);
   const std::filesystem::path models[] = {model};
   auto evaluated = evaluate(models, std::move(samples), options);
@@ -70,9 +71,10 @@ Status run_eval(const EvalArgs& args) {
   fmt::print("photos          {} scored, {} bad (skipped)\n", result.scored_count,
              result.bad_count);
   fmt::print(
-      "speed           {:.2f} photos/s ({:.1f} s, {} threads; {:.0f} ms per photo in the model "
+      "speed           {:.2f} photos/s ({:.1f} s, {}; {:.0f} ms per photo in the model "
       "path)\n",
-      result.photos_per_second(), result.seconds, result.num_threads, result.mean_model_ms(0));
+      result.photos_per_second(), result.seconds, threads_text(result.num_threads),
+      result.mean_model_ms(0));
   return write_outputs(args.dataset, eval_json(result, description), result,
                        "qseg eval: " + model.filename().string(), description);
 }

@@ -70,7 +70,8 @@ void add_dataset_options(CLI::App* cmd, DatasetArgs* args) {
 Result<std::vector<Sample>> read_dataset(const DatasetArgs& args, DatasetDescription* description) {
   QSEG_RETURN_IF_ERROR(check_threads(args.threads));
   if (args.limit < 0)
-    return Status::invalid_argument("--limit must be 0 (all) or positive, got " + std::to_string(args.limit));
+    return Status::invalid_argument("--limit must be 0 (all) or positive, got " +
+                                    std::to_string(args.limit));
   QSEG_ASSIGN_OR_RETURN(const DatasetKind kind, parse_dataset_kind(args.dataset));
   QSEG_ASSIGN_OR_RETURN(std::shared_ptr<const LabelMap> label_map,
                         label_map_option(args.label_map));
@@ -86,7 +87,7 @@ Result<std::vector<Sample>> read_dataset(const DatasetArgs& args, DatasetDescrip
 Status set_class_options(const DatasetArgs& args, EvalOptions* options) {
   if (args.ignore_label < 0 || args.ignore_label > 255) {
     return Status::invalid_argument("--ignore-label must be in 0..255, got " +
-                         std::to_string(args.ignore_label));
+                                    std::to_string(args.ignore_label));
   }
   options->ignore_label = args.ignore_label;
   if (!args.labels.empty()) {
@@ -111,15 +112,20 @@ std::function<void()> attach_progress(const std::string& command, EvalOptions* o
   auto state = std::make_shared<State>();
   state->terminal = isatty(STDERR_FILENO) != 0;
   options->on_progress = [command, state](const EvalProgress& p) {
-    const double rate = p.seconds > 0 ? p.done / p.seconds : 0.0;
+    // Photos scored per second; "--" until one is (a first photo that fails is no rate).
+    const int scored = p.done - p.bad;
+    const std::string rate_text =
+        scored > 0 && p.seconds > 0 ? fmt::format("{:.2f}", scored / p.seconds) : "--";
+    const double rate = p.seconds > 0 ? scored / p.seconds : 0.0;
     const std::string bad = p.bad > 0 ? fmt::format(", {} bad", p.bad) : "";
     if (state->terminal) {
       constexpr int kWidth = 30;
       const int filled = p.total > 0 ? p.done * kWidth / p.total : kWidth;
       const double eta = rate > 0 ? (p.total - p.done) / rate : 0.0;
-      fmt::print(stderr, "\r{} [{}{}] {}/{} photos, {:.2f} photos/s, ETA {:.0f} s{}\033[K", command,
-                 std::string(filled, '#'), std::string(kWidth - filled, '.'), p.done, p.total, rate,
-                 eta, bad);
+      const std::string eta_text = rate > 0 ? fmt::format("{:.0f} s", eta) : "--";
+      fmt::print(stderr, "\r{} [{}{}] {}/{} photos, {} photos/s, ETA {}{}\033[K", command,
+                 std::string(filled, '#'), std::string(kWidth - filled, '.'), p.done, p.total,
+                 rate_text, eta_text, bad);
       state->bar_open = p.done < p.total;
       if (!state->bar_open) fmt::print(stderr, "\n");
       std::fflush(stderr);
@@ -128,8 +134,8 @@ std::function<void()> attach_progress(const std::string& command, EvalOptions* o
     const int tenth = p.total > 0 ? p.done * 10 / p.total : 10;
     if (tenth > state->last_tenth || p.done == p.total) {
       state->last_tenth = tenth;
-      fmt::print(stderr, "{}: {}/{} photos ({}%), {:.2f} photos/s{}\n", command, p.done, p.total,
-                 p.total > 0 ? p.done * 100 / p.total : 100, rate, bad);
+      fmt::print(stderr, "{}: {}/{} photos ({}%), {} photos/s{}\n", command, p.done, p.total,
+                 p.total > 0 ? p.done * 100 / p.total : 100, rate_text, bad);
     }
   };
   options->on_bad_sample = [state](const Sample& sample, const Status& status) {
@@ -187,6 +193,18 @@ Status write_outputs(const DatasetArgs& args, const nlohmann::json& json, const 
     QSEG_RETURN_IF_ERROR(write_html_report(args.report, result, options));
     fmt::print("report: {}\n", args.report);
   }
+  if (result.bad_count > 0) {
+    return Status::incomplete(
+        fmt::format("{} of {} photos were bad and skipped (--skip-bad); the numbers above are over "
+                    "the other {}",
+                    result.bad_count, result.bad_count + result.scored_count, result.scored_count));
+  }
+  return Status::ok();
+}
+
+Status check_output_paths(const DatasetArgs& args) {
+  if (!args.json.empty()) QSEG_RETURN_IF_ERROR(check_writable(args.json));
+  if (!args.report.empty()) QSEG_RETURN_IF_ERROR(check_writable(args.report));
   return Status::ok();
 }
 
@@ -194,10 +212,12 @@ Result<ModelOpener> model_opener(const DatasetArgs& args) {
   const std::string precision = args.precision;
   const std::string output = args.checkpoint_output;
   if (precision != "auto" && precision != "float" && precision != "simulated") {
-    return Status::invalid_argument("--precision must be auto, float or simulated, got '" + precision + "'");
+    return Status::invalid_argument("--precision must be auto, float or simulated, got '" +
+                                    precision + "'");
   }
   if (output != "labels" && output != "scores")
-    return Status::invalid_argument("--checkpoint-output must be labels or scores, got '" + output + "'");
+    return Status::invalid_argument("--checkpoint-output must be labels or scores, got '" + output +
+                                    "'");
   const InputLimits limits = args.limits;
   const Requantization requantization = args.requantization;
   const KernelIsa kernels = args.kernels;

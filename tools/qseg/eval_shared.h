@@ -78,7 +78,12 @@ std::function<void()> attach_progress(const std::string& command, EvalOptions* o
 std::string class_table(const std::vector<ConfusionMatrix>& columns, const ClassSet& classes,
                         const std::vector<std::string>& headers, bool with_difference);
 
-// Writes the JSON (atomically) and the HTML report when their flags are set.
+// Whether --json and --report can be written (their folder exists and is writable): checked
+// before the evaluation, not after it.
+Status check_output_paths(const DatasetArgs& args);
+// Writes the JSON (atomically) and the HTML report when their flags are set. Then, when bad
+// photos were skipped (--skip-bad), an incomplete Status saying how many (exit status 3): the
+// numbers are over the others.
 Status write_outputs(const DatasetArgs& args, const nlohmann::json& json, const EvalResult& result,
                      const std::string& title, const DatasetDescription& description);
 

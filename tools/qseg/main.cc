@@ -10,6 +10,8 @@
 #endif
 
 int main(int argc, char** argv) {
+  // Progress reaches a pipe (| tee, a log) line by line, not at exit.
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);
   CLI::App app{"qseg: 8-bit DeepLab segmentation, from photo to mask", "qseg"};
   qseg::cli::set_help_formatter(app);
   app.require_subcommand(1);
@@ -100,8 +102,12 @@ int main(int argc, char** argv) {
   if (!status.is_ok()) {
     std::fflush(stdout);  // what was printed before the error comes before it
     std::fprintf(stderr, "qseg: error: %s\n", qseg::cli::with_limit_flag(status.message()).c_str());
-    return status.is_invalid_argument() ? 2
-                                        : 1;  // 2: the command line is wrong; 1: the work failed
+    // 2: the command line is wrong; 3: done for some inputs only (128 + N: stopped by signal N);
+    // 1: the work failed.
+    if (status.is_invalid_argument()) return 2;
+    if (status.is_incomplete())
+      return qseg::cli::interrupt_signal() != 0 ? 128 + qseg::cli::interrupt_signal() : 3;
+    return 1;
   }
   return 0;
 }

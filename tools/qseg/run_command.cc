@@ -67,7 +67,7 @@ Status run_model(const RunArgs& args) {
   QSEG_RETURN_IF_ERROR(check_threads(args.threads));
   if (args.repeat < 1 || args.repeat > 10000)
     return Status::invalid_argument("--repeat must be between 1 and 10000, got " +
-                         std::to_string(args.repeat));
+                                    std::to_string(args.repeat));
   QSEG_ASSIGN_OR_RETURN(Graph graph, read_tflite_file(args.model, args.limits.model));
   InterpreterOptions options;
   options.num_threads = args.threads;
@@ -156,10 +156,11 @@ Status run_model(const RunArgs& args) {
     const std::string path = i == 0 ? args.output : args.output + "." + std::to_string(i);
     QSEG_RETURN_IF_ERROR(write_file_atomically(path, interp.output_bytes(static_cast<int>(i))));
   }
-  fmt::print("{}: ran {} ops in {:.1f} ms{} ({} kernels, {} threads, arena {} bytes) -> {}\n",
-             args.model, interp.graph().ops.size(), ms,
+  fmt::print("{}: ran {} ops in {:.1f} ms{} ({} kernels, {}, arena {} bytes) -> {}\n", args.model,
+             interp.graph().ops.size(), ms,
              args.repeat > 1 ? fmt::format(" (median of {} runs)", args.repeat) : "",
-             kernel_isa_name(interp.kernel_isa()), args.threads, interp.arena_bytes(), args.output);
+             kernel_isa_name(interp.kernel_isa()), threads_text(args.threads), interp.arena_bytes(),
+             args.output);
   return Status::ok();
 }
 

@@ -1,9 +1,16 @@
-// `qseg segment`: photos in, label PNGs (in the classes' palette) and overlays out, with the time
-// per photo and the classes seen.
+// `qseg segment`: photos in (files, folders, stdin), label PNGs (in the classes' palette) and
+// overlays out, with the time per photo split into its steps and the classes seen; never an
+// output overwritten unasked, and a line saying what was written even when interrupted.
 #include <fmt/format.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <array>
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <nlohmann/json.hpp>
 #include <vector>
 
 #include "common.h"
@@ -11,9 +18,11 @@
 #include "imgproc/image_io.h"
 #include "imgproc/image_ops.h"
 #include "qseg/segmenter.h"
+#include "segment_inputs.h"
 
 namespace qseg::cli {
 namespace {
+namespace fs = std::filesystem;
 
 struct SegmentArgs {
   std::string model;
@@ -29,53 +38,131 @@ struct SegmentArgs {
   OverlayOptions overlay;
   bool write_overlay = true;
   std::string overlay_format = "png";  // or "jpg": 20x faster to write for 12 MP photos
+  bool overwrite = false;
+  bool skip_existing = false;
+  std::string json;  // --json FILE
 };
 
-std::string class_summary(const Image& labels, const ClassSet& classes) {
-  std::array<int64_t, 256> counts{};
-  for (uint8_t v : labels.pixels) ++counts[v];
-  std::vector<int> present;
-  for (int c = 0; c < 256; ++c)
-    if (counts[c] > 0) present.push_back(c);
-  std::sort(present.begin(), present.end(), [&](int a, int b) { return counts[a] > counts[b]; });
-  std::string text;
-  const double total = static_cast<double>(labels.pixels.size());
-  for (int c : present) {
-    const std::string name = c < classes.size() ? classes.name(c) : "class " + std::to_string(c);
-    text += fmt::format("{}{} {:.1f}%", text.empty() ? "" : ", ", name, 100.0 * counts[c] / total);
-  }
-  return text;
+double ms_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+      .count();
 }
 
-Status segment_one(Segmenter& segmenter, const std::filesystem::path& image_path,
-                   const std::filesystem::path& out_dir, const ImageLimits& limits,
-                   const SegmentArgs& args) {
-  QSEG_ASSIGN_OR_RETURN(Image photo, read_image(image_path, limits));
+struct ClassShare {
+  int id;
+  int64_t pixels;
+};
+
+// The classes in a mask, most pixels first.
+std::vector<ClassShare> class_shares(const Image& labels) {
+  std::array<int64_t, 256> counts{};
+  for (uint8_t v : labels.pixels) ++counts[v];
+  std::vector<ClassShare> present;
+  for (int c = 0; c < 256; ++c)
+    if (counts[c] > 0) present.push_back({c, counts[c]});
+  std::stable_sort(present.begin(), present.end(),
+                   [](const ClassShare& a, const ClassShare& b) { return a.pixels > b.pixels; });
+  return present;
+}
+
+std::string class_name(const ClassSet& classes, int c) {
+  return c < classes.size() ? classes.name(c) : "class " + std::to_string(c);
+}
+
+// Everything read from stdin ("-"), up to the size a file may have.
+Result<std::vector<uint8_t>> read_stdin_bytes() {
+  constexpr size_t kMaxBytes = size_t{1} << 31;
+  std::vector<uint8_t> bytes;
+  std::array<uint8_t, 1 << 16> chunk;
+  size_t n;
+  while ((n = std::fread(chunk.data(), 1, chunk.size(), stdin)) > 0) {
+    bytes.insert(bytes.end(), chunk.begin(), chunk.begin() + n);
+    if (bytes.size() > kMaxBytes) return Status::error("stdin: more than 2 GiB of data");
+  }
+  if (std::ferror(stdin)) return Status::error("stdin: cannot read");
+  if (bytes.empty()) return Status::error("stdin: no data (expected a JPEG, PNG or BMP photo)");
+  return bytes;
+}
+
+// One photo: decode, segment, write the overlay and then the mask (so that a mask is there only
+// with its overlay), each file written whole or not at all. Fills `record` for --json.
+Status segment_one(Segmenter& segmenter, const PhotoJob& job, const SegmentArgs& args,
+                   nlohmann::json* record) {
+  auto start = std::chrono::steady_clock::now();
+  Result<Image> decoded = Status::error("");
+  if (job.input == "-") {
+    QSEG_ASSIGN_OR_RETURN(std::vector<uint8_t> bytes, read_stdin_bytes());
+    decoded = decode_image(bytes, "stdin", args.limits.image);
+  } else {
+    decoded = read_image(job.input, args.limits.image);
+  }
+  if (!decoded.is_ok()) return decoded.status();
+  const Image& photo = decoded.value();
+  const double decode_ms = ms_since(start);
   SegmentTiming timing;
   QSEG_ASSIGN_OR_RETURN(Image labels, segmenter.segment(photo, &timing));
-  const std::string stem = image_path.stem().string();
-  const auto mask_path = out_dir / (stem + ".png");
-  const auto overlay_path = out_dir / (stem + "_overlay." + args.overlay_format);
+  start = std::chrono::steady_clock::now();
   std::error_code ec;
-  for (const auto& p : {mask_path, overlay_path}) {
-    if (std::filesystem::equivalent(p, image_path, ec)) {
-      return Status::error(image_path.string() + ": output " + p.string() +
-                           " would overwrite the input; choose another --out");
-    }
+  fs::create_directories(job.mask.parent_path(), ec);
+  if (ec) {
+    return Status::error("cannot create output folder " + job.mask.parent_path().string() + ": " +
+                         ec.message());
   }
   const ClassSet& classes = segmenter.classes();
-  QSEG_RETURN_IF_ERROR(write_label_png(mask_path, labels, classes.palette()));
-  if (args.write_overlay) {
+  if (!job.overlay.empty()) {
     const Image shown = annotated_overlay(photo, labels, classes, args.overlay);
-    QSEG_RETURN_IF_ERROR(args.overlay_format == "jpg" ? write_jpeg(overlay_path, shown)
-                                                      : write_png(overlay_path, shown));
+    QSEG_RETURN_IF_ERROR(args.overlay_format == "jpg" ? write_jpeg(job.overlay, shown)
+                                                      : write_png(job.overlay, shown));
+  }
+  QSEG_RETURN_IF_ERROR(write_label_png(job.mask, labels, classes.palette()));
+  const double write_ms = ms_since(start);
+  const double total_ms = decode_ms + timing.total_ms() + write_ms;
+
+  std::string text;
+  nlohmann::json found = nlohmann::json::array();
+  const double pixels = static_cast<double>(labels.pixels.size());
+  for (const ClassShare& share : class_shares(labels)) {
+    const std::string name = class_name(classes, share.id);
+    text +=
+        fmt::format("{}{} {:.1f}%", text.empty() ? "" : ", ", name, 100.0 * share.pixels / pixels);
+    found.push_back({{"id", share.id}, {"name", name}, {"share", share.pixels / pixels}});
   }
   fmt::print(
-      "{}: {}x{} -> {} ({:.1f} ms: preprocess {:.1f}, model {:.1f}, postprocess {:.1f}); {}\n",
-      image_path.string(), photo.width, photo.height, mask_path.string(), timing.total_ms(),
-      timing.preprocess_ms, timing.invoke_ms, timing.postprocess_ms,
-      class_summary(labels, classes));
+      "{}: {}x{} -> {} ({:.1f} ms: decode {:.1f}, preprocess {:.1f}, model {:.1f}, postprocess "
+      "{:.1f}, write {:.1f}); {}\n",
+      job.name, photo.width, photo.height, job.mask.string(), total_ms, decode_ms,
+      timing.preprocess_ms, timing.invoke_ms, timing.postprocess_ms, write_ms, text);
+  (*record)["width"] = photo.width;
+  (*record)["height"] = photo.height;
+  (*record)["ms"] = {{"decode", decode_ms},       {"preprocess", timing.preprocess_ms},
+                     {"model", timing.invoke_ms}, {"postprocess", timing.postprocess_ms},
+                     {"write", write_ms},         {"total", total_ms}};
+  (*record)["classes"] = std::move(found);
   return Status::ok();
+}
+
+// Which outputs exist already: none may unless --overwrite or --skip-existing says what to do.
+Status check_existing_outputs(const std::vector<PhotoJob>& jobs, const SegmentArgs& args) {
+  if (args.overwrite || args.skip_existing) return Status::ok();
+  std::string first;
+  int existing = 0;
+  for (const PhotoJob& job : jobs) {
+    for (const fs::path& output : {job.mask, job.overlay}) {
+      std::error_code ec;
+      if (output.empty() || !fs::exists(output, ec)) continue;
+      if (existing++ == 0) first = output.string();
+    }
+  }
+  if (existing == 0) return Status::ok();
+  return Status::error(fmt::format(
+      "{} exists{}: --overwrite replaces existing outputs, --skip-existing keeps them and skips "
+      "their photos",
+      first, existing > 1 ? fmt::format(" ({} outputs exist)", existing) : ""));
+}
+
+bool outputs_exist(const PhotoJob& job) {
+  std::error_code ec;
+  return fs::exists(job.mask, ec) && (job.overlay.empty() || fs::exists(job.overlay, ec));
 }
 
 Status run_segment(const SegmentArgs& args) {
@@ -86,8 +173,24 @@ Status run_segment(const SegmentArgs& args) {
   if (args.overlay_format != "png" && args.overlay_format != "jpg")
     return Status::invalid_argument("--overlay-format " + args.overlay_format +
                                     ": expected png or jpg");
-  const std::filesystem::path model =
-      args.model.empty() ? default_model() : std::filesystem::path(args.model);
+  // Everything that could stop the run is looked at before the first photo: the inputs and the
+  // names of their outputs, existing outputs, the output folder and the JSON file.
+  PlanNotes notes;
+  QSEG_ASSIGN_OR_RETURN(
+      const std::vector<PhotoJob> jobs,
+      plan_photo_jobs(args.images, {args.out, args.write_overlay, args.overlay_format}, &notes));
+  QSEG_RETURN_IF_ERROR(check_existing_outputs(jobs, args));
+  std::error_code ec;
+  fs::create_directories(args.out, ec);
+  if (ec || !fs::is_directory(args.out)) {
+    return Status::error("cannot create output folder " + args.out +
+                         (ec ? ": " + ec.message() : ""));
+  }
+  if (::access(args.out.c_str(), W_OK) != 0)
+    return Status::error("cannot write in output folder " + args.out + ": " + std::strerror(errno));
+  if (!args.json.empty()) QSEG_RETURN_IF_ERROR(check_writable(args.json));
+
+  const fs::path model = args.model.empty() ? default_model() : fs::path(args.model);
   SegmenterOptions options;
   options.num_threads = args.threads;
   options.requantization = args.requantization;
@@ -97,30 +200,83 @@ Status run_segment(const SegmentArgs& args) {
   options.fuse_inverted_residuals = args.fuse_blocks;
   options.labels_file = args.labels;
   QSEG_ASSIGN_OR_RETURN(auto segmenter, Segmenter::load(model, options));
-  std::error_code ec;
-  std::filesystem::create_directories(args.out, ec);
-  if (ec || !std::filesystem::is_directory(args.out)) {
-    return Status::error("cannot create output folder " + args.out +
-                         (ec ? ": " + ec.message() : ""));
-  }
-  fmt::print("model {} ({}x{} input, {} threads, arena {} bytes)\n", model.string(),
-             segmenter->input_width(), segmenter->input_height(), args.threads,
-             segmenter->interpreter().arena_bytes());
-  // A failed photo does not stop the others; a single photo's failure is the one error line.
-  if (args.images.size() == 1)
-    return segment_one(*segmenter, args.images[0], args.out, args.limits.image, args);
-  int failed = 0;
-  for (const auto& image : args.images) {
-    const Status s = segment_one(*segmenter, image, args.out, args.limits.image, args);
-    if (!s.is_ok()) {
-      std::fflush(stdout);
-      fmt::print(stderr, "qseg: error: {}\n", s.message());
+  const std::string kernels(kernel_isa_name(segmenter->interpreter().kernel_isa()));
+  fmt::print("model {} ({}x{} input, {} kernels, {}, arena {} bytes)\n", model.string(),
+             segmenter->input_width(), segmenter->input_height(), kernels,
+             threads_text(args.threads), segmenter->interpreter().arena_bytes());
+  for (const std::string& line : notes.lines) fmt::print("{}\n", line);
+
+  catch_interrupts();
+  const auto start = std::chrono::steady_clock::now();
+  nlohmann::json records = nlohmann::json::array();
+  int written = 0, skipped = 0, failed = 0;
+  Status single_failure;
+  for (const PhotoJob& job : jobs) {
+    if (interrupt_signal() != 0) break;
+    nlohmann::json record = {{"input", job.name}, {"mask", job.mask.string()}};
+    if (!job.overlay.empty()) record["overlay"] = job.overlay.string();
+    if (args.skip_existing && outputs_exist(job)) {
+      fmt::print("{}: skipped, {} exists (--skip-existing)\n", job.name, job.mask.string());
+      record["status"] = "skipped";
+      ++skipped;
+    } else if (const Status s = segment_one(*segmenter, job, args, &record); s.is_ok()) {
+      record["status"] = "written";
+      ++written;
+    } else {
+      // A failed photo does not stop the others; a single photo's failure is the one error line.
+      record["status"] = "failed";
+      record["error"] = s.message();
       ++failed;
+      if (jobs.size() == 1) {
+        single_failure = s;
+      } else {
+        std::fflush(stdout);
+        fmt::print(stderr, "qseg: error: {}\n", s.message());
+      }
     }
+    records.push_back(std::move(record));
   }
-  if (failed > 0)
-    return Status::error(
-        fmt::format("{} of {} images failed (see above)", failed, args.images.size()));
+  const double seconds = ms_since(start) / 1000.0;
+  const int signal = interrupt_signal();
+  const int total = static_cast<int>(jobs.size());
+  const std::string written_text = fmt::format("{} of {} photo{} written to {}", written, total,
+                                               total == 1 ? "" : "s", args.out);
+  std::string also;
+  if (skipped > 0) also += fmt::format("; {} skipped (outputs exist)", skipped);
+  if (failed > 0) also += fmt::format("; {} failed", failed);
+  if (signal == 0 && total > 1) fmt::print("{}{} in {:.1f} s\n", written_text, also, seconds);
+
+  if (!args.json.empty()) {
+    const nlohmann::json json = {
+        {"model", model.string()},
+        {"input_width", segmenter->input_width()},
+        {"input_height", segmenter->input_height()},
+        {"kernels", kernels},
+        {"threads", args.threads},
+        {"out", args.out},
+        {"photos", std::move(records)},
+        {"summary",
+         {{"photos", total},
+          {"written", written},
+          {"skipped", skipped},
+          {"failed", failed},
+          {"interrupted", signal != 0 ? nlohmann::json(signal_name(signal)) : nlohmann::json()},
+          {"seconds", seconds}}}};
+    const std::string text = json.dump(2) + "\n";
+    QSEG_RETURN_IF_ERROR(write_file_atomically(
+        args.json, std::span(reinterpret_cast<const uint8_t*>(text.data()), text.size())));
+    fmt::print("JSON: {}\n", args.json);
+  }
+  if (signal != 0) {
+    return Status::incomplete(
+        fmt::format("interrupted ({}): {}{}; run it again with --skip-existing to do the rest",
+                    signal_name(signal), written_text, also));
+  }
+  if (!single_failure.is_ok()) return single_failure;
+  if (failed > 0) {
+    return Status::error(fmt::format("{} of {} photos failed (see above); {} written to {}", failed,
+                                     total, written, args.out));
+  }
   return Status::ok();
 }
 
@@ -130,7 +286,7 @@ void add_segment_command(CLI::App& app, Action& run) {
   auto args = std::make_shared<SegmentArgs>();
   CLI::App* cmd = app.add_subcommand(
       "segment",
-      "Segment photos: writes OUT/NAME.png (palette PNG of class ids) and OUT/NAME_overlay.png");
+      "Segment photos: writes OUT/NAME.png (palette PNG of class ids) and OUT/NAME.overlay.png");
   cmd->add_option(
       "--model", args->model,
       "Model .tflite (default: the published dm0.5 uint8 DeepLab in the shared folder)");
@@ -153,8 +309,20 @@ void add_segment_command(CLI::App& app, Action& run) {
                   "for large photos)")
       ->capture_default_str();
   cmd->add_flag("--no-overlay{false}", args->write_overlay, "Write only the masks, no overlays");
-  cmd->add_option("--out", args->out, "Output folder")->capture_default_str();
-  cmd->add_option("images", args->images, "Photos (JPEG, PNG, BMP)")->required();
+  cmd->add_option("--out", args->out,
+                  "Output folder; photos found in folders keep their subfolders below it")
+      ->capture_default_str();
+  CLI::Option* overwrite =
+      cmd->add_flag("--overwrite", args->overwrite, "Replace outputs that exist already");
+  cmd->add_flag("--skip-existing", args->skip_existing,
+                "Skip the photos whose outputs exist already (to finish an interrupted run)")
+      ->excludes(overwrite);
+  cmd->add_option("--json", args->json,
+                  "Also write per photo its outputs, size, time per step and classes as JSON here");
+  cmd->add_option("images", args->images,
+                  "Photos (JPEG, PNG, BMP), folders of them (walked recursively) or - (one photo "
+                  "read from stdin, written as OUT/stdin.png)")
+      ->required();
   cmd->callback([args, &run] { run = [args] { return run_segment(*args); }; });
 }
 
