@@ -11,6 +11,7 @@
 #include "convert/convert.h"
 #include "imgproc/fixture_encoders.h"
 #include "imgproc/image_io.h"
+#include "imgproc/jpeg_fixture.h"
 #include "model/checkpoint_file.h"
 #include "model/model_config.h"
 #include "op_seeds.h"
@@ -186,6 +187,20 @@ Status write_images(const std::filesystem::path& dir) {
     }
     QSEG_RETURN_IF_ERROR(
         write(dir / (std::string("small_") + p.name + ".png"), test::make_png(png)));
+  }
+  // JPEGs as phones write them: an APP1 Exif segment with an orientation (6: stored sideways,
+  // 3: upside down), in both byte orders, for the Exif parser and the turns after decoding.
+  Image small;
+  small.width = 8;
+  small.height = 5;
+  small.channels = 3;
+  small.pixels.resize(8 * 5 * 3);
+  for (size_t i = 0; i < small.pixels.size(); ++i) small.pixels[i] = static_cast<uint8_t>(i * 37);
+  QSEG_ASSIGN_OR_RETURN(const std::vector<uint8_t> jpeg, encode_jpeg(small, "seed", 80));
+  for (const auto& [orientation, big_endian] : {std::pair{6, false}, std::pair{3, true}}) {
+    QSEG_RETURN_IF_ERROR(
+        write(dir / ("exif_" + std::to_string(orientation) + (big_endian ? "_mm" : "_ii") + ".jpg"),
+              test::with_segment(jpeg, test::exif_segment(orientation, big_endian))));
   }
   return Status::ok();
 }

@@ -11,8 +11,22 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs=$(nproc)
 
-echo "== Release build and tests"
+# Each phase's wall time, printed as it ends and all together at the end (CI's budget is 60 min).
+phase_name="" phase_start=$SECONDS timings=""
+phase() {  # NAME: ends the phase running, starts NAME ("" ends the last)
+  if [ -n "$phase_name" ]; then
+    local took=$((SECONDS - phase_start))
+    echo "== $phase_name: ${took} s"
+    timings="$timings$(printf '%6d s  %s' "$took" "$phase_name")"$'\n'
+  fi
+  phase_name=$1 phase_start=$SECONDS
+  if [ -n "$phase_name" ]; then echo "== $phase_name"; fi
+}
+trap 'phase ""; printf "== phase times\n%s== total %d s\n" "$timings" "$SECONDS"' EXIT
+
+phase "Release build"
 scripts/build.sh "$@"
+phase "Release tests"
 ctest --test-dir build --output-on-failure --parallel "$jobs"
 
 # The shared folder given to CMake is the conformance run's and the fuzzers' too.
@@ -20,26 +34,27 @@ for arg in "$@"; do
   case "$arg" in -DQSEG_SHARED_DIR=*) export QSEG_SHARED="${arg#-DQSEG_SHARED_DIR=}" ;; esac
 done
 
-echo "== qseg against the real TFLite: ${QSEG_CONFORMANCE_SAMPLE:-10} photos of each shared folder, every shared and converted model"
+phase "qseg against the real TFLite: ${QSEG_CONFORMANCE_SAMPLE:-10} photos of each shared folder, every shared and converted model"
 # (ctest installed the oracle into build/tflite-oracle; scripts/conformance.sh without --sample
 # runs every photo.)
 scripts/conformance.sh --sample "${QSEG_CONFORMANCE_SAMPLE:-10}" --converted
 
 if [ "${QSEG_SKIP_SANITIZERS:-0}" != 1 ]; then
-  echo "== ASan + UBSan build and tests"
+  phase "ASan + UBSan build"
   CC=clang CXX=clang++ cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
     -DQSEG_SANITIZE=ON "$@" >/dev/null
   cmake --build build-asan --parallel "$jobs"
+  phase "ASan + UBSan tests"
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     ctest --test-dir build-asan --output-on-failure --parallel "$jobs"
 fi
 
 if [ "${QSEG_SKIP_AARCH64:-0}" != 1 ]; then
-  echo "== aarch64 device build (cross-built, tests under qemu-aarch64-static)"
+  phase "aarch64 device build and tests (cross-built, tests under qemu-aarch64-static)"
   scripts/test_aarch64.sh "$@"
 fi
 
 if [ "${QSEG_SKIP_FUZZ:-0}" != 1 ]; then
-  echo "== Fuzz targets (scripts/fuzz.sh), ${QSEG_FUZZ_SECONDS:-40} s each"
+  phase "Fuzz targets (scripts/fuzz.sh): build, then ${QSEG_FUZZ_SECONDS:-40} s each"
   QSEG_FUZZ_BUILD_JOBS=$jobs scripts/fuzz.sh all "${QSEG_FUZZ_SECONDS:-40}"
 fi
