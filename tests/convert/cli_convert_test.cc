@@ -217,6 +217,17 @@ TEST(ConvertCliTest, BadInputsAreOneErrorLine) {
   test::expect_one_error_line("export --checkpoint " + (dir / "missing.ckpt").string() + " --out " +
                                   (dir / "g.tflite").string(),
                               "missing.ckpt");
+  // An output that cannot be written is found before the calibration, not after it.
+  const test::CommandResult unwritable = test::run_command(
+      test::qseg_binary().string() + " convert --tflite " + float_model +
+      " --input-shape 1,65,65,3 --output /nonexistent/dir/m.tflite --calibrate " +
+      test::shared_path("coco-voc").string() + " --calibration-split train.txt 2>&1");
+  EXPECT_EQ(unwritable.exit_code, 1) << unwritable.output;
+  EXPECT_NE(unwritable.output.find("qseg: error: /nonexistent/dir/m.tflite: the folder "
+                                   "/nonexistent/dir does not exist"),
+            std::string::npos)
+      << unwritable.output;
+  EXPECT_EQ(unwritable.output.find("calibrat"), std::string::npos) << unwritable.output;
   EXPECT_FALSE(std::filesystem::exists(dir / "out.tflite"));
 }
 

@@ -153,6 +153,7 @@ Status run_convert(const ConvertArgs& args) {
   }
   QSEG_ASSIGN_OR_RETURN(const InputShape shape, parse_input_shape(args.input_shape));
   QSEG_RETURN_IF_ERROR(check_threads(args.threads));
+  QSEG_RETURN_IF_ERROR(check_writable(args.output));  // before the calibration, not after it
   convert::ConvertOptions options;
   if (args.per_channel_int8) {
     options.inference_type = convert::InferenceType::kInt8PerChannel;

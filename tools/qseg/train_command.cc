@@ -184,13 +184,13 @@ Status run_train(TrainArgs args) {
                                 : fmt::format("{} ({} replicas x {})", o.world_size * o.batch_size,
                                               o.world_size, o.batch_size);
   if (leader) {
-    fmt::print("training: {} steps, batch {}, crop {}, base LR {}, {}, {} threads -> {}\n", o.steps,
+    fmt::print("training: {} steps, batch {}, crop {}, base LR {}, {}, {} -> {}\n", o.steps,
                batch, o.augment.crop_size, o.base_learning_rate,
                o.quantize_delay_step < 0 ? std::string("float")
                : o.quantize_delay_step == 0
                    ? std::string("quantization-aware from the first step")
                    : fmt::format("quantization-aware from step {}", o.quantize_delay_step),
-               o.num_threads, o.out_dir.string());
+               threads_text(o.num_threads), o.out_dir.string());
     std::fflush(stdout);
   }
   QSEG_ASSIGN_OR_RETURN(train::TrainSummary summary, train::train(o));
