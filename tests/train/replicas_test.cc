@@ -193,12 +193,11 @@ TEST(ReplicasTest, SynchronizedBatchNormAndRangesEqualOneProcessWithTheWholeBatc
     torch::manual_seed(5);
     const Inputs inputs;  // made once: the global generator is not for concurrent threads
     // Float training in one process runs libtorch's fused batch norm, replicas the double sums
-    // of synchronized batch norm: in this tiny model, whose batch norms see 4 to 100 values,
-    // their float roundings are enlarged past 1e-3 on some CPUs (to 0.32 of a tensor's largest
-    // gradient on an AVX2-only AMD
-    // EPYC; within 1e-3 on AVX-512 Xeons). So the whole batch is run as a world of one replica
-    // here (the same sums), and training outcomes of one process and replicas are compared in
-    // DistributedTrainingTest.
+    // of synchronized batch norm. In this tiny model, whose batch norms see 4 to 100 values,
+    // their float roundings grow past 1e-3 on some CPUs: to 0.32 of a tensor's largest gradient
+    // on an AVX2-only AMD EPYC, within 1e-3 on AVX-512 Xeons. So the whole batch runs here as a
+    // world of one replica (the same sums); DistributedTrainingTest compares the training
+    // outcomes of one process and of replicas.
     const StepResult whole = quantize ? train_step(nullptr, inputs, 0, 4, quantize)
                                       : on_replicas<StepResult>(1, [&](const Replicas& r) {
                                           return train_step(&r, inputs, 0, 4, quantize);
