@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds and runs every test: first the Release build, then a sample of the conformance run
 # against the real TFLite (scripts/conformance.sh; QSEG_CONFORMANCE_SAMPLE photos per folder),
-# then the whole suite again under AddressSanitizer + UndefinedBehaviorSanitizer (clang), then
+# then the suite again under AddressSanitizer + UndefinedBehaviorSanitizer (clang; all but its
+# slowest suites, see below), then
 # each libFuzzer target for 40 seconds (scripts/fuzz.sh; QSEG_FUZZ_SECONDS sets the time),
 # with the aarch64 device build and its tests under emulation (scripts/test_aarch64.sh) before
 # the fuzzing. Set
@@ -45,8 +46,17 @@ if [ "${QSEG_SKIP_SANITIZERS:-0}" != 1 ]; then
     -DQSEG_SANITIZE=ON "$@" >/dev/null
   cmake --build build-asan --parallel "$jobs"
   phase "ASan + UBSan tests"
+  # The 9 slowest tests are left out here (QSEG_ASAN_ALL=1 runs them): under ASan on a 2-core
+  # AMD EPYC they took 1095 of the suite's 2033 test-seconds (1175 s of wall time), spent in
+  # libtorch and the real TFLite more than in qseg's code, whose paths the Release run above and
+  # the faster suites here (Replicas*, KillResume*, RealTflite.*, ConvertTest.*) go through
+  # under the sanitizers too. TrainerTest.TinyDeepLabLearns... 371 s,
+  # DistributedTrainingTest.{TwoReplicas..., ResumesWithAnotherWorldSize, Transfer...} 130, 106,
+  # 100 s, RealTfliteDecoder.* 56-130 s each.
+  asan_exclude="^(DistributedTrainingTest\.(TwoReplicasWithBatchBEqualOneProcessWithBatch2B|ResumesWithAnotherWorldSize|TransferToNewClassesWithReplicasEqualsOneProcess)|RealTfliteDecoder\..*|TrainerTest\.TinyDeepLabLearnsFloatAndQuantizationAware)$"
+  [ "${QSEG_ASAN_ALL:-0}" = 1 ] && asan_exclude="^$"
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-    ctest --test-dir build-asan --output-on-failure --parallel "$jobs"
+    ctest --test-dir build-asan --output-on-failure --parallel "$jobs" -E "$asan_exclude"
 fi
 
 if [ "${QSEG_SKIP_AARCH64:-0}" != 1 ]; then
