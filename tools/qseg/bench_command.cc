@@ -260,9 +260,7 @@ Status run_bench(const BenchArgs& args) {
     out["tflite_median_ms"] = tflite_ms;
   }
   if (!args.json.empty()) {
-    const std::string text = out.dump(2) + "\n";
-    QSEG_RETURN_IF_ERROR(io::write_file_durably(
-        args.json, reinterpret_cast<const uint8_t*>(text.data()), text.size()));
+    QSEG_RETURN_IF_ERROR(write_json_file(args.json, out));
   }
   return Status::ok();
 }

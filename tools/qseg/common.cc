@@ -168,6 +168,14 @@ Status check_writable(const std::filesystem::path& path) {
   return Status::ok();
 }
 
+std::string json_text(const nlohmann::json& json) { return json.dump(2) + "\n"; }
+
+Status write_json_file(const std::filesystem::path& path, const nlohmann::json& json) {
+  const std::string text = json_text(json);
+  return write_file_atomically(
+      path, std::span(reinterpret_cast<const uint8_t*>(text.data()), text.size()));
+}
+
 void add_kernels_option(CLI::App& command, KernelIsa& value) {
   command
       .add_option_function<std::string>(

@@ -6,6 +6,7 @@
 #include <functional>
 #include <istream>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "imgproc/image_io.h"
@@ -55,6 +56,10 @@ void add_requantization_option(CLI::App& command, Requantization& value);
 // An error unless a file can be written at path (its folder exists and is writable): outputs are
 // checked before the work that fills them.
 Status check_writable(const std::filesystem::path& path);
+// The JSON files the commands write (--json): indented by 2, ending in a newline, written
+// atomically (write_file_atomically).
+std::string json_text(const nlohmann::json& json);
+Status write_json_file(const std::filesystem::path& path, const nlohmann::json& json);
 // --kernels auto|reference|avx2|avx512-vnni.
 void add_kernels_option(CLI::App& command, KernelIsa& value);
 

@@ -180,9 +180,7 @@ std::string class_table(const std::vector<ConfusionMatrix>& columns, const Class
 Status write_outputs(const DatasetArgs& args, const nlohmann::json& json, const EvalResult& result,
                      const std::string& title, const DatasetDescription& description) {
   if (!args.json.empty()) {
-    const std::string text = json.dump(2) + "\n";
-    QSEG_RETURN_IF_ERROR(write_file_atomically(
-        args.json, std::span(reinterpret_cast<const uint8_t*>(text.data()), text.size())));
+    QSEG_RETURN_IF_ERROR(write_json_file(args.json, json));
     fmt::print("JSON: {}\n", args.json);
   }
   if (!args.report.empty()) {

@@ -234,16 +234,13 @@ Status run_inspect(const InspectArgs& args) {
     fmt::format_to(out, "{} op{} qseg cannot run: {}\n", unsupported.size(),
                    unsupported.size() == 1 ? "" : "s", list);
   }
-  const std::string json_text = json.dump(2) + "\n";
   if (args.json == "-") {  // the JSON alone, for a pipe
-    std::fwrite(json_text.data(), 1, json_text.size(), stdout);
+    std::fputs(json_text(json).c_str(), stdout);
     return Status::ok();
   }
   std::fwrite(text.data(), 1, text.size(), stdout);
   if (!args.json.empty()) {
-    QSEG_RETURN_IF_ERROR(write_file_atomically(
-        args.json,
-        std::span(reinterpret_cast<const uint8_t*>(json_text.data()), json_text.size())));
+    QSEG_RETURN_IF_ERROR(write_json_file(args.json, json));
     fmt::print("JSON: {}\n", args.json);
   }
   return Status::ok();

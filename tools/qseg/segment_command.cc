@@ -69,8 +69,8 @@ std::string class_name(const ClassSet& classes, int c) {
   return c < classes.size() ? classes.name(c) : "class " + std::to_string(c);
 }
 
-// Everything read from stdin ("-"), up to the size a file may have.
-Result<std::vector<uint8_t>> read_stdin_bytes() {
+// The photo on stdin ("-"): everything read from it, up to the size a file may have, decoded.
+Result<Image> read_stdin_image(const ImageLimits& limits) {
   constexpr size_t kMaxBytes = size_t{1} << 31;
   std::vector<uint8_t> bytes;
   std::array<uint8_t, 1 << 16> chunk;
@@ -81,7 +81,7 @@ Result<std::vector<uint8_t>> read_stdin_bytes() {
   }
   if (std::ferror(stdin)) return Status::error("stdin: cannot read");
   if (bytes.empty()) return Status::error("stdin: no data (expected a JPEG, PNG or BMP photo)");
-  return bytes;
+  return decode_image(bytes, "stdin", limits);
 }
 
 // One photo: decode, segment, write the overlay and then the mask (so that a mask is there only
@@ -89,15 +89,9 @@ Result<std::vector<uint8_t>> read_stdin_bytes() {
 Status segment_one(Segmenter& segmenter, const PhotoJob& job, const SegmentArgs& args,
                    nlohmann::json* record) {
   auto start = std::chrono::steady_clock::now();
-  Result<Image> decoded = Status::error("");
-  if (job.input == "-") {
-    QSEG_ASSIGN_OR_RETURN(std::vector<uint8_t> bytes, read_stdin_bytes());
-    decoded = decode_image(bytes, "stdin", args.limits.image);
-  } else {
-    decoded = read_image(job.input, args.limits.image);
-  }
-  if (!decoded.is_ok()) return decoded.status();
-  const Image& photo = decoded.value();
+  QSEG_ASSIGN_OR_RETURN(const Image photo, job.input == "-"
+                                               ? read_stdin_image(args.limits.image)
+                                               : read_image(job.input, args.limits.image));
   const double decode_ms = ms_since(start);
   SegmentTiming timing;
   QSEG_ASSIGN_OR_RETURN(Image labels, segmenter.segment(photo, &timing));
@@ -262,9 +256,7 @@ Status run_segment(const SegmentArgs& args) {
           {"failed", failed},
           {"interrupted", signal != 0 ? nlohmann::json(signal_name(signal)) : nlohmann::json()},
           {"seconds", seconds}}}};
-    const std::string text = json.dump(2) + "\n";
-    QSEG_RETURN_IF_ERROR(write_file_atomically(
-        args.json, std::span(reinterpret_cast<const uint8_t*>(text.data()), text.size())));
+    QSEG_RETURN_IF_ERROR(write_json_file(args.json, json));
     fmt::print("JSON: {}\n", args.json);
   }
   if (signal != 0) {
