@@ -23,6 +23,20 @@
 
 namespace qseg::test {
 
+// Bytes checked past the end of every activation buffer of OpGraph::run: none under ASan, which
+// catches overruns itself when the buffers have their exact size.
+#if defined(__SANITIZE_ADDRESS__)
+inline constexpr size_t kGuardBytes = 0;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+inline constexpr size_t kGuardBytes = 0;
+#else
+inline constexpr size_t kGuardBytes = 64;
+#endif
+#else
+inline constexpr size_t kGuardBytes = 64;
+#endif
+
 inline Quantization per_tensor(float scale, int64_t zero_point) {
   Quantization q;
   q.scale = {scale};
@@ -105,8 +119,9 @@ class OpGraph {
 
   // Creates op 0's kernel and runs it on a pool of `threads` threads. `inputs` maps every
   // non-constant input tensor to its bytes. Returns the bytes of output 0, or empty (with a test
-  // failure) if the kernel could not be created. Every buffer has its exact size (so ASan catches
-  // overruns) and outputs start filled with 0xA5 (so unwritten elements show).
+  // failure) if the kernel could not be created. Every buffer has its exact size plus kGuardBytes
+  // (so ASan, or the check of the guard after the run, catches overruns) and outputs start
+  // filled with 0xA5 (so unwritten elements show).
   //
   // `invoke`, if given, is called instead of kernel.run(context) (to observe the run).
   using Invoke = std::function<void(const Kernel&, const KernelContext&)>;
@@ -125,11 +140,11 @@ class OpGraph {
         pointers[i] = t.data.data();
         continue;
       }
-      buffers[i].assign(static_cast<size_t>(t.byte_size()), 0xA5);
+      const auto size = static_cast<size_t>(t.byte_size());
+      buffers[i].assign(size + kGuardBytes, 0xA5);
       if (auto it = inputs.find(static_cast<int>(i)); it != inputs.end()) {
-        EXPECT_EQ(it->second.size(), buffers[i].size()) << "input data size for tensor " << i;
-        std::copy_n(it->second.begin(), std::min(it->second.size(), buffers[i].size()),
-                    buffers[i].begin());
+        EXPECT_EQ(it->second.size(), size) << "input data size for tensor " << i;
+        std::copy_n(it->second.begin(), std::min(it->second.size(), size), buffers[i].begin());
       }
       pointers[i] = buffers[i].data();
     }
@@ -141,6 +156,17 @@ class OpGraph {
       invoke(*kernel.value(), context);
     } else {
       kernel.value()->run(context);
+    }
+    for (size_t i = 0; i < graph_.tensors.size(); ++i) {
+      if (graph_.tensors[i].is_constant) continue;
+      const size_t size = buffers[i].size() - kGuardBytes;
+      const auto written = std::find_if(buffers[i].begin() + static_cast<std::ptrdiff_t>(size),
+                                        buffers[i].end(), [](uint8_t b) { return b != 0xA5; });
+      if (written != buffers[i].end()) {
+        ADD_FAILURE() << "the kernel wrote past the end of tensor " << i << " (" << size
+                      << " bytes): byte " << (written - buffers[i].begin()) - size << " after it";
+      }
+      buffers[i].resize(size);
     }
     return buffers[graph_.ops[0].outputs[0]];
   }

@@ -2,9 +2,11 @@
 // build have, random shapes and edge cases (channels not a multiple of 16, k not a multiple of 4,
 // extreme zero points, clamps, padding, strides, dilation, both requantizations, several
 // threads) must give the same bytes. Each test also checks the optimized variant really ran.
+#include <gtest/gtest-spi.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <optional>
 #include <random>
 #include <string>
 #include <vector>
@@ -65,7 +67,8 @@ Activation random_activation(std::mt19937& rng) {
 }
 
 void conv_case(KernelIsa isa, const ConvCase& c, bool is_signed, Requantization requantization,
-               int threads, float multiplier_boost, std::mt19937& rng) {
+               int threads, float multiplier_boost, std::mt19937& rng,
+               std::optional<Activation> activation = std::nullopt) {
   const DataType type = is_signed ? DataType::kInt8 : DataType::kUInt8;
   const int64_t lo = is_signed ? -128 : 0, hi = is_signed ? 127 : 255;
   const int32_t input_zero = static_cast<int32_t>(random_ints<int32_t>(1, lo, hi, rng)[0]);
@@ -99,7 +102,7 @@ void conv_case(KernelIsa isa, const ConvCase& c, bool is_signed, Requantization 
   options.padding = c.padding;
   options.stride_h = options.stride_w = c.stride;
   options.dilation_h = options.dilation_w = c.dilation;
-  options.activation = random_activation(rng);
+  options.activation = activation ? *activation : random_activation(rng);
   const test::Axis ay = test::axis_geometry(c.padding, c.h, c.filter, c.stride, c.dilation);
   const test::Axis ax = test::axis_geometry(c.padding, c.w, c.filter, c.stride, c.dilation);
   const int out = g.add_tensor(type, {2, ay.out, ax.out, c.out_c}, per_tensor(0.05f, output_zero));
@@ -139,6 +142,47 @@ TEST_P(OptimizedKernelTest, Conv2dMatchesReference) {
     for (bool is_signed : {false, true}) {
       for (Requantization r : {Requantization::kFixedPoint, Requantization::kXnnpack}) {
         for (int threads : {1, 3}) conv_case(GetParam(), c, is_signed, r, threads, 1.0f, rng);
+      }
+    }
+  }
+}
+
+// The harness itself: a kernel that writes one byte past its output fails the run (outside
+// ASan, which catches the write itself).
+TEST(KernelHarness, CatchesAWritePastTheOutput) {
+  if (test::kGuardBytes == 0) GTEST_SKIP() << "ASan build: the buffers have their exact size";
+  OpGraph g;
+  const int in = g.add_tensor(DataType::kUInt8, {1, 2, 2, 3}, per_tensor(0.1f, 0));
+  const int wt = g.add_constant(DataType::kUInt8, {5, 1, 1, 3}, std::vector<uint8_t>(15, 1),
+                                per_tensor(0.1f, 0));
+  const int out = g.add_tensor(DataType::kUInt8, {1, 2, 2, 5}, per_tensor(0.5f, 0));
+  g.set_op(OpType::kConv2d, {in, wt}, {out}, Conv2dOptions{});
+  const auto overrun = [out](const Kernel& kernel, const KernelContext& context) {
+    kernel.run(context);
+    static_cast<uint8_t*>(context.tensors[out])[2 * 2 * 5] = 0;
+  };
+  EXPECT_NONFATAL_FAILURE(g.run({{in, std::vector<uint8_t>(12, 3)}}, 1, overrun),
+                          "wrote past the end of tensor");
+}
+
+// Output channels whose blocks of 16 end in a group of four with a partial last block (50, 56,
+// 120): with the whole 8-bit range (no activation) the AVX-512 kernels store four blocks at a
+// time, and must not do so for the partial group, whose 64-byte store would run past the pixel
+// and, for the last pixel, past the tensor (the harness checks the bytes after it). At least 16
+// pixels per call, so the AMX path runs, both 1x1 (input read in place) and 3x3 (im2col).
+TEST_P(OptimizedKernelTest, Conv2dFourBlockStoresStayInsideTheTensor) {
+  std::mt19937 rng(19);
+  const ConvCase cases[] = {
+      {4, 5, 24, 56, 1, 1, 1, Padding::kSame},
+      {5, 5, 8, 120, 3, 1, 1, Padding::kSame},
+      {3, 6, 16, 50, 1, 1, 1, Padding::kValid},
+  };
+  for (const ConvCase& c : cases) {
+    for (bool is_signed : {false, true}) {
+      for (Requantization r : {Requantization::kFixedPoint, Requantization::kXnnpack}) {
+        for (int threads : {1, 2}) {
+          conv_case(GetParam(), c, is_signed, r, threads, 1.0f, rng, Activation::kNone);
+        }
       }
     }
   }

@@ -166,9 +166,10 @@ void conv_2d_amx(const Conv2dParams& p, const PackedConv& pc, const uint8_t* inp
       _tile_stored(5, rowsums, 4);
     }
     int32_t block = 0;
-    // Four blocks at a time when the range is the type's: one packed 64-byte store per pixel.
+    // Four whole blocks at a time when the range is the type's: one packed 64-byte store per
+    // pixel (the blocks of 56 channels end with a partial one, stored masked below).
     if (pc.requant.full_range) {
-      for (; block + 4 <= pc.n_blocks; block += 4) {
+      for (; (block + 4) * kChannelBlock <= pc.n; block += 4) {
         for (int j = 0; j < 4; ++j) {
           accumulate(pc, a, a_stride, block + j, whole_steps, tail_bytes);
           _tile_stored(0, &wide_sums[0][j * kChannelBlock], 4 * kChannelBlock * 4);

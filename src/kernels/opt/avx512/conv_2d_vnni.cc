@@ -61,8 +61,11 @@ template <int kRows, int kBlocks>
     }
   }
   if constexpr (kBlocks == 4) {
-    if (pc.requant.full_range) {  // one packed 64-byte store per pixel (see store_four_blocks)
-      const int32_t first_channel = first_block * kChannelBlock;
+    // One packed 64-byte store per pixel (see store_four_blocks), when the range is the type's
+    // and the four blocks are whole (50 channels make four blocks, the last partial: it is
+    // stored masked below, or the store would run past the pixel and past the tensor).
+    const int32_t first_channel = first_block * kChannelBlock;
+    if (pc.requant.full_range && first_channel + 4 * kChannelBlock <= pc.n) {
       for (int j = 0; j < 4; ++j) {
         const BlockRequantization requant =
             load_block_requantization(pc.requant, first_channel + j * kChannelBlock);
