@@ -106,9 +106,32 @@ make_seeds() {
   esac
 }
 
+# What a failed run found: the sanitizer's or libFuzzer's report (at most 40 lines, without the
+# seconds prefix), the input it left, and that input as gzip + base64 when that is short, so a
+# finding on a machine that is gone (CI) can be replayed:
+#   base64 -d <<<'...' | gunzip >crash && build-fuzz/fuzz/fuzz_TARGET crash
+finding_report() {  # TARGET LOG ARTIFACTS_DIR
+  local t=$1 log=$2 artifacts=$3 input encoded
+  echo "-- fuzz_$t"
+  sed -E 's/^[0-9]+ //' "$log" |
+    awk '/ERROR: |runtime error:|WARNING: |==[0-9]+==|SUMMARY: |Test unit written/ { on = 1 }
+         on && n < 40 { print; n++ }'
+  input=$(ls -t "$artifacts" 2>/dev/null | head -n 1 || true)
+  if [ -n "$input" ]; then
+    encoded=$(gzip -9c "$artifacts/$input" | base64 -w 0)
+    echo "input: $artifacts/$input ($(stat -c %s "$artifacts/$input") bytes)"
+    if [ ${#encoded} -le 8192 ]; then
+      echo "input as gzip + base64: $encoded"
+    else
+      echo "input too large to print (${#encoded} characters as gzip + base64)"
+    fi
+  fi
+}
+
 "$build/fuzz/fuzz_seeds" "$seeds/generated" >/dev/null
 status=0
 summary=""
+findings=""
 for t in $targets; do
   make_seeds "$t"
   corpus=$build/fuzz-corpus/$t
@@ -146,6 +169,7 @@ for t in $targets; do
   if [ $rc -ne 0 ]; then
     line="$line; FAILED (exit $rc), see $log and $artifacts/"
     status=1
+    findings="$findings$(finding_report "$t" "$log" "$artifacts")"$'\n'
   fi
   echo "$line"
   summary="$summary$line"$'\n'
@@ -153,5 +177,10 @@ done
 if [ "$target" = all ]; then
   echo "== summary"
   printf '%s' "$summary"
+fi
+# Last, so that a CI log cut to its end still shows what was found and how to replay it.
+if [ -n "$findings" ]; then
+  echo "== findings"
+  printf '%s' "$findings"
 fi
 exit $status
