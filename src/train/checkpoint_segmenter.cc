@@ -1,8 +1,10 @@
 // Segmenting photos with a libtorch checkpoint, float or with simulated quantization.
 #include "train/checkpoint_segmenter.h"
 
+#include <fmt/format.h>
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "train/model.h"
@@ -17,13 +19,40 @@ struct CheckpointSegmenter::State {
   bool simulated = false;
   int num_threads = 1;
   CheckpointOutput output = CheckpointOutput::kLabels;
+  std::vector<double> scales{1.0};
+  bool flip = false;
+  bool multi_view() const { return flip || scales.size() != 1 || scales[0] != 1.0; }
 };
+
+int scaled_side(int side, double scale) {
+  return static_cast<int>((static_cast<double>(side) - 1.0) * scale + 1.0);
+}
+
+Status check_eval_scales(const std::vector<double>& scales, int side) {
+  for (size_t i = 0; i < scales.size(); ++i) {
+    const double s = scales[i];
+    if (!(s >= 0.25 && s <= 4.0)) {
+      return Status::invalid_argument(fmt::format("each scale must be in [0.25, 4], got {}", s));
+    }
+    if (scaled_side(side, s) < 17) {
+      return Status::invalid_argument(
+          fmt::format("scale {} makes the {}-pixel input {} pixels, fewer than 17", s, side,
+                      scaled_side(side, s)));
+    }
+    for (size_t j = 0; j < i; ++j) {
+      if (scales[j] == s)
+        return Status::invalid_argument(fmt::format("scale {} is given twice", s));
+    }
+  }
+  return Status::ok();
+}
 
 CheckpointSegmenter::CheckpointSegmenter(std::unique_ptr<State> state) : state_(std::move(state)) {}
 CheckpointSegmenter::~CheckpointSegmenter() = default;
 int CheckpointSegmenter::input_width() const { return state_->input_width; }
 int CheckpointSegmenter::input_height() const { return state_->input_height; }
 bool CheckpointSegmenter::simulated_quantization() const { return state_->simulated; }
+bool CheckpointSegmenter::multi_view() const { return state_->multi_view(); }
 
 Result<std::unique_ptr<CheckpointSegmenter>> CheckpointSegmenter::load(
     const std::filesystem::path& path, const CheckpointSegmenterOptions& options) {
@@ -45,6 +74,18 @@ Result<std::unique_ptr<CheckpointSegmenter>> CheckpointSegmenter::load(
     const bool quantized = file.quantized();
     state->simulated = options.precision == CheckpointPrecision::kSimulated ||
                        (options.precision == CheckpointPrecision::kAuto && quantized);
+    if (!options.scales.empty()) {
+      QSEG_RETURN_IF_ERROR(
+          check_eval_scales(options.scales, std::min(state->input_width, state->input_height)));
+      state->scales = options.scales;
+    }
+    state->flip = options.flip;
+    if (state->simulated && state->multi_view()) {
+      return Status::invalid_argument(
+          path.string() +
+          ": multi-scale and flipped evaluation is for float (--precision float): DeepLab "
+          "evaluates quantized models at one scale, as they run on the device");
+    }
     if (state->simulated) {
       for (const ConvLayer& l : model.layers()) {
         if (!l.output_range.initialized) {
@@ -75,6 +116,42 @@ Result<Image> CheckpointSegmenter::segment(const Image& rgb) {
     ForwardOptions forward;
     forward.quant.quantize = state_->simulated;
     namespace F = torch::nn::functional;
+    const auto resize = [](const torch::Tensor& x, int64_t h, int64_t w) {
+      return F::interpolate(x, F::InterpolateFuncOptions()
+                                   .size(std::vector<int64_t>{h, w})
+                                   .mode(torch::kBilinear)
+                                   .align_corners(true));
+    };
+    if (state_->multi_view()) {
+      // The mean of every view's softmax at the input size (DeepLab's predict_labels_multi_scale).
+      torch::Tensor mean;
+      int views = 0;
+      for (const double scale : state_->scales) {
+        const torch::Tensor scaled =
+            scale == 1.0 ? image
+                         : resize(image, scaled_side(height, scale), scaled_side(width, scale));
+        for (const bool flipped : {false, true}) {
+          if (flipped && !state_->flip) continue;
+          torch::Tensor logits =
+              state_->model->forward(flipped ? scaled.flip({3}) : scaled, forward);
+          logits = resize(logits, height, width);
+          if (flipped) logits = logits.flip({3});
+          const torch::Tensor p = torch::softmax(logits, 1);
+          mean = mean.defined() ? mean + p : p;
+          ++views;
+        }
+      }
+      mean = mean / static_cast<double>(views);
+      if (state_->output == CheckpointOutput::kScores) {
+        const torch::Tensor scores = mean[0].permute({1, 2, 0}).contiguous();
+        return scores_to_photo(scores.data_ptr<float>(), height, width,
+                               static_cast<int>(scores.size(2)), input, rgb.width, rgb.height);
+      }
+      const torch::Tensor labels = mean.argmax(1).to(torch::kUInt8).contiguous();
+      Image ids(width, height, 1);
+      std::memcpy(ids.pixels.data(), labels.data_ptr<uint8_t>(), ids.pixels.size());
+      return labels_to_photo(ids, input, rgb.width, rgb.height);
+    }
     const torch::Tensor logits = state_->model->forward(image, forward);
     if (state_->output == CheckpointOutput::kScores) {
       const torch::Tensor scores = logits[0].permute({1, 2, 0}).contiguous();
@@ -83,13 +160,7 @@ Result<Image> CheckpointSegmenter::segment(const Image& rgb) {
                              input, rgb.width, rgb.height);
     }
     const torch::Tensor labels =
-        F::interpolate(logits, F::InterpolateFuncOptions()
-                                   .size(std::vector<int64_t>{height, width})
-                                   .mode(torch::kBilinear)
-                                   .align_corners(true))
-            .argmax(1)
-            .to(torch::kUInt8)
-            .contiguous();
+        resize(logits, height, width).argmax(1).to(torch::kUInt8).contiguous();
     Image ids(width, height, 1);
     std::memcpy(ids.pixels.data(), labels.data_ptr<uint8_t>(), ids.pixels.size());
     return labels_to_photo(ids, input, rgb.width, rgb.height);

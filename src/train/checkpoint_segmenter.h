@@ -39,7 +39,19 @@ struct CheckpointSegmenterOptions {
   int input_size = 0;  // square input of this side; 0: the checkpoint's (its config's H x W)
   CheckpointPrecision precision = CheckpointPrecision::kAuto;
   CheckpointOutput output = CheckpointOutput::kLabels;
+  // DeepLab's multi-scale and left-right flipped evaluation (float only): the padded input is
+  // resized by each scale to (size - 1) * scale + 1 (bilinear, corners aligned), and also flipped
+  // when `flip`; each view's logits are brought back to the input size (bilinear, corners
+  // aligned; flipped back), and their softmax probabilities averaged; then the output as above.
+  // Empty: the one scale 1.
+  std::vector<double> scales;
+  bool flip = false;
 };
+
+// DeepLab's scale_dimension: the side a scaled input of `side` pixels gets.
+int scaled_side(int side, double scale);
+// Checks `scales` (each in [0.25, 4], a scaled side of at least 17 pixels for `side`, none twice).
+Status check_eval_scales(const std::vector<double>& scales, int side);
 
 class CheckpointSegmenter {
  public:
@@ -51,6 +63,8 @@ class CheckpointSegmenter {
   int input_width() const;
   int input_height() const;
   bool simulated_quantization() const;
+  // More than one view per photo: several scales or flipped.
+  bool multi_view() const;
 
  private:
   struct State;

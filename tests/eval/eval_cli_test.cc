@@ -133,6 +133,22 @@ TEST(EvalCli, ArithmeticAndKernelsFlags) {
   EXPECT_NE(bad.output.find("--requantization"), std::string::npos) << bad.output;
 }
 
+// Multi-scale and flipped evaluation is for float training checkpoints (tests/train covers
+// them); a .tflite model is one clear error, exit 2, before any photo.
+TEST(EvalCli, ScalesAndFlipAreForFloatCheckpoints) {
+  for (const std::string flags : {" --scales 0.5,1", " --flip", " --scales 1.25"}) {
+    const auto bad = test::run_command(test::qseg_command(voc_eval_args(1, 1) + flags));
+    EXPECT_EQ(bad.exit_code, 2) << flags << ": " << bad.output;
+    EXPECT_NE(bad.output.find("are for float training checkpoints"), std::string::npos)
+        << bad.output;
+  }
+  const auto not_a_number =
+      test::run_command(test::qseg_command(voc_eval_args(1, 1) + " --scales 1,x"));
+  EXPECT_EQ(not_a_number.exit_code, 2) << not_a_number.output;
+  // One scale of 1 without --flip is the ordinary run.
+  test::run_ok(voc_eval_args(1, 1) + " --scales 1");
+}
+
 TEST(EvalCli, ProgressBarOnATerminal) {
   // `script` runs the command on a pseudo-terminal: stderr is then a terminal and the bar is
   // redrawn in place with \r instead of printing plain lines.

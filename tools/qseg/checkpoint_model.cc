@@ -1,5 +1,8 @@
 // Training checkpoints as models of `qseg eval` and `qseg compare` (qseg-train only): run in
 // libtorch, scored with the same photos, pre/post-processing and confusion matrix as .tflite files.
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
 #include <chrono>
 
 #include "eval_shared.h"
@@ -13,16 +16,20 @@ namespace {
 class CheckpointModel : public PhotoModel {
  public:
   CheckpointModel(std::filesystem::path path, std::unique_ptr<train::CheckpointSegmenter> s,
-                  ClassSet classes, bool classes_from_model)
+                  ClassSet classes, bool classes_from_model, std::string views)
       : path_(std::move(path)),
         segmenter_(std::move(s)),
         classes_(std::move(classes)),
-        classes_from_model_(classes_from_model) {}
+        classes_from_model_(classes_from_model),
+        views_(std::move(views)) {}
 
   ModelInfo info() const override {
-    return {path_, segmenter_->input_width(), segmenter_->input_height(),
-            segmenter_->simulated_quantization() ? "uint8 simulated (libtorch checkpoint)"
-                                                 : "float32 (libtorch checkpoint)",
+    return {path_,
+            segmenter_->input_width(),
+            segmenter_->input_height(),
+            segmenter_->simulated_quantization()
+                ? "uint8 simulated (libtorch checkpoint)"
+                : "float32 (libtorch checkpoint" + (views_.empty() ? "" : ", " + views_) + ")",
             true,
             classes_,
             classes_from_model_};
@@ -40,6 +47,7 @@ class CheckpointModel : public PhotoModel {
   std::unique_ptr<train::CheckpointSegmenter> segmenter_;
   ClassSet classes_;
   bool classes_from_model_ = false;
+  std::string views_;  // the multi-scale / flip views, "" for one
 };
 
 // The checkpoint's classes: its config's count, named by its class_names when it has them.
@@ -62,20 +70,26 @@ Result<ClassSet> checkpoint_class_set(const std::filesystem::path& path, bool* f
 }  // namespace
 
 Result<std::unique_ptr<PhotoModel>> open_checkpoint_model(const std::filesystem::path& path,
-                                                          const std::string& precision,
-                                                          const std::string& output) {
+                                                          const CheckpointRunOptions& run) {
   train::CheckpointSegmenterOptions options;
   options.num_threads = 1;  // parallelism comes from the evaluator's workers
-  options.precision = precision == "float"       ? train::CheckpointPrecision::kFloat
-                      : precision == "simulated" ? train::CheckpointPrecision::kSimulated
-                                                 : train::CheckpointPrecision::kAuto;
+  options.precision = run.precision == "float"       ? train::CheckpointPrecision::kFloat
+                      : run.precision == "simulated" ? train::CheckpointPrecision::kSimulated
+                                                     : train::CheckpointPrecision::kAuto;
   options.output =
-      output == "scores" ? train::CheckpointOutput::kScores : train::CheckpointOutput::kLabels;
+      run.output == "scores" ? train::CheckpointOutput::kScores : train::CheckpointOutput::kLabels;
+  options.scales = run.scales;
+  options.flip = run.flip;
   QSEG_ASSIGN_OR_RETURN(auto segmenter, train::CheckpointSegmenter::load(path, options));
   bool from_model = false;
   QSEG_ASSIGN_OR_RETURN(ClassSet classes, checkpoint_class_set(path, &from_model));
+  std::string views;  // "scales 0.5,0.75,1 + flip"
+  if (segmenter->multi_view()) {
+    std::vector<double> scales = run.scales.empty() ? std::vector<double>{1.0} : run.scales;
+    views = "scales " + fmt::format("{}", fmt::join(scales, ",")) + (run.flip ? " + flip" : "");
+  }
   return std::unique_ptr<PhotoModel>(
-      new CheckpointModel(path, std::move(segmenter), std::move(classes), from_model));
+      new CheckpointModel(path, std::move(segmenter), std::move(classes), from_model, views));
 }
 
 }  // namespace qseg::cli

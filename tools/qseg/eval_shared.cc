@@ -62,6 +62,14 @@ void add_dataset_options(CLI::App* cmd, DatasetArgs* args) {
                   "ArgMax, as float models with logits output)")
       ->check(CLI::IsMember({"labels", "scores"}))
       ->capture_default_str();
+  cmd->add_option("--scales", args->scales,
+                  "Float training checkpoints: evaluate at these input scales, comma-separated "
+                  "(DeepLab's multi-scale evaluation, e.g. 0.5,0.75,1.0,1.25,1.5,1.75), averaging "
+                  "the views' softmax (default: 1)")
+      ->delimiter(',');
+  cmd->add_flag("--flip", args->flip,
+                "Float training checkpoints: also evaluate each scale flipped left-right, "
+                "averaged in");
   add_requantization_option(*cmd, args->requantization);
   add_kernels_option(*cmd, args->kernels);
   add_limit_options(*cmd, args->limits, /*images=*/true);
@@ -219,10 +227,19 @@ Result<ModelOpener> model_opener(const DatasetArgs& args) {
   const InputLimits limits = args.limits;
   const Requantization requantization = args.requantization;
   const KernelIsa kernels = args.kernels;
-  return ModelOpener([precision, output, limits, requantization, kernels](
+  const CheckpointRunOptions checkpoint{precision, output, args.scales, args.flip};
+  const bool multi_view =
+      args.flip || args.scales.size() > 1 || (args.scales.size() == 1 && args.scales[0] != 1.0);
+  return ModelOpener([checkpoint, multi_view, limits, requantization, kernels](
                          const std::filesystem::path& path) -> Result<std::unique_ptr<PhotoModel>> {
     // --labels is applied by the evaluator (to every model alike), not here.
-    if (model::is_checkpoint_file(path)) return open_checkpoint_model(path, precision, output);
+    if (model::is_checkpoint_file(path)) return open_checkpoint_model(path, checkpoint);
+    if (multi_view) {
+      return Status::invalid_argument(
+          path.string() +
+          ": --scales and --flip are for float training checkpoints (a .tflite model has one "
+          "input size, and DeepLab evaluates quantized models at one scale)");
+    }
     SegmenterOptions options;
     options.requantization = requantization;
     options.kernel_isa = kernels;

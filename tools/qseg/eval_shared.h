@@ -36,14 +36,16 @@ struct DatasetArgs {
   std::string report;
   std::string precision = "auto";            // for training checkpoints: auto, float, simulated
   std::string checkpoint_output = "labels";  // for training checkpoints: labels, scores
+  std::vector<double> scales;                // --scales: multi-scale evaluation (checkpoints)
+  bool flip = false;                         // --flip: and left-right flipped (checkpoints)
   InputLimits limits;                        // for the models (.tflite) and the photos and labels
   Requantization requantization = Requantization::kXnnpack;  // for .tflite models
   KernelIsa kernels = KernelIsa::kAuto;                      // for .tflite models
 };
 
 // Adds --data, --split, --dataset, --label-map, --labels, --ignore-label, --threads, --limit,
-// --skip-bad, --json, --report, --precision,
-// --checkpoint-output, --requantization, --kernels and the limit flags (add_limit_options).
+// --skip-bad, --json, --report, --precision, --checkpoint-output, --scales, --flip,
+// --requantization, --kernels and the limit flags (add_limit_options).
 void add_dataset_options(CLI::App* cmd, DatasetArgs* args);
 
 // Checks the flags and reads the split (first `limit` photos).
@@ -58,11 +60,18 @@ Status set_class_options(const DatasetArgs& args, EvalOptions* options);
 // (model::is_checkpoint_file). .tflite models are read within `args.limits` and run with its
 // arithmetic and kernels.
 Result<ModelOpener> model_opener(const DatasetArgs& args);
-// The opener's checkpoint side (`precision` and `output` already checked): in qseg-train it runs
-// the checkpoint in libtorch; qseg never gets there (see below) and says so.
+// How a training checkpoint runs: --precision, --checkpoint-output (both already checked),
+// --scales and --flip.
+struct CheckpointRunOptions {
+  std::string precision = "auto";
+  std::string output = "labels";
+  std::vector<double> scales;  // empty: the one scale 1
+  bool flip = false;
+};
+// The opener's checkpoint side: in qseg-train it runs the checkpoint in libtorch; qseg never gets
+// there (see below) and says so.
 Result<std::unique_ptr<PhotoModel>> open_checkpoint_model(const std::filesystem::path& path,
-                                                          const std::string& precision,
-                                                          const std::string& output);
+                                                          const CheckpointRunOptions& options);
 // In qseg, when one of `models` is a training checkpoint: hands the command line to qseg-train
 // (training_tool.h; returns only on failure). Otherwise, and in qseg-train, does nothing.
 Status forward_checkpoints_to_training_tool(const std::vector<std::filesystem::path>& models);

@@ -5,7 +5,7 @@
 namespace qseg::cli {
 
 Result<std::unique_ptr<PhotoModel>> open_checkpoint_model(const std::filesystem::path& path,
-                                                          const std::string&, const std::string&) {
+                                                          const CheckpointRunOptions&) {
   return Status::error(path.string() + ": a training checkpoint runs in libtorch, in qseg-train");
 }
 
