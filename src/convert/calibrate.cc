@@ -24,8 +24,12 @@ Status calibrate(FrozenGraph* frozen, const CalibrationOptions& options) {
       !(options.percentile > 50 && options.percentile <= 100)) {
     return Status::error("--percentile must be in (50, 100]");
   }
-  QSEG_ASSIGN_OR_RETURN(std::vector<Sample> samples, read_samples(options.data));
-  if (static_cast<int>(samples.size()) > options.images) samples.resize(options.images);
+  std::vector<std::filesystem::path> photos = options.photos;
+  if (photos.empty()) {
+    QSEG_ASSIGN_OR_RETURN(std::vector<Sample> samples, read_samples(options.data));
+    if (static_cast<int>(samples.size()) > options.images) samples.resize(options.images);
+    for (const Sample& sample : samples) photos.push_back(sample.photo_path);
+  }
   const Graph& graph = frozen->graph;
   const int input = graph.inputs[0];
   const std::vector<int32_t>& shape = graph.tensors[input].shape;
@@ -40,8 +44,8 @@ Status calibrate(FrozenGraph* frozen, const CalibrationOptions& options) {
   std::vector<Extremes> extremes(graph.tensors.size());
   std::vector<float> scratch;
   const double lower_fraction = (100.0 - options.percentile) / 100.0;
-  for (size_t s = 0; s < samples.size(); ++s) {
-    auto rgb = read_image(samples[s].photo_path, options.image_limits);
+  for (size_t s = 0; s < photos.size(); ++s) {
+    auto rgb = read_image(photos[s], options.image_limits);
     if (!rgb.is_ok()) return rgb.status();
     // The Segmenter's own preprocessing, straight into the interpreter's input.
     int resized_width = 0, resized_height = 0;
@@ -73,7 +77,7 @@ Status calibrate(FrozenGraph* frozen, const CalibrationOptions& options) {
       }
     });
     if (options.progress)
-      options.progress(static_cast<int>(s + 1), static_cast<int>(samples.size()));
+      options.progress(static_cast<int>(s + 1), static_cast<int>(photos.size()));
   }
   for (size_t t = 0; t < graph.tensors.size(); ++t) {
     const Extremes& e = extremes[t];

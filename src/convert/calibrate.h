@@ -9,8 +9,10 @@
 //   QSEG_RETURN_IF_ERROR(calibrate(&frozen, options));   // fills frozen.ranges
 #pragma once
 
+#include <filesystem>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "convert/convert.h"
 #include "eval/dataset.h"
@@ -25,11 +27,13 @@ enum class CalibrationMethod {
 
 struct CalibrationOptions {
   DatasetSource data;  // VOC layout; only the photos are read
-  int images = 100;    // the first K photos of the split
+  // Photos to calibrate on instead of `data`'s (all of them, `images` ignored): training's.
+  std::vector<std::filesystem::path> photos;
+  int images = 100;  // the first K photos of the split
   CalibrationMethod method = CalibrationMethod::kMinMax;
   double percentile = 99.99;
   int num_threads = 1;
-  ImageLimits image_limits;              // for the photos
+  ImageLimits image_limits;                                        // for the photos
   int64_t max_arena_bytes = InterpreterOptions{}.max_arena_bytes;  // for the float interpreter
   std::function<void(int done, int total)> progress;
 };

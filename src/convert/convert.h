@@ -14,6 +14,7 @@
 //   QSEG_RETURN_IF_ERROR(write_tflite_file(model, "model.tflite"));
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -41,6 +42,10 @@ struct FrozenGraph {
   std::vector<std::optional<std::pair<float, int32_t>>> weight_quantization;
   int input_height = 0, input_width = 0;
   int num_classes = 0;
+  // The checkpoint range ("<scope>/range") each activation's range is read from, by tensor index:
+  // "aspp0/act_quant", "expanded_conv_1/add_quant", ... (export_checkpoint only), so ranges
+  // measured on the graph (calibration) can be given back to the model in training.
+  std::map<int, std::string> range_scopes;
   bool has_all_ranges() const;
 };
 

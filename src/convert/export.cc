@@ -71,8 +71,9 @@ class Builder {
     frozen_.graph.ops.push_back(std::move(op));
   }
 
-  // The range "<scope>/range" of the checkpoint, when it has one.
+  // The range "<scope>/range" of the checkpoint, when it has one; the scope is recorded either way.
   Status set_range(int tensor, const std::string& scope) {
+    frozen_.range_scopes[tensor] = scope;
     const CheckpointTensor* r = checkpoint_.find(scope + "/range");
     if (!r) return Status::ok();
     if (r->data.size() != 2 || !(r->data[0] <= r->data[1]) || !std::isfinite(r->data[0]) ||

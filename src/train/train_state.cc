@@ -95,7 +95,9 @@ nlohmann::json train_meta(const TrainOptions& o, int64_t step, uint64_t seed) {
           {"batch_norm_decay", o.batch_norm_decay},
           {"quantize_delay_step", o.quantize_delay_step},
           {"freeze_batch_norm_step", o.freeze_batch_norm_step},
-          {"ema_decay", o.ema_decay}};
+          {"ema_decay", o.ema_decay},
+          {"range_init", o.range_init == RangeInit::kCalibrate ? "calibrate" : "tracked"},
+          {"range_calibration_images", o.range_calibration_images}};
 }
 
 CheckpointFile state_checkpoint(const State& state, const TrainOptions& options, int64_t step) {
@@ -290,6 +292,10 @@ Status validate(const TrainOptions& o) {
   if (!(o.batch_norm_decay > 0 && o.batch_norm_decay < 1))
     return Status::error("--batch-norm-decay must be in (0, 1)");
   if (!(o.ema_decay > 0 && o.ema_decay < 1)) return Status::error("--ema-decay must be in (0, 1)");
+  if (o.range_calibration_images < 1 || o.range_calibration_images > 100000) {
+    return Status::error("--range-calibration-images must be in [1, 100000], got " +
+                         std::to_string(o.range_calibration_images));
+  }
   if (o.quantize_delay_step < -1)
     return Status::error("--quantize-delay-step must be >= 0 (or -1 for no quantization)");
   if (o.freeze_batch_norm_step < -1)

@@ -17,6 +17,7 @@
 #include "train/model.h"
 #include "train/model_names.h"
 #include "train/replicas.h"
+#include "train/support/calibrated_ranges.h"
 #include "train/support/training_log.h"
 #include "train/train_state.h"
 
@@ -77,6 +78,7 @@ struct Run {
   State state;
   std::unique_ptr<BatchLoader> loader;
   std::optional<TrainingLog> log;
+  std::vector<std::filesystem::path> photos;  // the training photos, in the data's order
 
   Status located(const Status& status) const { return Status::error(where + status.message()); }
 };
@@ -160,6 +162,7 @@ Status start_state(Run& run) {
 Status open_data_and_log(Run& run) {
   const TrainOptions& options = run.options;
   QSEG_ASSIGN_OR_RETURN(std::vector<TrainingSample> samples, read_training_samples(options.data));
+  for (const TrainingSample& sample : samples) run.photos.push_back(sample.photo_path);
   LoaderOptions loader_options;
   loader_options.augment = options.augment;
   loader_options.batch_size = options.batch_size;
@@ -384,9 +387,47 @@ Status write_checkpoint(Run& run, int64_t step, int64_t last, bool stopping) {
 
 // One step (0-based `step`): batch, loss, gradients, update, log, checkpoint. Sets *stopping when
 // a replica was asked to stop.
+// The ranges quantization starts from (RangeInit::kCalibrate): the model as it is now, exported
+// and calibrated on training photos. Every replica measures the same (same weights, photos and
+// arithmetic), so they need not exchange them.
+Status calibrate_ranges(Run& run, int64_t step) {
+  const auto start = Clock::now();
+  DeepLabModel& model = *run.state.model;
+  CheckpointFile checkpoint;
+  model.save(&checkpoint);
+  RangeCalibrationOptions calibration;
+  calibration.photos = spread_photos(run.photos, run.options.range_calibration_images);
+  calibration.num_threads = run.options.num_threads;
+  calibration.image_limits = run.options.image_limits;
+  auto ranges =
+      calibrated_ranges(checkpoint, "the model at step " + std::to_string(step), calibration);
+  if (!ranges.is_ok()) {
+    return run.located(
+        Status::error("calibrating the activation ranges: " + ranges.status().message()));
+  }
+  for (const auto& [scope, r] : ranges.value()) {
+    ActivationRange* range = model.find_range(scope);
+    if (range == nullptr) range = &model.extra_ranges()[scope];
+    // As the moving averages keep them: min <= 0 <= max.
+    range->min = std::min(r.first, 0.0f);
+    range->max = std::max(r.second, 0.0f);
+    range->initialized = true;
+  }
+  if (run.leader) {
+    std::fprintf(stderr,
+                 "quantization starts at step %lld: %zu activation ranges calibrated on %zu "
+                 "training photos (%.1f s)\n",
+                 static_cast<long long>(step), ranges.value().size(), calibration.photos.size(),
+                 std::chrono::duration<double>(Clock::now() - start).count());
+  }
+  return Status::ok();
+}
+
 Status train_step(Run& run, Progress& progress, TrainSummary& summary, int64_t step, int64_t last,
                   bool* stopping) {
   const TrainOptions& options = run.options;
+  if (step == options.quantize_delay_step && options.range_init == RangeInit::kCalibrate)
+    QSEG_RETURN_IF_ERROR(calibrate_ranges(run, step));
   const auto step_start = Clock::now();
   Result<Batch> loaded = run.loader->get(step);
   if (!loaded.is_ok()) return run.located(loaded.status());

@@ -33,6 +33,8 @@
 
 namespace qseg::train {
 
+enum class RangeInit { kCalibrate, kTracked };
+
 struct TrainOptions {
   // Where the weights start: a checkpoint (imported or trained), or random (from_scratch, with
   // scratch_config describing the model).
@@ -71,6 +73,14 @@ struct TrainOptions {
   // With batch norm under quantization: from this step on, moving statistics (-1: never).
   int64_t freeze_batch_norm_step = -1;
   float ema_decay = 0.999f;
+  // Where the activation ranges start at step quantize_delay_step, before its forward pass:
+  // kCalibrate measures them on range_calibration_images training photos spread over the data,
+  // as post-training quantization would (train/support/calibrated_ranges.h), so the first
+  // quantized step is at least PTQ; kTracked keeps them as they are (the checkpoint's, or what
+  // the moving averages made of the batches so far, the first batch setting a missing one).
+  // The moving averages take over after that step either way.
+  RangeInit range_init = RangeInit::kCalibrate;
+  int range_calibration_images = 100;
 
   // Data-parallel training (train/replicas.h): this process is replica `rank` of `world_size`,
   // which meet at `master` (HOST:PORT, where rank 0 listens). batch_size is per replica: a step

@@ -12,6 +12,7 @@
 #include "test_util.h"
 #include "train/checkpoint_segmenter.h"
 #include "train/model_names.h"
+#include "train/support/calibrated_ranges.h"
 #include "train/support/synthetic_data.h"
 
 namespace qseg::train {
@@ -152,6 +153,79 @@ TEST(TrainerTest, ResumeContinuesExactly) {
   EXPECT_EQ(second.value().first_step, 6);
   EXPECT_EQ(all_weights(straight.out_dir / "checkpoint.ckpt"),
             all_weights(halves.out_dir / "checkpoint.ckpt"));
+}
+
+// The ranges of a checkpoint, by scope ("aspp0/act_quant").
+std::map<std::string, std::pair<float, float>> checkpoint_ranges(
+    const std::filesystem::path& path) {
+  auto file = read_checkpoint_file(path);
+  EXPECT_TRUE(file.is_ok());
+  std::map<std::string, std::pair<float, float>> ranges;
+  const std::string suffix = "/range";
+  for (const CheckpointTensor& t : file.value().tensors) {
+    if (t.name.size() > suffix.size() &&
+        t.name.compare(t.name.size() - suffix.size(), suffix.size(), suffix) == 0) {
+      ranges[t.name.substr(0, t.name.size() - suffix.size())] = {t.data[0], t.data[1]};
+    }
+  }
+  return ranges;
+}
+
+// Quantization starts from ranges calibrated on the training photos, as post-training
+// quantization measures them on the same weights: after the first quantized step every range is
+// the calibrated one moved by one moving-average step, whatever the step's batch held; tracked
+// ranges instead start from that batch.
+TEST(TrainerTest, QuantizationStartsFromCalibratedRanges) {
+  TrainOptions parent = tiny_options("train_ranges_parent");
+  parent.steps = 20;
+  auto trained = train(parent);
+  ASSERT_TRUE(trained.is_ok()) << trained.status().message();
+
+  TrainOptions start = tiny_options("train_ranges_calibrated");
+  start.from_scratch = false;
+  start.init_checkpoint = trained.value().checkpoint;
+  start.steps = 1;
+  start.base_learning_rate = 1e-9;
+  start.train_batch_norm = false;
+  start.quantize_delay_step = 0;
+  start.range_calibration_images = 8;
+  auto started = train(start);
+  ASSERT_TRUE(started.is_ok()) << started.status().message();
+  const auto after_step = checkpoint_ranges(start.out_dir / "checkpoint.ckpt");
+
+  // The calibration, done here independently on the same 8 photos spread over the data.
+  auto samples = read_training_samples(start.data);
+  ASSERT_TRUE(samples.is_ok());
+  std::vector<std::filesystem::path> photos;
+  for (const TrainingSample& sample : samples.value()) photos.push_back(sample.photo_path);
+  RangeCalibrationOptions calibration;
+  calibration.photos = spread_photos(photos, 8);
+  ASSERT_EQ(calibration.photos.size(), 8u);
+  auto parent_file = read_checkpoint_file(trained.value().checkpoint);
+  ASSERT_TRUE(parent_file.is_ok());
+  auto calibrated = calibrated_ranges(parent_file.value(), "parent", calibration);
+  ASSERT_TRUE(calibrated.is_ok()) << calibrated.status().message();
+  ASSERT_GT(calibrated.value().size(), 40u);  // every conv, add and concat of the model
+
+  int tracked_far = 0;
+  TrainOptions tracked = start;
+  tracked.out_dir = test::temp_dir("train_ranges_tracked");
+  tracked.range_init = RangeInit::kTracked;
+  ASSERT_TRUE(train(tracked).is_ok());
+  const auto tracked_ranges = checkpoint_ranges(tracked.out_dir / "checkpoint.ckpt");
+  for (const auto& [scope, r] : calibrated.value()) {
+    ASSERT_EQ(after_step.count(scope), 1u) << scope;
+    const float lo = std::min(r.first, 0.0f), hi = std::max(r.second, 0.0f);
+    // One moving-average step of decay 0.999 moves a bound by at most 0.1% of the distance to
+    // the batch's.
+    const float width = hi - lo;
+    EXPECT_NEAR(after_step.at(scope).first, lo, 2e-3f * width + 1e-6f) << scope;
+    EXPECT_NEAR(after_step.at(scope).second, hi, 2e-3f * width + 1e-6f) << scope;
+    const auto& t = tracked_ranges.at(scope);
+    if (std::abs(t.first - lo) > 0.05f * width || std::abs(t.second - hi) > 0.05f * width)
+      ++tracked_far;
+  }
+  EXPECT_GT(tracked_far, 0) << "tracked ranges (one batch's) came out as the calibrated ones";
 }
 
 TEST(TrainerTest, BadInputsAreErrors) {

@@ -34,6 +34,7 @@ struct TrainArgs {
   std::vector<int> aspp_rates;
   int decoder_output_stride = 0;
   std::string batch_norm = "train";
+  std::string range_init = "calibrate";  // --range-init calibrate|tracked
   bool no_flip = false;
   bool quiet = false;
   bool eval_only = false;
@@ -161,6 +162,8 @@ Status run_train(TrainArgs args) {
   o.scratch_config.output_stride = o.output_stride > 0 ? o.output_stride : 16;
   o.scratch_config.input_height = o.scratch_config.input_width = o.augment.crop_size;
   o.train_batch_norm = args.batch_norm == "train";
+  o.range_init =
+      args.range_init == "tracked" ? train::RangeInit::kTracked : train::RangeInit::kCalibrate;
   o.augment.flip = !args.no_flip;
   o.progress = !args.quiet;
   QSEG_RETURN_IF_ERROR(train::validate(o));
@@ -184,8 +187,8 @@ Status run_train(TrainArgs args) {
                                 : fmt::format("{} ({} replicas x {})", o.world_size * o.batch_size,
                                               o.world_size, o.batch_size);
   if (leader) {
-    fmt::print("training: {} steps, batch {}, crop {}, base LR {}, {}, {} -> {}\n", o.steps,
-               batch, o.augment.crop_size, o.base_learning_rate,
+    fmt::print("training: {} steps, batch {}, crop {}, base LR {}, {}, {} -> {}\n", o.steps, batch,
+               o.augment.crop_size, o.base_learning_rate,
                o.quantize_delay_step < 0 ? std::string("float")
                : o.quantize_delay_step == 0
                    ? std::string("quantization-aware from the first step")
@@ -262,6 +265,16 @@ void add_train_command(CLI::App& app, Action& run) {
                   "Under quantization, moving batch-norm statistics from this step (-1: never)")
       ->capture_default_str();
   cmd->add_option("--ema-decay", o.ema_decay, "Decay of the activation-range moving averages")
+      ->capture_default_str();
+  cmd->add_option("--range-init", args->range_init,
+                  "Activation ranges when quantization starts: calibrate (measured on "
+                  "--range-calibration-images training photos as post-training quantization "
+                  "does) or tracked (as they are: the checkpoint's, or the moving averages of the "
+                  "batches so far)")
+      ->check(CLI::IsMember({"calibrate", "tracked"}))
+      ->capture_default_str();
+  cmd->add_option("--range-calibration-images", o.range_calibration_images,
+                  "Training photos --range-init calibrate measures (spread over the data)")
       ->capture_default_str();
   cmd->add_option("--depth-multiplier", args->depth_multiplier,
                   "From scratch: MobileNetV2 depth multiplier")
