@@ -2,11 +2,12 @@
 # qseg against the real TensorFlow Lite over the shared photos, for every model it is given: for
 # each model, the photos compared, how many give byte-identical outputs, the worst pixel agreement
 # and, for each photo that differs, the first layer that differs (qseg diff). Quantized models must
-# be identical on every photo; float models must stay within 1e-5 of the output's range with the
-# ArgMax identical except near ties. Exits 1 when a model misses that.
+# be identical on every photo; float models must stay within 1e-5 of the output's range (of the
+# scores, for a float model that ends in ArgMax) with the labels identical except near ties.
+# Exits 1 when a model misses that.
 #
 # Usage: scripts/conformance.sh [--sample N] [--converted] [--kernels K] [--out DIR] [MODEL.tflite ...]
-#   (no models: the three shared ones)
+#   (no models: the three shared ones and the models qseg ships, models/*.tflite)
 #   --sample N    N photos from each shared photo folder, evenly spread (default: every photo)
 #   --converted   also the models qseg writes, made here first (scripts/conformance_models.sh):
 #                 the published dm0.5 imported and converted back, quantization-aware trained
@@ -32,7 +33,7 @@ while [ $# -gt 0 ]; do
     --converted) converted=1; shift ;;
     --out) out=${2:?--out needs a folder}; shift 2 ;;
     --kernels) kernels=${2:?--kernels needs a name}; shift 2 ;;
-    -h|--help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     -*) echo "conformance: error: unknown flag $1 (see --help)" >&2; exit 2 ;;
     *) models+=("$1"); shift ;;
   esac
@@ -52,6 +53,7 @@ if [ ${#models[@]} -eq 0 ]; then
   models=("$shared/models/deeplabv3_mnv2_dm05_pascal_quant.tflite"
           "$shared/models/deeplabv3_mnv2_pascal_quant.tflite"
           "$shared/models/deeplabv3_257_mv_gpu.tflite")
+  for shipped in models/*.tflite; do [ -f "$shipped" ] && models+=("$shipped"); done
 fi
 if [ "$converted" = 1 ]; then
   QSEG="$qseg" QSEG_SHARED="$shared" scripts/conformance_models.sh "$out/models" >&2
@@ -84,9 +86,9 @@ for m in "${models[@]}"; do
   summary=$(grep '^summary:' "$out/$name.txt")
   n=$(sed -E 's/^summary: ([0-9]+) inputs.*/\1/' <<<"$summary")
   same=$(sed -E 's/^summary: [0-9]+ inputs, ([0-9]+) bit-identical.*/\1/' <<<"$summary")
-  worst=$(sed -E 's/.*worst pixel agreement ([^,]*).*/\1/' <<<"$summary")
-  if grep -q 'of the output.s range' <<<"$summary"; then
-    # A float model: held to float rounding.
+  worst=$(sed -E 's/.*worst pixel agreement ([^,;]*).*/\1/' <<<"$summary")
+  if grep -q 'differ beyond near ties' <<<"$summary"; then
+    # A float model (scores, or labels of float scores): held to float rounding.
     if grep -q '(within 1e-5), 0 pixels differ beyond near ties' <<<"$summary"; then
       verdict="ok (float: $(sed -E 's/.*largest difference ([^ ]*) of.*/\1/' <<<"$summary") of the range, $(sed -E 's/.*\(([0-9]+) near ties\).*/\1/' <<<"$summary") near-tie pixels)"
     else

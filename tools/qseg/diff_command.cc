@@ -51,6 +51,27 @@ std::vector<int32_t> layer_tensors(const Graph& g) {
   return tensors;
 }
 
+// The float scores a model's final ArgMax reads (its output 0 made by ARG_MAX over the last axis of
+// a float32 tensor), or -1: the labels of such a model are compared with the scores beside them,
+// so that float rounding's near ties are told apart from real differences.
+int32_t argmax_scores(const Graph& g) {
+  if (g.outputs.empty()) return -1;
+  for (const Op& op : g.ops) {
+    if (op.type != OpType::kArgMax || op.outputs.empty() || op.outputs[0] != g.outputs[0] ||
+        op.inputs.empty() || op.inputs[0] < 0)
+      continue;
+    const Tensor& scores = g.tensors[op.inputs[0]];
+    const Tensor& labels = g.tensors[op.outputs[0]];
+    const bool per_pixel =
+        !scores.shape.empty() &&
+        labels.num_elements() * std::max(1, scores.shape.back()) == scores.num_elements();
+    if (scores.type == DataType::kFloat32 && per_pixel &&
+        (labels.type == DataType::kInt64 || labels.type == DataType::kInt32))
+      return op.inputs[0];
+  }
+  return -1;
+}
+
 // One side of the comparison: a model in qseg or in the real TFLite. Its two runners (the
 // model's own outputs, and every layer's output) start when first needed.
 class Side {
@@ -68,12 +89,21 @@ class Side {
                        kernel_isa_name(args_.kernels));
   }
 
-  // The bytes of `tensors` after a run on input: the model outputs (as users run it: default
-  // fusion) or every layer (nothing fused away, so every tensor exists).
+  // What a run reads back: the model outputs (as users run it: default fusion), every layer
+  // (nothing fused away, so every tensor exists), or the float scores a final ArgMax reads.
+  enum class Read { kOutputs = 0, kLayers = 1, kScores = 2 };
+
+  // The bytes of what `read` names after a run on input.
   Result<std::vector<std::vector<uint8_t>>> run(std::span<const uint8_t> input, bool layers) {
-    const std::vector<int32_t> tensors = layers ? layer_tensors(graph_) : graph_.outputs;
+    return run(input, layers ? Read::kLayers : Read::kOutputs);
+  }
+  Result<std::vector<std::vector<uint8_t>>> run(std::span<const uint8_t> input, Read read) {
+    std::vector<int32_t> tensors = graph_.outputs;
+    if (read == Read::kLayers) tensors = layer_tensors(graph_);
+    if (read == Read::kScores) tensors = {argmax_scores(graph_)};
+    const auto slot = static_cast<size_t>(read);
     if (args_.runtime == "tflite") {
-      std::unique_ptr<TfliteOracle>& oracle = layers ? layer_oracle_ : output_oracle_;
+      std::unique_ptr<TfliteOracle>& oracle = oracles_[slot];
       if (!oracle) {
         Graph g = graph_;
         g.outputs = tensors;
@@ -81,13 +111,13 @@ class Side {
       }
       return oracle->run(input);
     }
-    std::unique_ptr<Interpreter>& interp = layers ? layer_interpreter_ : output_interpreter_;
+    std::unique_ptr<Interpreter>& interp = interpreters_[slot];
     if (!interp) {
       InterpreterOptions options;
       options.requantization = args_.requantization;
       options.kernel_isa = args_.kernels;
-      options.fuse_inverted_residuals = args_.fuse_blocks && !layers;
-      options.preserve_all_tensors = layers;
+      options.fuse_inverted_residuals = args_.fuse_blocks && read == Read::kOutputs;
+      options.preserve_all_tensors = read != Read::kOutputs;
       options.max_arena_bytes = max_arena_;
       auto created = Interpreter::create(graph_, options);
       if (!created.is_ok()) return created.status().with_context(args_.model);
@@ -113,8 +143,8 @@ class Side {
   Graph graph_;
   std::filesystem::path oracle_dir_;
   int64_t max_arena_;
-  std::unique_ptr<TfliteOracle> output_oracle_, layer_oracle_;
-  std::unique_ptr<Interpreter> output_interpreter_, layer_interpreter_;
+  std::unique_ptr<TfliteOracle> oracles_[3];
+  std::unique_ptr<Interpreter> interpreters_[3];
 };
 
 // The two graphs must have the same ops with the same output shapes and types for a layer
@@ -313,6 +343,7 @@ struct DiffRun {
   bool layers = false;      // every layer of every input
   bool find_first = false;  // the graphs allow looking for the first op that differs
   bool many = false;        // more than one input
+  int32_t scores = -1;      // argmax_scores of the model
   int64_t identical = 0, near_tie_pixels = 0, differing_pixels = 0;
   double worst = 2.0, worst_relative = 0;
   std::string worst_name;
@@ -342,7 +373,22 @@ Result<nlohmann::json> diff_one_input(DiffRun& run, const std::filesystem::path&
   const TensorDiff d = diff_tensor(out, oa[0], ob[0]);
   bool same = d.identical();
   for (size_t i = 1; i < oa.size(); ++i) same = same && oa[i] == ob[i];
-  const LabelAgreement agreement = label_agreement(out, oa[0], ob[0]);
+  LabelAgreement agreement = label_agreement(out, oa[0], ob[0]);
+  // Labels of float scores that differ: read the scores on both sides to tell near ties apart.
+  std::optional<TensorDiff> scores_diff;
+  if (run.scores >= 0 && agreement.same < agreement.pixels) {
+    QSEG_ASSIGN_OR_RETURN(auto sa, a.run(input, Side::Read::kScores));
+    QSEG_ASSIGN_OR_RETURN(auto sb, b.run(input, Side::Read::kScores));
+    const Tensor& scores = g.tensors[run.scores];
+    scores_diff = diff_tensor(scores, sa[0], sb[0]);
+    auto floats = [](const std::vector<uint8_t>& bytes) {
+      return std::span(reinterpret_cast<const float*>(bytes.data()), bytes.size() / sizeof(float));
+    };
+    agreement = label_agreement_with_scores(out, oa[0], ob[0], floats(sa[0]), floats(sb[0]),
+                                            scores.shape.back());
+    run.worst_relative = std::max(run.worst_relative, scores_diff->max_relative);
+    entry["scores"] = diff_json(*scores_diff);
+  }
   run.identical += same;
   run.near_tie_pixels += agreement.near_ties;
   run.differing_pixels += agreement.pixels - agreement.same - agreement.near_ties;
@@ -360,10 +406,14 @@ Result<nlohmann::json> diff_one_input(DiffRun& run, const std::filesystem::path&
   if (!same) {
     line += fmt::format(", {} of pixels agree", percent(agreement.same, agreement.pixels));
     if (d.is_float) line += fmt::format(", largest difference {:.2g} of the range", d.max_relative);
+    if (scores_diff)
+      line +=
+          fmt::format(", largest score difference {:.2g} of the range", scores_diff->max_relative);
     if (agreement.near_ties) line += fmt::format(" ({} near ties)", agreement.near_ties);
     // Float outputs differ in their low bits everywhere (summation order); the first op that
     // differs is looked for only where they miss float rounding's bounds.
-    const bool within_float_rounding = d.is_float && d.max_relative <= kFloatTolerance &&
+    const double relative = scores_diff ? scores_diff->max_relative : d.max_relative;
+    const bool within_float_rounding = (d.is_float || scores_diff) && relative <= kFloatTolerance &&
                                        agreement.same + agreement.near_ties == agreement.pixels;
     if (!run.layers && run.find_first && !within_float_rounding) {
       QSEG_ASSIGN_OR_RETURN(const std::vector<LayerRow> rows, compare_layers(a, b, input));
@@ -393,6 +443,12 @@ nlohmann::json print_summary(DiffRun& run, int64_t n, const Tensor& out) {
         "differ beyond near ties ({} near ties)",
         run.worst_relative, run.worst_relative <= kFloatTolerance ? "within" : "beyond",
         run.differing_pixels, run.near_tie_pixels);
+  else if (run.scores >= 0)
+    summary += fmt::format(
+        "; labels of float scores: largest difference {:.2g} of the scores' range where labels "
+        "differ ({} 1e-5), {} pixels differ beyond near ties ({} near ties)",
+        run.worst_relative, run.worst_relative <= kFloatTolerance ? "within" : "beyond",
+        run.differing_pixels, run.near_tie_pixels);
   fmt::print("summary: {}\n", summary);
   return {{"inputs", n},
           {"identical", run.identical},
@@ -416,6 +472,9 @@ Status run_diff(DiffArgs args) {
   QSEG_ASSIGN_OR_RETURN(const std::vector<std::filesystem::path> photos, diff_inputs(args));
   DiffRun run;
   run.many = photos.size() > 1;
+  if (const int32_t sa = argmax_scores(ga), sb = argmax_scores(gb);
+      sa >= 0 && sb >= 0 && ga.tensors[sa].shape == gb.tensors[sb].shape)
+    run.scores = sa;
   run.layers = args.layers || (!args.no_layers && photos.size() == 1);
   QSEG_RETURN_IF_ERROR(check_comparable(ga, gb, run.layers));
   run.find_first = !args.no_layers && check_comparable(ga, gb, true).is_ok();

@@ -117,6 +117,48 @@ LabelAgreement label_agreement(const Tensor& t, std::span<const uint8_t> a,
   }
 }
 
+LabelAgreement label_agreement_with_scores(const Tensor& labels, std::span<const uint8_t> a_labels,
+                                           std::span<const uint8_t> b_labels,
+                                           std::span<const float> a_scores,
+                                           std::span<const float> b_scores, int classes) {
+  const int64_t pixels = labels.num_elements();
+  auto label_at = [&labels](std::span<const uint8_t> bytes, int64_t p) -> int64_t {
+    if (labels.type == DataType::kInt64) {
+      int64_t v;
+      std::memcpy(&v, bytes.data() + p * sizeof(int64_t), sizeof v);
+      return v;
+    }
+    int32_t v;
+    std::memcpy(&v, bytes.data() + p * sizeof(int32_t), sizeof v);
+    return v;
+  };
+  LabelAgreement r;
+  r.pixels = pixels;
+  double magnitude = 0;
+  for (size_t i = 0; i < a_scores.size() && i < b_scores.size(); ++i)
+    magnitude =
+        std::max({magnitude, std::fabs(double{a_scores[i]}), std::fabs(double{b_scores[i]})});
+  const double tolerance = kFloatTolerance * magnitude;
+  const bool scored =
+      classes > 0 &&
+      a_scores.size() == static_cast<size_t>(pixels) * static_cast<size_t>(classes) &&
+      b_scores.size() == a_scores.size();
+  for (int64_t p = 0; p < pixels; ++p) {
+    const int64_t la = label_at(a_labels, p);
+    const int64_t lb = label_at(b_labels, p);
+    if (la == lb) {
+      ++r.same;
+      continue;
+    }
+    if (!scored || la < 0 || lb < 0 || la >= classes || lb >= classes) continue;
+    const float* sa = a_scores.data() + p * classes;
+    const float* sb = b_scores.data() + p * classes;
+    auto tie = [tolerance](float x, float y) { return std::fabs(double{x} - y) <= tolerance; };
+    r.near_ties += tie(sa[la], sa[lb]) || tie(sb[la], sb[lb]);
+  }
+  return r;
+}
+
 nlohmann::json diff_json(const TensorDiff& d) {
   nlohmann::json j = {{"elements", d.elements}, {"equal", d.equal}};
   if (d.is_float) {

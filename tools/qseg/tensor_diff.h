@@ -41,4 +41,13 @@ struct LabelAgreement {
 LabelAgreement label_agreement(const Tensor& t, std::span<const uint8_t> a,
                                std::span<const uint8_t> b);
 
+// The same for a model that ends in ArgMax over float scores (labels: int32 or int64, one per
+// pixel; scores: float32, the ArgMax's input, `classes` per pixel): a pixel whose two labels differ
+// is a near tie when the two classes score within 1e-5 of the largest score magnitude on either
+// side. The labels are the model's own outputs, as users get them.
+LabelAgreement label_agreement_with_scores(const Tensor& labels, std::span<const uint8_t> a_labels,
+                                           std::span<const uint8_t> b_labels,
+                                           std::span<const float> a_scores,
+                                           std::span<const float> b_scores, int classes);
+
 }  // namespace qseg::cli
