@@ -13,7 +13,8 @@
 #               qseg_dm05_ptq_uint8 (the parent calibrated on 100 VOC train photos), uint8 by the
 #               seed's flags (input uint8 mean 128 std 128, concat inputs sharing one range, ArgMax)
 #   5. table:   qseg eval of every model on VOC val (198 photos) and coco-voc val (156), the float
-#               parent also at scales 0.5..1.75 with flips; JSON in WORK/eval, the table printed.
+#               parent also at scales 0.5..1.75 with flips, each quantized file's loss against the
+#               parent; JSON in WORK/eval (a row is evaluated again only when its model is newer), the table printed.
 #
 #   scripts/train_models.sh [STAGE...]     STAGE: parent qat delayed files table (default: all)
 #
@@ -61,6 +62,26 @@ train() {
   echo "== $name: done in $((SECONDS - began)) s (all runs: $(awk '{ s += $1 } END { print s }' "$out/run_seconds.txt") s)"
 }
 
+# per_photo_change PARENT.json MODEL.json: the mean change of the photos' own mIoU from the parent
+# to the model, in points, with its standard error (the photos in the same order in both reports).
+per_photo_change() {
+  awk '
+    FNR == 1 { file++; n = 0; k = 0; in_photos = 0 }
+    /^  "per_photo": \[/ { in_photos = 1; next }
+    /^  \]/ { in_photos = 0 }
+    in_photos && /^      "name": / { names[file, ++n] = $2 }
+    in_photos && /^      "miou": / { v = $2; sub(/,$/, "", v); m[file, ++k] = v }
+    END {
+      if (n == 0 || k != n) { print "no per-photo figures"; exit }
+      for (i = 1; i <= n; i++) {
+        if (names[1, i] != names[2, i]) { print "photos in another order"; exit }
+        d = 100 * (m[2, i] - m[1, i]); s += d; ss += d * d
+      }
+      mean = s / n; var = (ss - n * mean * mean) / (n - 1)
+      printf "%+.2f +- %.2f points over %d photos", mean, sqrt(var / n), n
+    }' "$1" "$2"
+}
+
 published=$WORK/published_dm05.ckpt
 for stage in $stages; do
   case "$stage" in
@@ -93,32 +114,47 @@ for stage in $stages; do
       fi ;;
     table)
       mkdir -p "$WORK/eval"
-      models=("float single scale|$WORK/float/checkpoint.ckpt|--precision float"
-        "float 0.5-1.75 + flip|$WORK/float/checkpoint.ckpt|--precision float --scales 0.5,0.75,1.0,1.25,1.5,1.75 --flip"
-        "float .tflite|$MODELS/qseg_dm05_float.tflite|"
-        "QAT uint8|$MODELS/qseg_dm05_qat_uint8.tflite|"
-        "PTQ uint8|$MODELS/qseg_dm05_ptq_uint8.tflite|"
-        "delayed-QAT uint8|$WORK/qseg_dm05_delayed_uint8.tflite|"
-        "published dm0.5 uint8|$S/models/deeplabv3_mnv2_dm05_pascal_quant.tflite|"
-        "published dm1.0 uint8|$S/models/deeplabv3_mnv2_pascal_quant.tflite|")
-      printf '| model | VOC val (198) | coco-voc val (156) |\n|---|---|---|\n'
+      # label|model|eval flags|parent: a quantized model's loss is its mIoU against the parent row's.
+      models=("float single scale|$WORK/float/checkpoint.ckpt|--precision float|"
+        "float 0.5-1.75 + flip|$WORK/float/checkpoint.ckpt|--precision float --scales 0.5,0.75,1.0,1.25,1.5,1.75 --flip|"
+        "float .tflite|$MODELS/qseg_dm05_float.tflite||"
+        "QAT uint8|$MODELS/qseg_dm05_qat_uint8.tflite||float single scale"
+        "PTQ uint8|$MODELS/qseg_dm05_ptq_uint8.tflite||float single scale"
+        "delayed-QAT uint8|$WORK/qseg_dm05_delayed_uint8.tflite||float single scale"
+        "published dm0.5 in float (the parent's start)|$published|--precision float|"
+        "published dm0.5 uint8|$S/models/deeplabv3_mnv2_dm05_pascal_quant.tflite||"
+        "published dm1.0 uint8|$S/models/deeplabv3_mnv2_pascal_quant.tflite||")
+      sets=("voc2012 val_available.txt" "coco-voc val.txt")
+      printf '| model | VOC val (198) | loss | coco-voc val (156) | loss |\n|---|---|---|---|---|\n'
+      declare -A miou=() reports=()
+      paired=()
       for entry in "${models[@]}"; do
-        IFS='|' read -r label model flags <<<"$entry"
+        IFS='|' read -r label model flags parent <<<"$entry"
         [ -f "$model" ] || continue
         row="| $label |"
-        for set in "voc2012 val_available.txt" "coco-voc val.txt"; do
+        for set in "${sets[@]}"; do
           read -r root split <<<"$set"
           json=$WORK/eval/$(echo "$label" | tr -c 'a-zA-Z0-9.\n' '_')_$root.json
-          if [ ! -f "$json" ]; then
+          if [ ! "$json" -nt "$model" ]; then  # evaluated again when the model is newer
             # shellcheck disable=SC2086
             "$QSEG" eval --model "$model" $flags --data "$S/$root" --split "$split" --threads 2 \
               --json "$json" >/dev/null
           fi
-          miou=$(sed -nE 's/^  "miou": ([0-9.eE+-]+),?$/\1/p' "$json")
-          row="$row $(awk -v m="$miou" 'BEGIN { printf "%.2f%%", 100 * m }') |"
+          m=$(sed -nE 's/^  "miou": ([0-9.eE+-]+),?$/\1/p' "$json")
+          miou["$label $root"]=$m
+          reports["$label $root"]=$json
+          loss=
+          if [ -n "$parent" ] && [ -n "${miou["$parent $root"]:-}" ]; then
+            loss=$(awk -v m="$m" -v p="${miou["$parent $root"]}" 'BEGIN { printf "%+.2f", 100 * (m - p) }')
+            paired+=("$label, $root: $(per_photo_change "${reports["$parent $root"]}" "$json")")
+          fi
+          row="$row $(awk -v m="$m" 'BEGIN { printf "%.2f%%", 100 * m }') | $loss |"
         done
         echo "$row"
-      done ;;
+      done
+      echo
+      echo "Per-photo mIoU change against the parent (mean and standard error over the photos):"
+      for line in "${paired[@]}"; do echo "  $line"; done ;;
     *) echo "train_models.sh: unknown stage '$stage' (parent qat delayed files table)" >&2; exit 2 ;;
   esac
 done
