@@ -47,8 +47,8 @@ if [ "${QSEG_SKIP_SANITIZERS:-0}" != 1 ]; then
   cmake --build build-asan --parallel "$jobs"
   phase "ASan + UBSan tests"
   # The 10 slowest tests are left out here (QSEG_ASAN_ALL=1 runs them): under ASan on a 2-core
-  # AMD EPYC the first nine took 1095 of the suite's 2033 test-seconds (1175 s of wall time), spent in
-  # libtorch and the real TFLite more than in qseg's code, whose paths the Release run above and
+  # AMD EPYC the first nine took 1095 of the suite's 2033 test-seconds (1175 s of wall time),
+  # spent in libtorch and the real TFLite more than in qseg's code, whose paths the Release run above and
   # the faster suites here (Replicas*, KillResume*, RealTflite.*, ConvertTest.*) go through
   # under the sanitizers too. TrainerTest.TinyDeepLabLearns... 371 s,
   # DistributedTrainingTest.{TwoReplicas..., ResumesWithAnotherWorldSize, Transfer...} 130, 106,

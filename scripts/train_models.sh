@@ -14,7 +14,8 @@
 #               seed's flags (input uint8 mean 128 std 128, concat inputs sharing one range, ArgMax)
 #   5. table:   qseg eval of every model on VOC val (198 photos) and coco-voc val (156), the float
 #               parent also at scales 0.5..1.75 with flips, each quantized file's loss against the
-#               parent; JSON in WORK/eval (a row is evaluated again only when its model is newer), the table printed.
+#               parent and the per-photo change; JSON in WORK/eval (a row is evaluated again only
+#               when its model is newer), the table printed.
 #
 #   scripts/train_models.sh [STAGE...]     STAGE: parent qat delayed files table (default: all)
 #
@@ -61,6 +62,9 @@ train() {
   touch "$out/complete"
   echo "== $name: done in $((SECONDS - began)) s (all runs: $(awk '{ s += $1 } END { print s }' "$out/run_seconds.txt") s)"
 }
+
+# report LABEL ROOT: the eval JSON of a table row on one dataset.
+report() { echo "$WORK/eval/$(echo "$1" | tr -c 'a-zA-Z0-9.\n' '_')_$2.json"; }
 
 # per_photo_change PARENT.json MODEL.json: the mean change of the photos' own mIoU from the parent
 # to the model, in points, with its standard error (the photos in the same order in both reports).
@@ -126,7 +130,7 @@ for stage in $stages; do
         "published dm1.0 uint8|$S/models/deeplabv3_mnv2_pascal_quant.tflite||")
       sets=("voc2012 val_available.txt" "coco-voc val.txt")
       printf '| model | VOC val (198) | loss | coco-voc val (156) | loss |\n|---|---|---|---|---|\n'
-      declare -A miou=() reports=()
+      declare -A miou=()
       paired=()
       for entry in "${models[@]}"; do
         IFS='|' read -r label model flags parent <<<"$entry"
@@ -134,7 +138,7 @@ for stage in $stages; do
         row="| $label |"
         for set in "${sets[@]}"; do
           read -r root split <<<"$set"
-          json=$WORK/eval/$(echo "$label" | tr -c 'a-zA-Z0-9.\n' '_')_$root.json
+          json=$(report "$label" "$root")
           if [ ! "$json" -nt "$model" ]; then  # evaluated again when the model is newer
             # shellcheck disable=SC2086
             "$QSEG" eval --model "$model" $flags --data "$S/$root" --split "$split" --threads 2 \
@@ -142,11 +146,10 @@ for stage in $stages; do
           fi
           m=$(sed -nE 's/^  "miou": ([0-9.eE+-]+),?$/\1/p' "$json")
           miou["$label $root"]=$m
-          reports["$label $root"]=$json
           loss=
           if [ -n "$parent" ] && [ -n "${miou["$parent $root"]:-}" ]; then
             loss=$(awk -v m="$m" -v p="${miou["$parent $root"]}" 'BEGIN { printf "%+.2f", 100 * (m - p) }')
-            paired+=("$label, $root: $(per_photo_change "${reports["$parent $root"]}" "$json")")
+            paired+=("$label, $root: $(per_photo_change "$(report "$parent" "$root")" "$json")")
           fi
           row="$row $(awk -v m="$m" 'BEGIN { printf "%.2f%%", 100 * m }') | $loss |"
         done

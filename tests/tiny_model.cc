@@ -23,10 +23,8 @@ TinyModel tiny_conv_model() {
   return m;
 }
 
-namespace {
-
-Tensor make_tensor(const std::string& name, DataType type, std::vector<int32_t> shape,
-                   float scale = 0, int64_t zero_point = 0) {
+Tensor make_tensor(const std::string& name, DataType type, std::vector<int32_t> shape, float scale,
+                   int64_t zero_point) {
   Tensor t;
   t.name = name;
   t.type = type;
@@ -37,8 +35,6 @@ Tensor make_tensor(const std::string& name, DataType type, std::vector<int32_t> 
   }
   return t;
 }
-
-}  // namespace
 
 Graph constant_class_graph(int classes, int predicted, bool argmax, int size,
                            const std::string& class_labels) {

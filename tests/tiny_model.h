@@ -36,6 +36,10 @@ struct TinyModel {
 TinyModel tiny_conv_model();
 std::vector<uint8_t> build_tflite(const TinyModel& model);
 
+// A graph tensor: no data, quantized per tensor when scale > 0.
+Tensor make_tensor(const std::string& name, DataType type, std::vector<int32_t> shape,
+                   float scale = 0, int64_t zero_point = 0);
+
 // A segmentation model of `classes` classes that predicts `predicted` everywhere:
 // input [1, size, size, 3] uint8 -> CONV_2D 1x1 (zero weights, the bias of `predicted` 1.0,
 // RELU6) -> scores [1, size, size, classes] uint8, then with `argmax` ARG_MAX -> int32 labels.

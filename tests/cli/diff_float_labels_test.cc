@@ -9,6 +9,7 @@
 #include "eval/eval_test_util.h"
 #include "qseg/tflite.h"
 #include "test_util.h"
+#include "tiny_model.h"
 
 namespace qseg {
 namespace {
@@ -22,26 +23,19 @@ std::filesystem::path write_model(const std::filesystem::path& path, float bias1
     g.tensors.push_back(std::move(t));
     return static_cast<int32_t>(g.tensors.size() - 1);
   };
-  auto tensor = [](const std::string& name, DataType type, std::vector<int32_t> shape) {
-    Tensor t;
-    t.name = name;
-    t.type = type;
-    t.shape = std::move(shape);
-    return t;
-  };
-  Tensor bias = tensor("bias", DataType::kFloat32, {2});
+  Tensor bias = test::make_tensor("bias", DataType::kFloat32, {2});
   const float values[2] = {0.0f, bias1};
   bias.data.resize(sizeof values);
   std::memcpy(bias.data.data(), values, sizeof values);
   bias.is_constant = true;
-  Tensor axis = tensor("axis", DataType::kInt32, {1});
+  Tensor axis = test::make_tensor("axis", DataType::kInt32, {1});
   axis.data = {3, 0, 0, 0};
   axis.is_constant = true;
-  const int32_t in = add(tensor("input", DataType::kFloat32, {1, 1, 3, 2}));
+  const int32_t in = add(test::make_tensor("input", DataType::kFloat32, {1, 1, 3, 2}));
   const int32_t b = add(bias);
-  const int32_t scores = add(tensor("scores", DataType::kFloat32, {1, 1, 3, 2}));
+  const int32_t scores = add(test::make_tensor("scores", DataType::kFloat32, {1, 1, 3, 2}));
   const int32_t ax = add(axis);
-  const int32_t labels = add(tensor("labels", DataType::kInt64, {1, 1, 3}));
+  const int32_t labels = add(test::make_tensor("labels", DataType::kInt64, {1, 1, 3}));
   Op sum;
   sum.type = OpType::kAdd;
   sum.inputs = {in, b};

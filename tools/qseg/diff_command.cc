@@ -72,8 +72,8 @@ int32_t argmax_scores(const Graph& g) {
   return -1;
 }
 
-// One side of the comparison: a model in qseg or in the real TFLite. Its two runners (the
-// model's own outputs, and every layer's output) start when first needed.
+// One side of the comparison: a model in qseg or in the real TFLite. Its runners (the model's
+// own outputs, every layer's output, a final ArgMax's scores) start when first needed.
 class Side {
  public:
   Side(SideArgs args, Graph graph, std::filesystem::path oracle_dir, int64_t max_arena)
@@ -94,9 +94,6 @@ class Side {
   enum class Read { kOutputs = 0, kLayers = 1, kScores = 2 };
 
   // The bytes of what `read` names after a run on input.
-  Result<std::vector<std::vector<uint8_t>>> run(std::span<const uint8_t> input, bool layers) {
-    return run(input, layers ? Read::kLayers : Read::kOutputs);
-  }
   Result<std::vector<std::vector<uint8_t>>> run(std::span<const uint8_t> input, Read read) {
     std::vector<int32_t> tensors = graph_.outputs;
     if (read == Read::kLayers) tensors = layer_tensors(graph_);
@@ -238,8 +235,8 @@ std::string percent(int64_t part, int64_t whole) {
 
 // Every layer of both sides on one input; returns the rows, in op order.
 Result<std::vector<LayerRow>> compare_layers(Side& a, Side& b, std::span<const uint8_t> input) {
-  QSEG_ASSIGN_OR_RETURN(auto xa, a.run(input, /*layers=*/true));
-  QSEG_ASSIGN_OR_RETURN(auto xb, b.run(input, /*layers=*/true));
+  QSEG_ASSIGN_OR_RETURN(auto xa, a.run(input, Side::Read::kLayers));
+  QSEG_ASSIGN_OR_RETURN(auto xb, b.run(input, Side::Read::kLayers));
   const Graph& g = a.graph();
   const std::vector<int32_t> tensors = layer_tensors(g);
   std::vector<LayerRow> rows;
@@ -368,8 +365,8 @@ Result<nlohmann::json> diff_one_input(DiffRun& run, const std::filesystem::path&
     entry["first_different_op"] = first ? nlohmann::json(first->op) : nlohmann::json(nullptr);
   }
   // The model outputs as users run them (with the default fusion of the kernels).
-  QSEG_ASSIGN_OR_RETURN(auto oa, a.run(input, false));
-  QSEG_ASSIGN_OR_RETURN(auto ob, b.run(input, false));
+  QSEG_ASSIGN_OR_RETURN(auto oa, a.run(input, Side::Read::kOutputs));
+  QSEG_ASSIGN_OR_RETURN(auto ob, b.run(input, Side::Read::kOutputs));
   const TensorDiff d = diff_tensor(out, oa[0], ob[0]);
   bool same = d.identical();
   for (size_t i = 1; i < oa.size(); ++i) same = same && oa[i] == ob[i];

@@ -47,16 +47,28 @@ TensorDiff diff_values(const uint8_t* a_bytes, const uint8_t* b_bytes, int64_t n
   return d;
 }
 
+// Float rounding's bound for two score tensors of n values: 1e-5 of the largest magnitude in
+// either.
+double tie_tolerance(const float* a, const float* b, int64_t n) {
+  double magnitude = 0;
+  for (int64_t i = 0; i < n; ++i)
+    magnitude = std::max({magnitude, std::fabs(double{a[i]}), std::fabs(double{b[i]})});
+  return kFloatTolerance * magnitude;
+}
+
+// One pixel's scores on both sides, whose labels la and lb differ: a near tie when the two
+// classes score within the tolerance on either side.
+bool near_tie(const float* sa, const float* sb, int64_t la, int64_t lb, double tolerance) {
+  auto tie = [tolerance](float x, float y) { return std::fabs(double{x} - y) <= tolerance; };
+  return tie(sa[la], sa[lb]) || tie(sb[la], sb[lb]);
+}
+
 template <typename T>
 LabelAgreement score_agreement(const T* a, const T* b, int64_t pixels, int classes) {
   LabelAgreement r;
   r.pixels = pixels;
-  double magnitude = 0;
-  if constexpr (std::is_floating_point_v<T>) {
-    for (int64_t i = 0; i < pixels * classes; ++i)
-      magnitude = std::max({magnitude, std::fabs(double{a[i]}), std::fabs(double{b[i]})});
-  }
-  const double tolerance = kFloatTolerance * magnitude;
+  double tolerance = 0;
+  if constexpr (std::is_floating_point_v<T>) tolerance = tie_tolerance(a, b, pixels * classes);
   for (int64_t p = 0; p < pixels; ++p) {
     const T* sa = a + p * classes;
     const T* sb = b + p * classes;
@@ -65,8 +77,7 @@ LabelAgreement score_agreement(const T* a, const T* b, int64_t pixels, int class
     if (la == lb) {
       ++r.same;
     } else if constexpr (std::is_floating_point_v<T>) {
-      auto tie = [tolerance](float x, float y) { return std::fabs(double{x} - y) <= tolerance; };
-      r.near_ties += tie(sa[la], sa[lb]) || tie(sb[la], sb[lb]);
+      r.near_ties += near_tie(sa, sb, la, lb, tolerance);
     }
   }
   return r;
@@ -134,27 +145,21 @@ LabelAgreement label_agreement_with_scores(const Tensor& labels, std::span<const
   };
   LabelAgreement r;
   r.pixels = pixels;
-  double magnitude = 0;
-  for (size_t i = 0; i < a_scores.size() && i < b_scores.size(); ++i)
-    magnitude =
-        std::max({magnitude, std::fabs(double{a_scores[i]}), std::fabs(double{b_scores[i]})});
-  const double tolerance = kFloatTolerance * magnitude;
   const bool scored =
       classes > 0 &&
       a_scores.size() == static_cast<size_t>(pixels) * static_cast<size_t>(classes) &&
       b_scores.size() == a_scores.size();
+  const double tolerance =
+      scored ? tie_tolerance(a_scores.data(), b_scores.data(), pixels * classes) : 0;
   for (int64_t p = 0; p < pixels; ++p) {
     const int64_t la = label_at(a_labels, p);
     const int64_t lb = label_at(b_labels, p);
     if (la == lb) {
       ++r.same;
-      continue;
+    } else if (scored && la >= 0 && lb >= 0 && la < classes && lb < classes) {
+      r.near_ties +=
+          near_tie(a_scores.data() + p * classes, b_scores.data() + p * classes, la, lb, tolerance);
     }
-    if (!scored || la < 0 || lb < 0 || la >= classes || lb >= classes) continue;
-    const float* sa = a_scores.data() + p * classes;
-    const float* sb = b_scores.data() + p * classes;
-    auto tie = [tolerance](float x, float y) { return std::fabs(double{x} - y) <= tolerance; };
-    r.near_ties += tie(sa[la], sa[lb]) || tie(sb[la], sb[lb]);
   }
   return r;
 }
