@@ -1,5 +1,5 @@
 # Cross build for 64-bit ARM Linux with Debian's g++-aarch64-linux-gnu; tests run under
-# qemu-aarch64-static. Libraries of the target (libjpeg, libpng, GoogleTest) come from Debian's
+# qemu-aarch64-static. Libraries of the target (libjpeg, libpng, libwebp, GoogleTest) come from Debian's
 # arm64 packages (multiarch, /usr/lib/aarch64-linux-gnu); headers that do not depend on the
 # architecture (FlatBuffers) and flatc are the host's. scripts/build_aarch64.sh uses it:
 #   cmake -S . -B build-aarch64 -DCMAKE_TOOLCHAIN_FILE=cmake/aarch64-linux-gnu.cmake \
@@ -22,4 +22,5 @@ foreach(library JPEG:jpeg PNG:png ZLIB:z)
   list(GET pair 1 name)
   set(${package}_LIBRARY_RELEASE /usr/lib/aarch64-linux-gnu/lib${name}.a CACHE FILEPATH "")
 endforeach()
+set(QSEG_WEBP_LIBRARY /usr/lib/aarch64-linux-gnu/libwebp.a CACHE FILEPATH "")
 set(CMAKE_CROSSCOMPILING_EMULATOR qemu-aarch64-static)

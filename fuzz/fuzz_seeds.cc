@@ -12,6 +12,7 @@
 #include "imgproc/fixture_encoders.h"
 #include "imgproc/image_io.h"
 #include "imgproc/jpeg_fixture.h"
+#include "imgproc/webp_fixture.h"
 #include "model/checkpoint_file.h"
 #include "model/model_config.h"
 #include "op_seeds.h"
@@ -202,6 +203,9 @@ Status write_images(const std::filesystem::path& dir) {
         write(dir / ("exif_" + std::to_string(orientation) + (big_endian ? "_mm" : "_ii") + ".jpg"),
               test::with_segment(jpeg, test::exif_segment(orientation, big_endian))));
   }
+  // WebP, lossy and lossless (libwebp's encoder).
+  QSEG_RETURN_IF_ERROR(write(dir / "small_lossy.webp", test::encode_webp(small, false, 80)));
+  QSEG_RETURN_IF_ERROR(write(dir / "small_lossless.webp", test::encode_webp(small, true)));
   return Status::ok();
 }
 

@@ -1,4 +1,4 @@
-// fuzz_image: any bytes through the photo and label-map decoders (JPEG, PNG, BMP).
+// fuzz_image: any bytes through the photo and label-map decoders (JPEG, PNG, BMP, WebP).
 #include <cstdlib>
 
 #include "fuzz_bodies.h"

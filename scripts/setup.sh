@@ -7,7 +7,7 @@ packages=(
   build-essential cmake ninja-build pkg-config git
   clang libclang-rt-14-dev            # sanitizer builds
   libflatbuffers-dev flatbuffers-compiler
-  libjpeg62-turbo-dev libpng-dev zlib1g-dev
+  libjpeg62-turbo-dev libpng-dev zlib1g-dev libwebp-dev
   libcli11-dev nlohmann-json3-dev libfmt-dev
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   libtorch-dev libopenblas0-openmp python3-torch   # training (src/train) and its benchmark
@@ -17,7 +17,7 @@ packages=(
   # The aarch64 device build (cmake/aarch64-linux-gnu.cmake, scripts/test_aarch64.sh): the cross
   # compiler, the emulator its tests run in, and the target's libraries (Debian multiarch).
   g++-aarch64-linux-gnu qemu-user-static
-  libgtest-dev:arm64 libjpeg62-turbo-dev:arm64 libpng-dev:arm64 zlib1g-dev:arm64
+  libgtest-dev:arm64 libjpeg62-turbo-dev:arm64 libpng-dev:arm64 zlib1g-dev:arm64 libwebp-dev:arm64
 )
 # The real TFLite oracle (tools/tflite-oracle) needs Node.js and npm; a machine may already carry a
 # Node.js build that bundles npm (and conflicts with Debian's npm package). ctest installs the

@@ -1,5 +1,6 @@
-// Image files: decoding JPEG, PNG and BMP (photos as RGB, label maps as class ids) and writing
-// PNGs (RGB, gray, and VOC-palette label maps). Built into qseg_imageio (libjpeg-turbo, libpng).
+// Image files: decoding JPEG, PNG, BMP and WebP (photos as RGB, label maps as class ids) and
+// writing PNGs (RGB, gray, and VOC-palette label maps). Built into qseg_imageio (libjpeg-turbo,
+// libpng).
 //
 // Usage:
 //   QSEG_ASSIGN_OR_RETURN(Image photo, read_image("photo.jpg"));        // always 3 channels
@@ -25,15 +26,17 @@
 
 namespace qseg {
 
-enum class ImageFormat { kUnknown, kJpeg, kPng, kBmp };
+enum class ImageFormat { kUnknown, kJpeg, kPng, kBmp, kWebp };
 
-// The format announced by the first bytes (JPEG FF D8 FF, PNG's 8-byte signature, BMP "BM").
+// The format announced by the first bytes (JPEG FF D8 FF, PNG's 8-byte signature, BMP "BM",
+// WebP "RIFF....WEBP").
 ImageFormat detect_image_format(std::span<const uint8_t> bytes);
 
 // A photo as 3-channel RGB, whatever the file holds:
 //   JPEG: RGB/YCbCr or grayscale (CMYK/YCCK are rejected); truncated data is an error.
 //   PNG: gray, gray+alpha, RGB, RGBA, palette; 1..16 bits (16 is rounded to 8); alpha dropped.
 //   BMP: 1/4/8-bit palette, 16/24/32-bit (BI_RGB or BI_BITFIELDS); bottom-up or top-down.
+//   WebP: lossy or lossless stills (libwebp), alpha dropped; animated files are rejected.
 // `name` (usually the path) prefixes every error message.
 Result<Image> decode_image(std::span<const uint8_t> bytes, std::string_view name,
                            const ImageLimits& limits = {});

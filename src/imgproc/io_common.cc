@@ -84,14 +84,13 @@ Result<Image> decode_as(std::span<const uint8_t> bytes, std::string_view name,
     case ImageFormat::kBmp:
       return io::decode_bmp(bytes, name, limits,
                             target == io::DecodeTarget::kRgb ? target : io::DecodeTarget::kLabels);
+    case ImageFormat::kWebp:
+      if (target != io::DecodeTarget::kRgb) return io::label_format_error(name, "WebP", target);
+      return io::decode_webp(bytes, name, limits);
     case ImageFormat::kUnknown:
       break;
   }
-  if (bytes.size() >= 12 && std::memcmp(bytes.data(), "RIFF", 4) == 0 &&
-      std::memcmp(bytes.data() + 8, "WEBP", 4) == 0) {
-    return io::file_error(name, "WebP is not supported; convert it to JPEG or PNG");
-  }
-  return io::file_error(name, "not a JPEG, PNG or BMP file");
+  return io::file_error(name, "not a JPEG, PNG, BMP or WebP file");
 }
 
 }  // namespace
@@ -105,6 +104,10 @@ ImageFormat detect_image_format(std::span<const uint8_t> bytes) {
     return ImageFormat::kPng;
   }
   if (bytes.size() >= 2 && bytes[0] == 'B' && bytes[1] == 'M') return ImageFormat::kBmp;
+  if (bytes.size() >= 12 && std::memcmp(bytes.data(), "RIFF", 4) == 0 &&
+      std::memcmp(bytes.data() + 8, "WEBP", 4) == 0) {
+    return ImageFormat::kWebp;
+  }
   return ImageFormat::kUnknown;
 }
 

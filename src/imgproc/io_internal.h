@@ -44,6 +44,9 @@ Result<Image> decode_png(std::span<const uint8_t> bytes, std::string_view name,
                          const ImageLimits& limits, DecodeTarget target);
 Result<Image> decode_bmp(std::span<const uint8_t> bytes, std::string_view name,
                          const ImageLimits& limits, DecodeTarget target);
+// A WebP still (lossy or lossless; alpha dropped) as RGB (io_webp.cc). Animated files are refused.
+Result<Image> decode_webp(std::span<const uint8_t> bytes, std::string_view name,
+                          const ImageLimits& limits);
 
 // An 8-bit PNG of `image` (1 or 3 channels), or with `palette` an 8-bit palette PNG of a 1-channel
 // image (the palette has 256 RGB entries).

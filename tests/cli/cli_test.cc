@@ -268,7 +268,7 @@ TEST_F(CliBadInput, NotAnImage) {
   const std::string text = "this is a text file, not a photo\n";
   const auto path = write("photo.jpg", std::vector<uint8_t>(text.begin(), text.end()));
   expect_clean_failure("segment --out " + quoted(dir_ / "out") + " " + quoted(path),
-                       "not a JPEG, PNG or BMP");
+                       "not a JPEG, PNG, BMP or WebP");
 }
 
 TEST_F(CliBadInput, MissingImage) {

@@ -16,6 +16,7 @@
 
 #include "imgproc/image_io.h"
 #include "imgproc/jpeg_fixture.h"
+#include "imgproc/webp_fixture.h"
 #include "test_util.h"
 
 extern char** environ;
@@ -132,8 +133,9 @@ TEST(SegmentInputs, CollisionsThatNamesCannotResolveAreRefusedBeforeAnyWork) {
   // An empty folder, and one with no photos.
   fs::create_directories(dir / "empty");
   test::write_file(dir / "empty" / "readme.txt", {'x'});
-  test::expect_one_error_line("segment --out " + quoted(out) + " " + quoted(dir / "empty"),
-                              "no photos (.jpg, .jpeg, .png, .bmp) in this folder (1 other file)");
+  test::expect_one_error_line(
+      "segment --out " + quoted(out) + " " + quoted(dir / "empty"),
+      "no photos (.jpg, .jpeg, .png, .bmp, .webp) in this folder (1 other file)");
 }
 
 TEST(SegmentInputs, OutputsAreNeverOverwrittenUnasked) {
@@ -306,6 +308,27 @@ TEST(SegmentInputs, PhoneStoredSidewaysIsSegmentedAsDisplayed) {
   const size_t at = eval.output.find("pixel accuracy  ");
   ASSERT_NE(at, std::string::npos);
   EXPECT_GT(std::stod(eval.output.substr(at + 16)), 85.0) << eval.output;
+}
+
+// WebP photos as browsers and phones save them: found in folders, segmented as the same photo in
+// PNG (lossless: the same mask exactly; lossy: nearly).
+TEST(SegmentInputs, WebpPhotosAreSegmented) {
+  const fs::path dir = test::temp_dir("segment_webp");
+  const Image photo = voc_photo("2007_000129");
+  fs::create_directories(dir / "in");
+  test::write_file(dir / "in" / "lossless.webp", test::encode_webp(photo, true));
+  test::write_file(dir / "in" / "lossy.WEBP", test::encode_webp(photo, false, 90));
+  ASSERT_TRUE(write_png(dir / "in" / "same.png", photo).is_ok());
+  const auto result =
+      qseg("segment --no-overlay --out " + quoted(dir / "out") + " " + quoted(dir / "in"));
+  ASSERT_EQ(result.exit_code, 0) << result.output;
+  EXPECT_NE(result.output.find("3 photos"), std::string::npos) << result.output;
+  auto lossless = read_label_image(dir / "out" / "lossless.png");
+  auto lossy = read_label_image(dir / "out" / "lossy.png");
+  auto reference = read_label_image(dir / "out" / "same.png");
+  ASSERT_TRUE(lossless.is_ok() && lossy.is_ok() && reference.is_ok()) << result.output;
+  EXPECT_EQ(lossless->pixels, reference->pixels);
+  EXPECT_GT(agreement(*lossy, *reference), 0.97);
 }
 
 // A running multi-photo segment, sent `signal` once its first photo is written: it finishes the

@@ -55,10 +55,10 @@ TEST(ReadErrors, RandomBytesAreNotAnImage) {
   test::write_file(path, bytes);
   Result<Image> image = read_image(path);
   ASSERT_FALSE(image.is_ok());
-  EXPECT_EQ(image.status().message(), path.string() + ": not a JPEG, PNG or BMP file");
+  EXPECT_EQ(image.status().message(), path.string() + ": not a JPEG, PNG, BMP or WebP file");
   Result<Image> labels = read_label_image(path);
   ASSERT_FALSE(labels.is_ok());
-  EXPECT_EQ(labels.status().message(), path.string() + ": not a JPEG, PNG or BMP file");
+  EXPECT_EQ(labels.status().message(), path.string() + ": not a JPEG, PNG, BMP or WebP file");
 }
 
 TEST(ReadErrors, FileSizeLimit) {

@@ -16,6 +16,7 @@
 #include "common.h"
 #include "oracle.h"
 #include "qseg/segmenter.h"
+#include "segment_inputs.h"
 #include "tensor_diff.h"
 
 namespace qseg::cli {
@@ -201,14 +202,12 @@ Result<std::vector<std::filesystem::path>> collect_photos(const std::vector<std:
     if (std::filesystem::is_directory(input, ec)) {
       std::vector<std::filesystem::path> found;
       for (const auto& entry : std::filesystem::directory_iterator(input, ec)) {
-        std::string ext = entry.path().extension().string();
-        std::transform(ext.begin(), ext.end(), ext.begin(), ::tolower);
-        if (entry.is_regular_file() &&
-            (ext == ".jpg" || ext == ".jpeg" || ext == ".png" || ext == ".bmp"))
+        if (entry.is_regular_file() && has_photo_extension(entry.path()))
           found.push_back(entry.path());
       }
       if (ec) return Status::error("cannot list " + input + ": " + ec.message());
-      if (found.empty()) return Status::error(input + ": a folder with no JPEG, PNG or BMP photos");
+      if (found.empty())
+        return Status::error(input + ": a folder with no JPEG, PNG, BMP or WebP photos");
       std::sort(found.begin(), found.end());
       photos.insert(photos.end(), found.begin(), found.end());
     } else if (std::filesystem::exists(input, ec)) {
@@ -543,7 +542,7 @@ void add_diff_command(CLI::App& app, Action& run) {
   cmd->add_option("--raw", args->raw, "An exact raw input tensor instead of photos");
   cmd->add_option(
       "inputs", args->inputs,
-      "Photos (JPEG, PNG, BMP) or folders of photos, preprocessed as qseg segment does");
+      "Photos (JPEG, PNG, BMP, WebP) or folders of photos, preprocessed as qseg segment does");
   cmd->add_flag("--layers", args->layers,
                 "Compare every layer of every input (the default for one input)");
   cmd->add_flag("--no-layers", args->no_layers,

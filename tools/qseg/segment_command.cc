@@ -80,7 +80,8 @@ Result<Image> read_stdin_image(const ImageLimits& limits) {
     if (bytes.size() > kMaxBytes) return Status::error("stdin: more than 2 GiB of data");
   }
   if (std::ferror(stdin)) return Status::error("stdin: cannot read");
-  if (bytes.empty()) return Status::error("stdin: no data (expected a JPEG, PNG or BMP photo)");
+  if (bytes.empty())
+    return Status::error("stdin: no data (expected a JPEG, PNG, BMP or WebP photo)");
   return decode_image(bytes, "stdin", limits);
 }
 
@@ -311,9 +312,10 @@ void add_segment_command(CLI::App& app, Action& run) {
       ->excludes(overwrite);
   cmd->add_option("--json", args->json,
                   "Also write per photo its outputs, size, time per step and classes as JSON here");
-  cmd->add_option("images", args->images,
-                  "Photos (JPEG, PNG, BMP), folders of them (walked recursively) or - (one photo "
-                  "read from stdin, written as OUT/stdin.png)")
+  cmd->add_option(
+         "images", args->images,
+         "Photos (JPEG, PNG, BMP, WebP), folders of them (walked recursively) or - (one photo "
+         "read from stdin, written as OUT/stdin.png)")
       ->required();
   cmd->callback([args, &run] { run = [args] { return run_segment(*args); }; });
 }

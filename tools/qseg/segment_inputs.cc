@@ -50,7 +50,7 @@ Status walk_folder(const fs::path& dir, const fs::path& out, std::vector<Found>*
   if (ec) return Status::error("cannot read folder " + dir.string() + ": " + ec.message());
   if (here.empty()) {
     return Status::error(fmt::format(
-        "{}: no photos (.jpg, .jpeg, .png, .bmp) in this folder{}", dir.string(),
+        "{}: no photos (.jpg, .jpeg, .png, .bmp, .webp) in this folder{}", dir.string(),
         others > 0 ? fmt::format(" ({} other file{})", others, others == 1 ? "" : "s") : ""));
   }
   std::sort(here.begin(), here.end(),
@@ -75,7 +75,7 @@ bool has_photo_extension(const fs::path& path) {
   std::string ext = path.extension().string();
   std::transform(ext.begin(), ext.end(), ext.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return ext == ".jpg" || ext == ".jpeg" || ext == ".png" || ext == ".bmp";
+  return ext == ".jpg" || ext == ".jpeg" || ext == ".png" || ext == ".bmp" || ext == ".webp";
 }
 
 Result<std::vector<PhotoJob>> plan_photo_jobs(const std::vector<std::string>& inputs,
