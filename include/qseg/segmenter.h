@@ -55,6 +55,12 @@ class Segmenter {
 
   // rgb: 3-channel image of any size. Returns a 1-channel image of class ids of the same size.
   Result<Image> segment(const Image& rgb, SegmentTiming* timing = nullptr);
+  // The same with the labels at label_width x label_height: for a photo decoded at a reduced size
+  // (decode_photo_for_box), its mask at the photo's full size. The labels cover the same scene
+  // (pixel (x, y) of the labels is the photo at (x, y) * rgb size / label size); sides 1..65535.
+  Result<Image> segment(const Image& rgb, int label_width, int label_height,
+                        SegmentTiming* timing = nullptr);
+  static constexpr int kMaxLabelSide = 65535;
 
   // The exact model input segment() feeds the model for this photo (resized, padded and, for
   // float models, normalized), as bytes: what qseg diff gives both sides of a comparison.

@@ -234,7 +234,7 @@ Status check_labels(const Image& labels, int width, int height,
 }
 
 Result<LoadedSample> load_sample(const Sample& sample, const ImageLimits& limits,
-                                 const LabelCheck& check) {
+                                 const LabelCheck& check, int box_width, int box_height) {
   // A missing file is the commonest problem with a partial dataset: say it in those words.
   std::error_code ec;
   if (!std::filesystem::exists(sample.photo_path, ec)) {
@@ -246,14 +246,18 @@ Result<LoadedSample> load_sample(const Sample& sample, const ImageLimits& limits
                          "\" is in the split)");
   }
   LoadedSample loaded;
-  QSEG_ASSIGN_OR_RETURN(loaded.rgb, read_image(sample.photo_path, limits));
+  QSEG_ASSIGN_OR_RETURN(DecodedPhoto photo,
+                        read_photo_for_box(sample.photo_path, box_width, box_height, limits));
+  loaded.rgb = std::move(photo.image);
+  loaded.width = photo.width;
+  loaded.height = photo.height;
   QSEG_ASSIGN_OR_RETURN(LabelValues values, read_label_values(sample.label_path, limits));
   // The size first: a label of the wrong size is that, whatever its values.
-  QSEG_RETURN_IF_ERROR(check_size(values.width, values.height, loaded.rgb.width, loaded.rgb.height,
+  QSEG_RETURN_IF_ERROR(check_size(values.width, values.height, loaded.width, loaded.height,
                                   sample.label_path, sample.photo_path));
   QSEG_ASSIGN_OR_RETURN(loaded.labels, labels_as_classes(std::move(values), sample, check));
-  QSEG_RETURN_IF_ERROR(check_labels(loaded.labels, loaded.rgb.width, loaded.rgb.height,
-                                    sample.label_path, sample.photo_path, check));
+  QSEG_RETURN_IF_ERROR(check_labels(loaded.labels, loaded.width, loaded.height, sample.label_path,
+                                    sample.photo_path, check));
   return loaded;
 }
 

@@ -49,8 +49,9 @@ struct Sample {
 };
 
 struct LoadedSample {
-  Image rgb;     // 3 channels
-  Image labels;  // 1 channel, the photo's size, values 0..20 or 255
+  Image rgb;                  // 3 channels; reduced when a decode box was given (see load_sample)
+  Image labels;               // 1 channel, the photo's full size, values 0..20 or 255
+  int width = 0, height = 0;  // the photo's full size (the labels')
 };
 
 // The split file a VOC source refers to: as given if it exists, else ROOT/ImageSets/Segmentation/
@@ -75,8 +76,11 @@ Result<std::vector<Sample>> read_samples(std::span<const DatasetSource> sources)
 // The label values become classes in this order: the dataset kind's meaning (dataset_class),
 // then the sample's label map if any, then the check against `check`.
 // Both files are read within `limits` (a photo over them is an error naming the limit).
+// With a box (box_width x box_height, e.g. the model input), a large JPEG photo is decoded only
+// as far as its fit into the box needs (decode_photo_for_box), as `qseg segment` decodes it.
 Result<LoadedSample> load_sample(const Sample& sample, const ImageLimits& limits = {},
-                                 const LabelCheck& check = {});
+                                 const LabelCheck& check = {}, int box_width = 0,
+                                 int box_height = 0);
 
 // Checks that `labels` is 1 channel of width x height holding only class ids below
 // check.class_count and the ignore label; errors start with `label_path`.

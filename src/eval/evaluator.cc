@@ -39,9 +39,10 @@ class TfliteModel : public PhotoModel {
             segmenter_->classes(),
             segmenter_->classes_source() == ClassSetSource::kModel};
   }
-  Result<Image> segment(const Image& rgb, double* model_ms) override {
+  Result<Image> segment(const Image& rgb, int label_width, int label_height,
+                        double* model_ms) override {
     SegmentTiming timing;
-    auto prediction = segmenter_->segment(rgb, &timing);
+    auto prediction = segmenter_->segment(rgb, label_width, label_height, &timing);
     *model_ms = timing.total_ms();
     return prediction;
   }
@@ -66,17 +67,24 @@ struct Scoring {
 PhotoError run_photo(SegmenterSet& segmenters, const Sample& sample, const EvalOptions& options,
                      const Scoring& scoring, PhotoResult* out) {
   const LabelCheck check{scoring.classes.size(), scoring.ignore_label};
-  auto loaded = load_sample(sample, options.image_limits, check);
+  int box_width = 0, box_height = 0;  // the largest model input, or 0 x 0: whole
+  for (size_t m = 0; m < segmenters.size() && !options.full_decode; ++m) {
+    const ModelInfo info = segmenters[m]->info();
+    box_width = std::max(box_width, info.input_width);
+    box_height = std::max(box_height, info.input_height);
+  }
+  auto loaded = load_sample(sample, options.image_limits, check, box_width, box_height);
   if (!loaded.is_ok()) return {loaded.status(), true};
   const LoadedSample& data = loaded.value();
-  out->width = data.rgb.width;
-  out->height = data.rgb.height;
+  out->width = data.width;
+  out->height = data.height;
   out->models.resize(segmenters.size());
   Image first_prediction;
   for (size_t m = 0; m < segmenters.size(); ++m) {
     PhotoModelResult& model_result = out->models[m];
     model_result.confusion = ConfusionMatrix(scoring.classes.size(), scoring.ignore_label);
-    auto prediction = segmenters[m]->segment(data.rgb, &model_result.model_ms);
+    auto prediction =
+        segmenters[m]->segment(data.rgb, data.width, data.height, &model_result.model_ms);
     if (!prediction.is_ok())
       return {prediction.status().with_context(sample.photo_path.string()), false};
     const Status added = model_result.confusion.add(prediction.value(), data.labels);

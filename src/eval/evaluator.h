@@ -51,8 +51,10 @@ class PhotoModel {
  public:
   virtual ~PhotoModel() = default;
   virtual ModelInfo info() const = 0;
-  // *model_ms: the time spent, pre- and post-processing included.
-  virtual Result<Image> segment(const Image& rgb, double* model_ms) = 0;
+  // *model_ms: the time spent, pre- and post-processing included. The labels are
+  // label_width x label_height: the photo's full size when `rgb` was decoded reduced.
+  virtual Result<Image> segment(const Image& rgb, int label_width, int label_height,
+                                double* model_ms) = 0;
 };
 
 // Opens one instance of a model (called once per worker thread, so instances need not be
@@ -77,6 +79,9 @@ struct EvalOptions {
   bool keep_masks = false;
   // Photos and labels larger than these are bad samples (see skip_bad).
   ImageLimits image_limits;
+  // Large JPEG photos are decoded only as far as the largest model input needs (as qseg segment
+  // decodes them: decode_photo_for_box); true decodes every photo whole.
+  bool full_decode = false;
   // The label value that is not scored (0..255; -1: none).
   int ignore_label = 255;
   // Names of the models' classes: `labels` (--labels) overrides what the models carry;

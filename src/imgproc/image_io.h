@@ -42,6 +42,27 @@ Result<Image> decode_image(std::span<const uint8_t> bytes, std::string_view name
                            const ImageLimits& limits = {});
 Result<Image> read_image(const std::filesystem::path& path, const ImageLimits& limits = {});
 
+// A photo decoded for a use that needs only part of its pixels: `image` is the photo as displayed
+// (EXIF orientation applied), possibly at a reduced size; width x height is the photo's full
+// displayed size, the size its mask has.
+struct DecodedPhoto {
+  Image image;
+  int width = 0, height = 0;
+  bool reduced() const { return image.width != width || image.height != height; }
+};
+// A photo for a use that needs it fitted into box_width x box_height (aspect ratio kept), as the
+// Segmenter fits photos into the model input: a JPEG is decoded at the smallest of libjpeg-turbo's
+// DCT scales (1/8, 1/4, 1/2, 1) whose sides still cover the fitted size, so a 12 MP phone photo
+// for a 513x513 model input is decoded at 1008x756 and its 12 MP never exist (each 8x8 block's
+// inverse DCT computes only its lowest frequencies, i.e. the block's mean colours, not samples).
+// Other formats, and JPEGs no larger than twice the fitted size, decode at full size. A box of
+// 0 x 0 is full size.
+Result<DecodedPhoto> decode_photo_for_box(std::span<const uint8_t> bytes, std::string_view name,
+                                          int box_width, int box_height,
+                                          const ImageLimits& limits = {});
+Result<DecodedPhoto> read_photo_for_box(const std::filesystem::path& path, int box_width,
+                                        int box_height, const ImageLimits& limits = {});
+
 // A label map as 1 channel of class ids: the raw indices of a palette PNG or a palette BMP (never
 // their colours), or the values of a gray PNG of at most 8 bits. Anything else (RGB, JPEG,
 // 16-bit) fails with "NAME: label image must be palette or 8-bit gray, got ...".

@@ -136,9 +136,15 @@ void resize_nearest_rows(const Image& image, int width, int height, bool align_c
   const int channels = image.channels;
   const std::vector<int> xs = nearest_indices(image.width, width, align_corners);
   const std::vector<int> ys = nearest_indices(image.height, height, align_corners);
-  for (int y = std::max(y_begin, 0); y < std::min(y_end, height); ++y) {
+  const int first = std::max(y_begin, 0);
+  const size_t row_bytes = static_cast<size_t>(width) * channels;
+  for (int y = first; y < std::min(y_end, height); ++y) {
     const uint8_t* src = image.row(ys[y]);
     uint8_t* dst = out + static_cast<size_t>(y) * out_row_stride;
+    if (y > first && ys[y] == ys[y - 1]) {  // an enlarged row repeats: copy the one just made
+      std::memcpy(dst, dst - out_row_stride, row_bytes);
+      continue;
+    }
     if (channels == 1) {  // label maps: one byte per pixel, no copy call per pixel
       for (int x = 0; x < width; ++x) dst[x] = src[xs[x]];
       continue;

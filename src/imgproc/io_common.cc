@@ -116,6 +116,26 @@ Result<Image> decode_image(std::span<const uint8_t> bytes, std::string_view name
   return decode_as(bytes, name, limits, io::DecodeTarget::kRgb);
 }
 
+Result<DecodedPhoto> decode_photo_for_box(std::span<const uint8_t> bytes, std::string_view name,
+                                          int box_width, int box_height,
+                                          const ImageLimits& limits) {
+  if (detect_image_format(bytes) == ImageFormat::kJpeg) {
+    return io::decode_jpeg_for_box(bytes, name, box_width, box_height, limits);
+  }
+  DecodedPhoto photo;
+  QSEG_ASSIGN_OR_RETURN(photo.image, decode_image(bytes, name, limits));
+  photo.width = photo.image.width;
+  photo.height = photo.image.height;
+  return photo;
+}
+
+Result<DecodedPhoto> read_photo_for_box(const std::filesystem::path& path, int box_width,
+                                        int box_height, const ImageLimits& limits) {
+  QSEG_ASSIGN_OR_RETURN(const std::vector<uint8_t> bytes,
+                        read_file_bytes(path, limits.max_file_bytes));
+  return decode_photo_for_box(bytes, path.string(), box_width, box_height, limits);
+}
+
 Result<Image> decode_label_image(std::span<const uint8_t> bytes, std::string_view name,
                                  const ImageLimits& limits) {
   return decode_as(bytes, name, limits, io::DecodeTarget::kLabels);

@@ -34,6 +34,16 @@ Status check_dimensions(std::string_view name, std::string_view format, int64_t 
 // A JPEG photo as it is displayed: decoded, then turned by its EXIF orientation (below).
 Result<Image> decode_jpeg(std::span<const uint8_t> bytes, std::string_view name,
                           const ImageLimits& limits);
+// The same, decoded at the smallest DCT scale that covers the photo fitted into
+// box_width x box_height (see decode_photo_for_box in image_io.h).
+Result<DecodedPhoto> decode_jpeg_for_box(std::span<const uint8_t> bytes, std::string_view name,
+                                         int box_width, int box_height, const ImageLimits& limits);
+// The DCT scale denominator (8, 4, 2 or 1) decode_jpeg_for_box decodes a stored
+// stored_width x stored_height JPEG of EXIF `orientation` at: the largest d whose decoded sides
+// (ceil(side / d), as libjpeg-turbo rounds them) are at least the displayed photo's sides fitted
+// into the box with its aspect ratio kept; 1 for a box of 0 x 0.
+int jpeg_scale_denominator(int stored_width, int stored_height, int orientation, int box_width,
+                           int box_height);
 // The EXIF orientation (1..8, tag 0x0112 of IFD0 in the APP1 Exif segment) of a JPEG file's
 // bytes; 1 (as stored) when there is none or the EXIF is damaged in any way (io_exif.cc).
 int jpeg_exif_orientation(std::span<const uint8_t> bytes);

@@ -24,6 +24,11 @@ struct JpegJob {
   std::span<const uint8_t> bytes;
   std::string_view name;
   const ImageLimits* limits = nullptr;
+  // Decode at 1/denominator of the stored size (libjpeg-turbo's DCT scaling: 1, 2, 4 or 8), the
+  // smallest that still covers the photo fitted into box_width x box_height (0 x 0: full size).
+  int box_width = 0, box_height = 0;
+  int orientation = 1;
+  int stored_width = 0, stored_height = 0;
 
   jpeg_decompress_struct cinfo{};
   jpeg_error_mgr error_manager{};
@@ -113,9 +118,17 @@ Outcome run_decode(JpegJob& job) {
   }
   cinfo.out_color_space = JCS_RGB;  // libjpeg-turbo converts gray to RGB too
   cinfo.dct_method = JDCT_ISLOW;    // the accurate integer IDCT (libjpeg's and Pillow's default)
+  job.stored_width = static_cast<int>(cinfo.image_width);
+  job.stored_height = static_cast<int>(cinfo.image_height);
+  const int denominator = jpeg_scale_denominator(job.stored_width, job.stored_height,
+                                                 job.orientation, job.box_width, job.box_height);
+  cinfo.scale_num = 1;
+  cinfo.scale_denom = static_cast<unsigned int>(denominator);
   jpeg_start_decompress(&cinfo);
-  if (cinfo.output_components != 3 || cinfo.output_width != cinfo.image_width ||
-      cinfo.output_height != cinfo.image_height) {
+  // libjpeg-turbo rounds a scaled side up: ceil(side / denominator).
+  if (cinfo.output_components != 3 ||
+      cinfo.output_width != (cinfo.image_width + denominator - 1) / denominator ||
+      cinfo.output_height != (cinfo.image_height + denominator - 1) / denominator) {
     job.status = file_error(job.name, "unexpected JPEG output layout");
     return Outcome::kRejected;
   }
@@ -137,19 +150,52 @@ Outcome run_decode(JpegJob& job) {
 
 }  // namespace
 
+int jpeg_scale_denominator(int stored_width, int stored_height, int orientation, int box_width,
+                           int box_height) {
+  if (box_width <= 0 || box_height <= 0) return 1;
+  const bool swaps = orientation >= 5 && orientation <= 8;
+  const int64_t shown_width = swaps ? stored_height : stored_width;
+  const int64_t shown_height = swaps ? stored_width : stored_height;
+  // The photo fitted into the box is the photo scaled by s = min(box / side); decoded at 1/d with
+  // d <= 1/s, each decoded side ceil(side / d) >= side * s is at least the fitted side however
+  // that is rounded. d <= 1/s  <=>  d * box_width <= width or d * box_height <= height.
+  for (int64_t denominator : {8, 4, 2}) {
+    if (denominator * box_width <= shown_width || denominator * box_height <= shown_height) {
+      return static_cast<int>(denominator);
+    }
+  }
+  return 1;
+}
+
 Result<Image> decode_jpeg(std::span<const uint8_t> bytes, std::string_view name,
                           const ImageLimits& limits) {
+  QSEG_ASSIGN_OR_RETURN(DecodedPhoto photo, decode_jpeg_for_box(bytes, name, 0, 0, limits));
+  return std::move(photo.image);
+}
+
+Result<DecodedPhoto> decode_jpeg_for_box(std::span<const uint8_t> bytes, std::string_view name,
+                                         int box_width, int box_height, const ImageLimits& limits) {
   JpegJob job;
   job.bytes = bytes;
   job.name = name;
   job.limits = &limits;
+  job.box_width = box_width;
+  job.box_height = box_height;
+  job.orientation = jpeg_exif_orientation(bytes);
   const Outcome outcome = run_decode(job);
   jpeg_destroy_decompress(&job.cinfo);  // safe on a created or zeroed struct
   switch (outcome) {
-    case Outcome::kDone:
+    case Outcome::kDone: {
       // A quarter turn swaps the sides: width * height and the per-side limit (the same for both
       // sides) hold for the turned photo as checked for the stored one.
-      return apply_exif_orientation(std::move(job.image), jpeg_exif_orientation(bytes), name);
+      const bool swaps = job.orientation >= 5 && job.orientation <= 8;
+      DecodedPhoto photo;
+      photo.width = swaps ? job.stored_height : job.stored_width;
+      photo.height = swaps ? job.stored_width : job.stored_height;
+      QSEG_ASSIGN_OR_RETURN(photo.image,
+                            apply_exif_orientation(std::move(job.image), job.orientation, name));
+      return photo;
+    }
     case Outcome::kLibjpegError:
       return file_error(name, std::string("corrupt or truncated JPEG: ") + job.libjpeg_message);
     case Outcome::kRejected:

@@ -348,7 +348,18 @@ Result<std::vector<uint8_t>> Segmenter::model_input(const Image& rgb) {
 }
 
 Result<Image> Segmenter::segment(const Image& rgb, SegmentTiming* timing) {
+  return segment(rgb, rgb.width, rgb.height, timing);
+}
+
+Result<Image> Segmenter::segment(const Image& rgb, int label_width, int label_height,
+                                 SegmentTiming* timing) {
   QSEG_RETURN_IF_ERROR(check_rgb(rgb));
+  if (label_width < 1 || label_height < 1 || label_width > kMaxLabelSide ||
+      label_height > kMaxLabelSide) {
+    return Status::error("labels of " + std::to_string(label_width) + "x" +
+                         std::to_string(label_height) + " asked for: sides must be 1.." +
+                         std::to_string(kMaxLabelSide));
+  }
   auto start = std::chrono::steady_clock::now();
   int resized_width = 0, resized_height = 0;
   QSEG_RETURN_IF_ERROR(preprocess(rgb, &resized_width, &resized_height));
@@ -359,8 +370,8 @@ Result<Image> Segmenter::segment(const Image& rgb, SegmentTiming* timing) {
   t.invoke_ms = ms_since(start);
   start = std::chrono::steady_clock::now();
   Image labels = outputs_labels_
-                     ? labels_from_argmax(resized_width, resized_height, rgb.width, rgb.height)
-                     : labels_from_scores(resized_width, resized_height, rgb.width, rgb.height);
+                     ? labels_from_argmax(resized_width, resized_height, label_width, label_height)
+                     : labels_from_scores(resized_width, resized_height, label_width, label_height);
   t.postprocess_ms = ms_since(start);
   if (timing) *timing = t;
   return labels;

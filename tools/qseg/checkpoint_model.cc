@@ -6,6 +6,7 @@
 #include <chrono>
 
 #include "eval_shared.h"
+#include "imgproc/image_ops.h"
 #include "model/checkpoint_file.h"
 #include "model/model_config.h"
 #include "train/checkpoint_segmenter.h"
@@ -34,9 +35,15 @@ class CheckpointModel : public PhotoModel {
             classes_,
             classes_from_model_};
   }
-  Result<Image> segment(const Image& rgb, double* model_ms) override {
+  Result<Image> segment(const Image& rgb, int label_width, int label_height,
+                        double* model_ms) override {
     const auto start = std::chrono::steady_clock::now();
     auto labels = segmenter_->segment(rgb);
+    // A photo decoded reduced: its labels enlarged to the full size as the Segmenter enlarges
+    // them (nearest, corners aligned).
+    if (labels.is_ok() && (labels->width != label_width || labels->height != label_height)) {
+      labels = resize_nearest(*labels, label_width, label_height, /*align_corners=*/true);
+    }
     *model_ms =
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
     return labels;

@@ -40,6 +40,7 @@ Status run_compare(const CompareArgs& args) {
   QSEG_ASSIGN_OR_RETURN(options.open_model, model_opener(args.dataset));
   options.num_threads = args.dataset.threads;
   options.skip_bad = args.dataset.skip_bad;
+  options.full_decode = args.dataset.full_decode;
   options.image_limits = args.dataset.limits.image;
   options.keep_masks = !args.dataset.report.empty();
   QSEG_RETURN_IF_ERROR(set_class_options(args.dataset, &options));

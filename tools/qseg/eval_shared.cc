@@ -49,6 +49,9 @@ void add_dataset_options(CLI::App* cmd, DatasetArgs* args) {
                 "Skip bad samples (missing or unreadable photo or label, size mismatch, bad label "
                 "values) and "
                 "count them, instead of stopping at the first");
+  cmd->add_flag("--full-decode", args->full_decode,
+                "Decode every photo whole (by default a large JPEG is decoded only as far as the "
+                "model input needs, at 1/2, 1/4 or 1/8 of its sides, as qseg segment does)");
   cmd->add_option("--json", args->json, "Write every number as JSON here");
   cmd->add_option("--report", args->report, "Write a self-contained HTML report here");
   cmd->add_option("--precision", args->precision,

@@ -32,6 +32,7 @@ struct DatasetArgs {
   int threads = 1;
   int limit = 0;  // 0: every photo of the split
   bool skip_bad = false;
+  bool full_decode = false;  // --full-decode
   std::string json;
   std::string report;
   std::string precision = "auto";            // for training checkpoints: auto, float, simulated
