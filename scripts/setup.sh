@@ -13,6 +13,7 @@ packages=(
   libtorch-dev libopenblas0-openmp python3-torch   # training (src/train) and its benchmark
   libgloo-dev                         # headers of libtorch's c10d Gloo process groups (qseg launch)
   chromium                            # the eval report test renders the HTML report headless
+  libjpeg-turbo-progs                 # djpeg: bench/phone_photo.sh times a plain decode beside qseg segment
   libxnnpack-dev libpthreadpool-dev   # bench/xnnpack_bench.cc: native XNNPACK QU8 baseline
   # The aarch64 device build (cmake/aarch64-linux-gnu.cmake, scripts/test_aarch64.sh): the cross
   # compiler, the emulator its tests run in, and the target's libraries (Debian multiarch).

@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "imgproc/image_io.h"
+#include "imgproc/image_ops.h"
 #include "imgproc/jpeg_fixture.h"
 #include "imgproc/webp_fixture.h"
 #include "test_util.h"
@@ -329,6 +330,62 @@ TEST(SegmentInputs, WebpPhotosAreSegmented) {
   ASSERT_TRUE(lossless.is_ok() && lossy.is_ok() && reference.is_ok()) << result.output;
   EXPECT_EQ(lossless->pixels, reference->pixels);
   EXPECT_GT(agreement(*lossy, *reference), 0.97);
+}
+
+// A large phone photo is decoded only as far as the model needs (a quarter of its sides here),
+// its mask is at its full size and its overlay at the decoded size; --full-size-overlay decodes it
+// whole for a full-size overlay, and both masks show the same scene.
+TEST(SegmentInputs, LargePhotosAreDecodedForTheModelAndMaskedAtFullSize) {
+  const fs::path dir = test::temp_dir("segment_large");
+  const Image big = resize_bilinear(voc_photo("2007_000129"), 1575, 2100, false);  // portrait
+  test::write_file(dir / "phone.jpg", stored_sideways(big));  // stored 2100x1575, EXIF 6
+  const auto result = qseg("segment --out " + quoted(dir / "out") + " --json " +
+                           quoted(dir / "run.json") + " " + quoted(dir / "phone.jpg"));
+  ASSERT_EQ(result.exit_code, 0) << result.output;
+  EXPECT_NE(result.output.find("phone.jpg: 1575x2100 (decoded at 394x525) -> "), std::string::npos)
+      << result.output;
+  auto mask = read_label_image(dir / "out" / "phone.png");
+  auto overlay = read_image(dir / "out" / "phone.overlay.png");
+  ASSERT_TRUE(mask.is_ok() && overlay.is_ok());
+  EXPECT_EQ(mask->width, 1575);
+  EXPECT_EQ(mask->height, 2100);
+  EXPECT_EQ(overlay->width, 394);
+  EXPECT_EQ(overlay->height, 525);
+  const nlohmann::json run = read_json(dir / "run.json");
+  ASSERT_TRUE(run.contains("photos")) << run.dump();
+  EXPECT_EQ(run["photos"][0]["width"], 1575);
+  EXPECT_EQ(run["photos"][0]["decoded"]["width"], 394);
+
+  const auto whole = qseg("segment --full-size-overlay --out " + quoted(dir / "whole") + " " +
+                          quoted(dir / "phone.jpg"));
+  ASSERT_EQ(whole.exit_code, 0) << whole.output;
+  EXPECT_EQ(whole.output.find("decoded at"), std::string::npos) << whole.output;
+  auto whole_mask = read_label_image(dir / "whole" / "phone.png");
+  auto whole_overlay = read_image(dir / "whole" / "phone.overlay.png");
+  ASSERT_TRUE(whole_mask.is_ok() && whole_overlay.is_ok());
+  EXPECT_EQ(whole_overlay->width, 1575);
+  EXPECT_EQ(whole_overlay->height, 2100);
+  // The model saw the photo reduced two ways: DCT block means then bilinear, or bilinear from the
+  // full size (which samples 4 of every ~16 pixels, aliasing). Both are right against the photo's
+  // own label, enlarged alike (void pixels not scored); the reduced decode no less.
+  auto label = read_label_image(test::shared_path("voc2012/SegmentationClass/2007_000129.png"));
+  ASSERT_TRUE(label.is_ok());
+  const Image truth = resize_nearest(*label, 1575, 2100, false);
+  const auto accuracy = [&](const Image& labels) {
+    int64_t right = 0, scored = 0;
+    for (size_t i = 0; i < truth.pixels.size(); ++i) {
+      if (truth.pixels[i] == 255) continue;
+      ++scored;
+      right += labels.pixels[i] == truth.pixels[i];
+    }
+    return static_cast<double>(right) / scored;
+  };
+  const double reduced_accuracy = accuracy(*mask), whole_accuracy = accuracy(*whole_mask);
+  std::printf("pixel accuracy: reduced decode %.4f, full decode %.4f; agreement %.4f\n",
+              reduced_accuracy, whole_accuracy, agreement(*mask, *whole_mask));
+  EXPECT_GT(agreement(*mask, *whole_mask), 0.95);
+  EXPECT_GT(whole_accuracy, 0.85);
+  EXPECT_GT(reduced_accuracy, whole_accuracy - 0.005);
 }
 
 // A running multi-photo segment, sent `signal` once its first photo is written: it finishes the

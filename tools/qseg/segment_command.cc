@@ -10,6 +10,8 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <functional>
+#include <future>
 #include <nlohmann/json.hpp>
 #include <vector>
 
@@ -38,6 +40,9 @@ struct SegmentArgs {
   OverlayOptions overlay;
   bool write_overlay = true;
   std::string overlay_format = "png";  // or "jpg": 20x faster to write for 12 MP photos
+  // Large JPEGs are decoded only as far as the model needs (decode_photo_for_box) and the
+  // overlay drawn at that size; --full-size-overlay decodes them whole for a full-size overlay.
+  bool full_size_overlay = false;
   bool overwrite = false;
   bool skip_existing = false;
   std::string json;  // --json FILE
@@ -70,7 +75,7 @@ std::string class_name(const ClassSet& classes, int c) {
 }
 
 // The photo on stdin ("-"): everything read from it, up to the size a file may have, decoded.
-Result<Image> read_stdin_image(const ImageLimits& limits) {
+Result<DecodedPhoto> read_stdin_photo(int box_width, int box_height, const ImageLimits& limits) {
   constexpr size_t kMaxBytes = size_t{1} << 31;
   std::vector<uint8_t> bytes;
   std::array<uint8_t, 1 << 16> chunk;
@@ -82,20 +87,43 @@ Result<Image> read_stdin_image(const ImageLimits& limits) {
   if (std::ferror(stdin)) return Status::error("stdin: cannot read");
   if (bytes.empty())
     return Status::error("stdin: no data (expected a JPEG, PNG, BMP or WebP photo)");
-  return decode_image(bytes, "stdin", limits);
+  return decode_photo_for_box(bytes, "stdin", box_width, box_height, limits);
 }
 
-// One photo: decode, segment, write the overlay and then the mask (so that a mask is there only
-// with its overlay), each file written whole or not at all. Fills `record` for --json.
-Status segment_one(Segmenter& segmenter, const PhotoJob& job, const SegmentArgs& args,
-                   nlohmann::json* record) {
+// One photo: decode (a large JPEG only as far as the model input, or the overlay with
+// --full-size-overlay, needs), segment with the mask at the photo's full size, write the overlay
+// (at the decoded size) and then the mask (so that a mask is there only with its overlay), each
+// file written whole or not at all. Fills `record` for --json.
+struct DecodedJob {
+  Result<DecodedPhoto> photo;
+  double ms = 0;
+};
+
+// The photo of `job`, decoded as far as the model (or, with --full-size-overlay, the overlay)
+// needs. Called on a second thread for the next photo while the current one is segmented.
+DecodedJob decode_job(const PhotoJob& job, const SegmentArgs& args, int input_width,
+                      int input_height) {
+  const auto start = std::chrono::steady_clock::now();
+  const bool whole = args.full_size_overlay && !job.overlay.empty();
+  const int box_width = whole ? 0 : input_width;
+  const int box_height = whole ? 0 : input_height;
+  DecodedJob decoded{job.input == "-"
+                         ? read_stdin_photo(box_width, box_height, args.limits.image)
+                         : read_photo_for_box(job.input, box_width, box_height, args.limits.image),
+                     0};
+  decoded.ms = ms_since(start);
+  return decoded;
+}
+
+Status segment_one(Segmenter& segmenter, const PhotoJob& job, DecodedJob decoded,
+                   const SegmentArgs& args, nlohmann::json* record) {
+  QSEG_RETURN_IF_ERROR(decoded.photo.status());
+  const DecodedPhoto photo = std::move(decoded.photo).value();
+  const double decode_ms = decoded.ms;
   auto start = std::chrono::steady_clock::now();
-  QSEG_ASSIGN_OR_RETURN(const Image photo, job.input == "-"
-                                               ? read_stdin_image(args.limits.image)
-                                               : read_image(job.input, args.limits.image));
-  const double decode_ms = ms_since(start);
   SegmentTiming timing;
-  QSEG_ASSIGN_OR_RETURN(Image labels, segmenter.segment(photo, &timing));
+  QSEG_ASSIGN_OR_RETURN(Image labels,
+                        segmenter.segment(photo.image, photo.width, photo.height, &timing));
   start = std::chrono::steady_clock::now();
   std::error_code ec;
   fs::create_directories(job.mask.parent_path(), ec);
@@ -104,12 +132,28 @@ Status segment_one(Segmenter& segmenter, const PhotoJob& job, const SegmentArgs&
                          ec.message());
   }
   const ClassSet& classes = segmenter.classes();
+  // The overlay is drawn and encoded on a second thread while the mask is encoded; then the
+  // overlay is written, then the mask.
+  std::future<Result<std::vector<uint8_t>>> overlay;
   if (!job.overlay.empty()) {
-    const Image shown = annotated_overlay(photo, labels, classes, args.overlay);
-    QSEG_RETURN_IF_ERROR(args.overlay_format == "jpg" ? write_jpeg(job.overlay, shown)
-                                                      : write_png(job.overlay, shown));
+    overlay = std::async(std::launch::async, [&]() -> Result<std::vector<uint8_t>> {
+      const Image shown = photo.reduced()
+                              ? annotated_overlay(photo.image,
+                                                  resize_nearest(labels, photo.image.width,
+                                                                 photo.image.height, false),
+                                                  classes, args.overlay)
+                              : annotated_overlay(photo.image, labels, classes, args.overlay);
+      return args.overlay_format == "jpg" ? encode_jpeg(shown, job.overlay.string())
+                                          : encode_png(shown, job.overlay.string());
+    });
   }
-  QSEG_RETURN_IF_ERROR(write_label_png(job.mask, labels, classes.palette()));
+  auto mask = encode_label_png(labels, job.mask.string(), classes.palette());
+  if (overlay.valid()) {
+    QSEG_ASSIGN_OR_RETURN(const std::vector<uint8_t> overlay_bytes, overlay.get());
+    QSEG_RETURN_IF_ERROR(write_file_atomically(job.overlay, overlay_bytes));
+  }
+  QSEG_RETURN_IF_ERROR(mask.status());
+  QSEG_RETURN_IF_ERROR(write_file_atomically(job.mask, *mask));
   const double write_ms = ms_since(start);
   const double total_ms = decode_ms + timing.total_ms() + write_ms;
 
@@ -122,13 +166,17 @@ Status segment_one(Segmenter& segmenter, const PhotoJob& job, const SegmentArgs&
         fmt::format("{}{} {:.1f}%", text.empty() ? "" : ", ", name, 100.0 * share.pixels / pixels);
     found.push_back({{"id", share.id}, {"name", name}, {"share", share.pixels / pixels}});
   }
+  const std::string decoded_at =
+      photo.reduced() ? fmt::format(" (decoded at {}x{})", photo.image.width, photo.image.height)
+                      : "";
   fmt::print(
-      "{}: {}x{} -> {} ({:.1f} ms: decode {:.1f}, preprocess {:.1f}, model {:.1f}, postprocess "
-      "{:.1f}, write {:.1f}); {}\n",
-      job.name, photo.width, photo.height, job.mask.string(), total_ms, decode_ms,
+      "{}: {}x{}{} -> {} ({:.1f} ms: decode {:.1f}, preprocess {:.1f}, model {:.1f}, "
+      "postprocess {:.1f}, write {:.1f}); {}\n",
+      job.name, photo.width, photo.height, decoded_at, job.mask.string(), total_ms, decode_ms,
       timing.preprocess_ms, timing.invoke_ms, timing.postprocess_ms, write_ms, text);
   (*record)["width"] = photo.width;
   (*record)["height"] = photo.height;
+  (*record)["decoded"] = {{"width", photo.image.width}, {"height", photo.image.height}};
   (*record)["ms"] = {{"decode", decode_ms},       {"preprocess", timing.preprocess_ms},
                      {"model", timing.invoke_ms}, {"postprocess", timing.postprocess_ms},
                      {"write", write_ms},         {"total", total_ms}};
@@ -206,15 +254,36 @@ Status run_segment(const SegmentArgs& args) {
   nlohmann::json records = nlohmann::json::array();
   int written = 0, skipped = 0, failed = 0;
   Status single_failure;
-  for (const PhotoJob& job : jobs) {
+  // The next photo is decoded on a second thread while this one is segmented and written
+  // (stdin, read once, is decoded in turn).
+  const int input_width = segmenter->input_width(), input_height = segmenter->input_height();
+  const auto skips = [&](size_t i) { return args.skip_existing && outputs_exist(jobs[i]); };
+  const auto start_decode = [&](size_t i) {
+    return std::async(std::launch::async, decode_job, std::cref(jobs[i]), std::cref(args),
+                      input_width, input_height);
+  };
+  std::future<DecodedJob> next;
+  for (size_t i = 0; i < jobs.size(); ++i) {
+    const PhotoJob& job = jobs[i];
     if (interrupt_signal() != 0) break;
     nlohmann::json record = {{"input", job.name}, {"mask", job.mask.string()}};
     if (!job.overlay.empty()) record["overlay"] = job.overlay.string();
-    if (args.skip_existing && outputs_exist(job)) {
+    if (skips(i)) {
       fmt::print("{}: skipped, {} exists (--skip-existing)\n", job.name, job.mask.string());
       record["status"] = "skipped";
       ++skipped;
-    } else if (const Status s = segment_one(*segmenter, job, args, &record); s.is_ok()) {
+      records.push_back(std::move(record));
+      continue;
+    }
+    DecodedJob decoded =
+        next.valid() ? next.get() : decode_job(job, args, input_width, input_height);
+    for (size_t j = i + 1; j < jobs.size(); ++j) {  // the next photo that will be segmented
+      if (skips(j)) continue;
+      if (jobs[j].input != "-") next = start_decode(j);
+      break;
+    }
+    if (const Status s = segment_one(*segmenter, job, std::move(decoded), args, &record);
+        s.is_ok()) {
       record["status"] = "written";
       ++written;
     } else {
@@ -302,6 +371,10 @@ void add_segment_command(CLI::App& app, Action& run) {
                   "for large photos)")
       ->capture_default_str();
   cmd->add_flag("--no-overlay{false}", args->write_overlay, "Write only the masks, no overlays");
+  cmd->add_flag("--full-size-overlay", args->full_size_overlay,
+                "Overlays at the photo's full size: large JPEGs are then decoded whole (by "
+                "default they are decoded, and overlaid, only at the size the model needs, "
+                "between it and twice it; masks are always full size)");
   cmd->add_option("--out", args->out,
                   "Output folder; photos found in folders keep their subfolders below it")
       ->capture_default_str();
