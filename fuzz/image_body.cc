@@ -29,6 +29,16 @@ void fuzz_image(std::span<const uint8_t> bytes) {
         image.pixels.size() != static_cast<size_t>(image.width) * image.height * 3)
       std::abort();
   }
+  // The reduced decode (what segment and eval use for large JPEGs) at a small box, so that seeds
+  // reach the 1/2, 1/4 and 1/8 DCT scales: the same promise, and the full size within the limits.
+  Result<DecodedPhoto> reduced = decode_photo_for_box(bytes, "fuzz", 16, 16, limits);
+  if (reduced.is_ok()) {
+    const DecodedPhoto& p = reduced.value();
+    if (p.image.channels != 3 || p.image.width <= 0 || p.image.height <= 0 ||
+        p.image.width > p.width || p.image.height > p.height ||
+        p.image.pixels.size() != static_cast<size_t>(p.image.width) * p.image.height * 3)
+      std::abort();
+  }
   Result<Image> labels = decode_label_image(bytes, "fuzz", limits);
   if (!labels.is_ok()) return;
   const Image& ids = labels.value();
