@@ -1,10 +1,10 @@
 // qseg_xnnpack_bench: a native XNNPACK QU8 op-by-op baseline for qseg's benchmarks (not part of
 // qseg's runtime). It reads a uint8 DeepLab .tflite through qseg's reader, creates one XNNPACK
 // operator per TFLite op (Debian 12's libxnnpack-dev, a 2022 snapshot), preallocates every tensor
-// once, and times 2 warm-up + K runs on one input:
+// once, and times W warm-up + K runs on one input:
 //
-//   qseg_xnnpack_bench --model FILE.tflite [--threads N] [--runs K] [--input RAW] [--json OUT]
-//                      [--output-raw OUT]
+//   qseg_xnnpack_bench --model FILE.tflite [--threads N] [--runs K] [--warmup W] [--input RAW]
+//                      [--json OUT] [--output-raw OUT] [--objects]
 //
 //   CONV_2D            xnn_create_convolution2d_nhwc_qu8 (TF SAME padding made explicit)
 //   DEPTHWISE_CONV_2D  the same, groups = input channels, XNN_FLAG_DEPTHWISE_CONVOLUTION
@@ -22,7 +22,13 @@
 // Fused activations become output_min/output_max in quantized units, as TFLite computes them
 // (quant::activation_range). "body" is every op before the last RESIZE_BILINEAR (the upsampling
 // of the 33x33 logits to the input size) and the ARG_MAX after it.
+//
+// Under the emulator (scripts/count_instructions.sh, aarch64): the first inference runs between
+// the calls of qseg_inference_begin and qseg_inference_end, as in `qseg run`, with
+// qseg_op_end after each op; --objects prints where each loaded library lies, to name their
+// functions in the emulator's log.
 #include <fmt/format.h>
+#include <link.h>
 #include <pthreadpool.h>
 #include <xnnpack.h>
 
@@ -36,8 +42,8 @@
 #include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
-#include <random>
 #include <optional>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -46,17 +52,57 @@
 #include "qseg/tflite.h"
 #include "quant/quant.h"
 
+// Empty functions around the first inference and after each of its ops, named in the emulator's
+// log (see tools/qseg/run_command.cc, which calls the same around its first inference). Not
+// inlined, each with its own side effect so they are not merged.
+extern "C" {
+[[gnu::noinline]] void qseg_inference_begin() {
+  static volatile int calls = 0;
+  calls = calls + 1;
+}
+[[gnu::noinline]] void qseg_inference_end() {
+  static volatile int calls = 0;
+  calls = calls + 1;
+}
+[[gnu::noinline]] void qseg_op_end() {
+  static volatile int calls = 0;
+  calls = calls + 1;
+}
+}
+
 namespace qseg::bench {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-constexpr int kWarmupRuns = 2;
 
 struct BenchArgs {
   std::string model, input, json, output_raw;
   int threads = 1;
   int runs = 10;
+  int warmup = 2;
+  bool objects = false;
 };
+
+// `object NAME START END BIAS` for the program and every library loaded (hex; END exclusive, BIAS
+// what the library's symbol values are relative to): scripts/count_instructions.sh names the
+// emulator's unnamed blocks with them.
+void print_loaded_objects() {
+  dl_iterate_phdr(
+      [](dl_phdr_info* info, size_t, void*) {
+        uint64_t start = UINT64_MAX, end = 0;
+        for (int i = 0; i < info->dlpi_phnum; ++i) {
+          const auto& segment = info->dlpi_phdr[i];
+          if (segment.p_type != PT_LOAD) continue;
+          start = std::min<uint64_t>(start, info->dlpi_addr + segment.p_vaddr);
+          end = std::max<uint64_t>(end, info->dlpi_addr + segment.p_vaddr + segment.p_memsz);
+        }
+        const char* name = info->dlpi_name[0] != '\0' ? info->dlpi_name : "(program)";
+        if (end > start)
+          fmt::print("object {} {:x} {:x} {:x}\n", name, start, end, info->dlpi_addr);
+        return 0;
+      },
+      nullptr);
+}
 
 // One TFLite op as run here: XNNPACK operators (several for a concatenation) or a scalar loop.
 struct Step {
@@ -291,9 +337,8 @@ Status plan_quantize(const Graph& g, int index, Plan& plan, Step& step) {
   QSEG_ASSIGN_OR_RETURN(const Quant8 qi, quant8(in));
   QSEG_ASSIGN_OR_RETURN(const Quant8 qo, quant8(g.tensors[op.outputs[0]]));
   const size_t n = in.num_elements();
-  QSEG_ASSIGN_OR_RETURN(
-      step.scalar,
-      requantize_rows(plan.data(op.inputs[0]), n, plan.data(op.outputs[0]), n, 1, n, qi, qo));
+  QSEG_ASSIGN_OR_RETURN(step.scalar, requantize_rows(plan.data(op.inputs[0]), n,
+                                                     plan.data(op.outputs[0]), n, 1, n, qi, qo));
   return Status::ok();
 }
 
@@ -455,6 +500,7 @@ Status write_file(const std::string& path, const void* data, size_t size) {
 }
 
 Status run_bench(const BenchArgs& args) {
+  if (args.objects) print_loaded_objects();
   if (!std::filesystem::is_regular_file(args.model))
     return Status::error("no model file " + args.model);
   QSEG_ASSIGN_OR_RETURN(const Graph g, read_tflite_file(args.model));
@@ -494,7 +540,9 @@ Status run_bench(const BenchArgs& args) {
   total_ms.reserve(args.runs);
   body_ms.reserve(args.runs);
   std::vector<std::vector<double>> op_ms(ops, std::vector<double>(args.runs));
-  for (int r = 0; r < kWarmupRuns + args.runs; ++r) {
+  const int warmup = args.warmup;
+  for (int r = 0; r < warmup + args.runs; ++r) {
+    if (r == 0) qseg_inference_begin();
     const auto start = Clock::now();
     auto last = start, body_done = start;
     for (size_t i = 0; i < ops; ++i) {
@@ -504,13 +552,15 @@ Status run_bench(const BenchArgs& args) {
           return Status::error(fmt::format("op {}: xnn_run_operator failed", i));
       }
       if (step.scalar) step.scalar();
+      if (r == 0) qseg_op_end();
       const auto now = Clock::now();
-      if (r >= kWarmupRuns)
-        op_ms[i][r - kWarmupRuns] = std::chrono::duration<double, std::milli>(now - last).count();
+      if (r >= warmup)
+        op_ms[i][r - warmup] = std::chrono::duration<double, std::milli>(now - last).count();
       last = now;
       if (i + 1 == body_end) body_done = now;
     }
-    if (r < kWarmupRuns) continue;
+    if (r == 0) qseg_inference_end();
+    if (r < warmup) continue;
     total_ms.push_back(std::chrono::duration<double, std::milli>(last - start).count());
     body_ms.push_back(std::chrono::duration<double, std::milli>(body_done - start).count());
   }
@@ -519,7 +569,7 @@ Status run_bench(const BenchArgs& args) {
   const double lo = *std::min_element(total_ms.begin(), total_ms.end());
   const double hi = *std::max_element(total_ms.begin(), total_ms.end());
   fmt::print("model {} ({} ops), XNNPACK QU8 op by op, {} thread(s), {} runs after {} warm-up\n",
-             args.model, ops, args.threads, args.runs, kWarmupRuns);
+             args.model, ops, args.threads, args.runs, warmup);
   fmt::print("whole: median {:.2f} ms, min {:.2f}, max {:.2f}\n", med, lo, hi);
   fmt::print(
       "body (ops 0-{}, up to the last RESIZE_BILINEAR): median {:.2f} ms, min {:.2f}, "
@@ -558,7 +608,7 @@ Status run_bench(const BenchArgs& args) {
                                 {"max_ms", hi},
                                 {"body_median_ms", body_med},
                                 {"runs", args.runs},
-                                {"warmup_runs", kWarmupRuns},
+                                {"warmup_runs", warmup},
                                 {"input", args.input.empty() ? "mt19937(1) bytes" : args.input}};
     const std::string text = out.dump(2) + "\n";
     QSEG_RETURN_IF_ERROR(write_file(args.json, text.data(), text.size()));
@@ -567,11 +617,13 @@ Status run_bench(const BenchArgs& args) {
 }
 
 constexpr const char* kUsage =
-    "usage: qseg_xnnpack_bench --model FILE.tflite [--threads N] [--runs K] [--input RAW]\n"
-    "                          [--json OUT] [--output-raw OUT]\n"
-    "Runs a uint8 .tflite op by op through XNNPACK's QU8 operators: 2 warm-up + K (default 10)\n"
-    "timed runs; prints median/min/max ms for the whole model and the body (before the final\n"
-    "RESIZE_BILINEAR). --output-raw writes the model's output 0 bytes after the last run.\n";
+    "usage: qseg_xnnpack_bench --model FILE.tflite [--threads N] [--runs K] [--warmup W]\n"
+    "                          [--input RAW] [--json OUT] [--output-raw OUT] [--objects]\n"
+    "Runs a uint8 .tflite op by op through XNNPACK's QU8 operators: W (default 2) warm-up + K\n"
+    "(default 10) timed runs; prints median/min/max ms for the whole model and the body (before\n"
+    "the final RESIZE_BILINEAR). --output-raw writes the model's output 0 bytes after the last\n"
+    "run. --objects first prints the address range of the program and each loaded library\n"
+    "(`object NAME START END BIAS`, hex), and only that without --model.\n";
 
 Status parse_int(const std::string& flag, const std::string& text, int lo, int hi, int& value) {
   const char* end = text.data() + text.size();
@@ -585,8 +637,12 @@ Status parse_int(const std::string& flag, const std::string& text, int lo, int h
 Status parse_args(int argc, char** argv, BenchArgs& args) {
   for (int i = 1; i < argc; ++i) {
     const std::string flag = argv[i];
-    static const char* const kFlags[] = {"--model",      "--input",   "--json",
-                                         "--output-raw", "--threads", "--runs"};
+    if (flag == "--objects") {
+      args.objects = true;
+      continue;
+    }
+    static const char* const kFlags[] = {"--model",   "--input", "--json",  "--output-raw",
+                                         "--threads", "--runs",  "--warmup"};
     if (std::find(std::begin(kFlags), std::end(kFlags), flag) == std::end(kFlags))
       return Status::error("unknown flag '" + flag + "' (see --help)");
     if (i + 1 >= argc) return Status::error(flag + " needs a value");
@@ -603,9 +659,11 @@ Status parse_args(int argc, char** argv, BenchArgs& args) {
       QSEG_RETURN_IF_ERROR(parse_int(flag, value, 1, 256, args.threads));
     } else if (flag == "--runs") {
       QSEG_RETURN_IF_ERROR(parse_int(flag, value, 1, 100000, args.runs));
+    } else if (flag == "--warmup") {
+      QSEG_RETURN_IF_ERROR(parse_int(flag, value, 0, 100000, args.warmup));
     }
   }
-  if (args.model.empty()) return Status::error("--model is required (see --help)");
+  if (args.model.empty() && !args.objects) return Status::error("--model is required (see --help)");
   return Status::ok();
 }
 
@@ -621,6 +679,10 @@ int main(int argc, char** argv) {
   }
   qseg::bench::BenchArgs args;
   qseg::Status status = qseg::bench::parse_args(argc, argv, args);
+  if (status.is_ok() && args.model.empty()) {  // --objects alone
+    qseg::bench::print_loaded_objects();
+    return 0;
+  }
   if (status.is_ok()) status = qseg::bench::run_bench(args);
   if (!status.is_ok()) {
     std::fprintf(stderr, "qseg_xnnpack_bench: error: %s\n", status.message().c_str());

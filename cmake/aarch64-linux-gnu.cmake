@@ -24,3 +24,6 @@ foreach(library JPEG:jpeg PNG:png ZLIB:z)
 endforeach()
 set(QSEG_WEBP_LIBRARY /usr/lib/aarch64-linux-gnu/libwebp.a CACHE FILEPATH "")
 set(CMAKE_CROSSCOMPILING_EMULATOR qemu-aarch64-static)
+# Debian's arm64 XNNPACK, pthreadpool and cpuinfo for bench/xnnpack_bench.cc, unpacked there by
+# scripts/setup.sh (they cannot be installed beside the host's packages of the same name).
+set(QSEG_XNNPACK_PREFIX /opt/qseg-arm64 CACHE PATH "Unpacked arm64 XNNPACK packages")

@@ -48,3 +48,24 @@ if [ ${#missing[@]} -gt 0 ]; then
 else
   echo "setup: all Debian packages present"
 fi
+
+# XNNPACK for arm64 (bench/xnnpack_bench.cc in the aarch64 build, the ARM peer that
+# scripts/count_instructions.sh counts): Debian's libxnnpack0 and libpthreadpool0 are not
+# Multi-Arch: same, so installing their arm64 packages removes the host's, and libtorch with them.
+# Their arm64 packages are downloaded with apt-get and unpacked into a prefix of their own instead
+# (the aarch64 build looks there, bench/CMakeLists.txt); nothing is installed.
+arm64_xnnpack=/opt/qseg-arm64
+arm64_xnnpack_packages=(libxnnpack0 libxnnpack-dev libpthreadpool0 libpthreadpool-dev libcpuinfo0)
+stamp="$arm64_xnnpack/packages.txt"
+wanted=$(apt-cache policy "${arm64_xnnpack_packages[@]/%/:arm64}" |
+  awk '/^[^ ]/ {name = $1} /Candidate:/ {print name, $2}')
+if [ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ]; then
+  echo "setup: unpacking the arm64 XNNPACK packages into $arm64_xnnpack"
+  download=$(mktemp -d)
+  chmod 777 "$download"  # apt-get downloads as its own user, _apt
+  (cd "$download" && apt-get download -qq "${arm64_xnnpack_packages[@]/%/:arm64}")
+  "${sudo_cmd[@]}" rm -rf "$arm64_xnnpack"
+  for deb in "$download"/*.deb; do "${sudo_cmd[@]}" dpkg-deb -x "$deb" "$arm64_xnnpack"; done
+  echo "$wanted" | "${sudo_cmd[@]}" tee "$stamp" >/dev/null
+  rm -rf "$download"
+fi

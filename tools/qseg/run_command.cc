@@ -12,15 +12,20 @@
 #include "qseg/interpreter.h"
 #include "qseg/tflite.h"
 
-// Empty functions called just before and after the first inference: scripts/count_instructions.sh
-// counts the instructions executed between them under the emulator (its log names the function of
-// every block it runs). Not inlined, and each with its own side effect so they are not merged.
+// Empty functions called just before and after the first inference, and after each of its ops:
+// scripts/count_instructions.sh counts the instructions executed between them under the emulator
+// (its log names the function of every block it runs); bench/xnnpack_bench.cc calls the same.
+// Not inlined, and each with its own side effect so they are not merged.
 extern "C" {
 [[gnu::noinline]] void qseg_inference_begin() {
   static volatile int calls = 0;
   calls = calls + 1;
 }
 [[gnu::noinline]] void qseg_inference_end() {
+  static volatile int calls = 0;
+  calls = calls + 1;
+}
+[[gnu::noinline]] void qseg_op_end() {
   static volatile int calls = 0;
   calls = calls + 1;
 }
@@ -104,6 +109,7 @@ Status run_model(const RunArgs& args) {
   qseg_inference_begin();
   auto start = std::chrono::steady_clock::now();
   interp.invoke([&](int op_index) {
+    qseg_op_end();
     if (!dump || !dump_status.is_ok()) return;
     for (int32_t t : interp.graph().ops[op_index].outputs) {
       const Tensor& tensor = interp.tensor(t);
@@ -131,8 +137,10 @@ Status run_model(const RunArgs& args) {
   qseg_inference_end();
   QSEG_RETURN_IF_ERROR(dump_status);
   // Further runs on the same input (the output is the same): timing, and a whole inference's cost
-  // as the difference of two processes that differ only in --repeat.
+  // as the difference of two processes that differ only in --repeat. The input is copied in again
+  // before each, untimed: the arena planner gives the input tensor's memory to later ops.
   for (int r = 1; r < args.repeat; ++r) {
+    std::copy(input.begin(), input.end(), destination.begin());
     start = std::chrono::steady_clock::now();
     interp.invoke();
     times.push_back(
