@@ -14,6 +14,7 @@ packages=(
   libgloo-dev                         # headers of libtorch's c10d Gloo process groups (qseg launch)
   chromium                            # the eval report test renders the HTML report headless
   libxnnpack-dev libpthreadpool-dev   # bench/xnnpack_bench.cc: native XNNPACK QU8 baseline
+  libonnx-dev libprotobuf-dev         # qseg export --onnx (src/onnx): ONNX's protobuf types, checker
   # The aarch64 device build (cmake/aarch64-linux-gnu.cmake, scripts/test_aarch64.sh): the cross
   # compiler, the emulator its tests run in, and the target's libraries (Debian multiarch).
   g++-aarch64-linux-gnu qemu-user-static
