@@ -1,9 +1,12 @@
 // One function per op: how a .tflite op becomes ONNX nodes (onnx_exporter.h). 8-bit ops are QDQ
 // groups (DequantizeLinear -> float op -> QuantizeLinear), float ops plain ONNX ops.
 #include <algorithm>
+#include <cmath>
 #include <cstring>
+#include <optional>
 
 #include "onnx/onnx_exporter.h"
+#include "quant/quant.h"
 
 namespace qseg::onnx_export {
 namespace {
@@ -266,27 +269,68 @@ Status map_average_pool(Exporter& e, int index) {
   return Status::ok();
 }
 
+// Whether every fraction TFLite's interpolation weighs a resize of `in` -> `out` pixels with (its
+// float formula) is a multiple of 1/128: then the float interpolation of 8-bit values is exact
+// (products on a 2^-14 grid, below 2^8) and equals XNNPACK's 11-bit one before its rounding.
+bool interpolation_on_128ths(int32_t in, int32_t out, const ResizeBilinearOptions& o) {
+  const float scale = o.align_corners && out > 1
+                          ? static_cast<float>(in - 1) / static_cast<float>(out - 1)
+                          : static_cast<float>(in) / static_cast<float>(out);
+  for (int32_t d = 0; d < out; ++d) {
+    const float src = o.half_pixel_centers ? (static_cast<float>(d) + 0.5f) * scale - 0.5f
+                                           : static_cast<float>(d) * scale;
+    const float fraction = std::max(src - std::max(std::floor(src), 0.0f), 0.0f) * 128.0f;
+    if (fraction != std::floor(fraction)) return false;
+  }
+  return true;
+}
+
 // RESIZE_BILINEAR -> Resize (linear) to the output's size; TFLite's flags name the coordinate
 // transformation: align_corners, half_pixel_centers (ONNX half_pixel), neither (asymmetric).
+// 8-bit resizes whose interpolation is exact in float (the published models': 1/16 steps) are
+// written to give XNNPACK's bytes, which round half up: on q - z (DequantizeLinear with scale 1),
+// + 2^-16 (a quarter of the interpolation's grid: only exact halves move across), QuantizeLinear
+// with scale 1 (half to even). Plain QDQ rounds ties to even: one step off on 1-2% of the
+// published models' upsampled logits.
 Status map_resize_bilinear(Exporter& e, int index) {
   const Op& op = e.graph().ops[index];
   const int32_t x = op.inputs[0], y = op.outputs[0];
   QSEG_RETURN_IF_ERROR(check_float_or_quantized(e, index, {x, y}));
+  const std::vector<int32_t>& in = e.tensor(x).shape;
   const std::vector<int32_t>& out = e.tensor(y).shape;
-  if (e.tensor(x).shape.size() != 4 || out.size() != 4)
-    return e.op_error(index, "ONNX export needs 4-D tensors");
+  if (in.size() != 4 || out.size() != 4) return e.op_error(index, "ONNX export needs 4-D tensors");
   const auto& o = op.options_as<ResizeBilinearOptions>();
   const std::string base = e.op_base(op);
-  const std::string real = e.real_value(x, Layout::kNchw, base + "/input");
+  const bool rounded_up = !e.options().plain_qdq && e.quantized(x) && e.quantized(y) &&
+                          e.grid(x) == e.grid(y) && !e.grid(x).per_axis() &&
+                          interpolation_on_128ths(in[1], out[1], o) &&
+                          interpolation_on_128ths(in[2], out[2], o);
+  Grid unit;
+  std::string real;
+  if (rounded_up) {
+    unit = e.grid(x);
+    unit.scale = {1.0f};
+    real = e.dequantize(e.value(x, Layout::kNchw), unit, base + "/steps");
+  } else {
+    real = e.real_value(x, Layout::kNchw, base + "/input");
+  }
   const std::string sizes = e.builder().int64s(base + "/sizes", {out[0], out[3], out[1], out[2]});
-  const std::string result = e.result_name(y, Activation::kNone, Layout::kNchw);
+  const std::string result = rounded_up ? e.builder().unique_name(base + "/interpolated")
+                                        : e.result_name(y, Activation::kNone, Layout::kNchw);
   ::onnx::NodeProto* resize = e.builder().node("Resize", {real, "", "", sizes}, result);
   G::attribute(resize, "mode", std::string("linear"));
   G::attribute(resize, "coordinate_transformation_mode",
                std::string(o.align_corners        ? "align_corners"
                            : o.half_pixel_centers ? "half_pixel"
                                                   : "asymmetric"));
-  e.finish_output(y, result, Activation::kNone, Layout::kNchw);
+  if (!rounded_up) {
+    e.finish_output(y, result, Activation::kNone, Layout::kNchw);
+    return Status::ok();
+  }
+  const std::string tie_up = e.builder().float_scalar(base + "/tie_up", 1.0f / 65536.0f);
+  const std::string sum = e.builder().unique_name(base + "/rounded_up");
+  e.builder().node("Add", {result, tie_up}, sum);
+  e.set_value(y, Layout::kNchw, e.quantize(sum, unit, e.output_name(y, Layout::kNchw)));
   return Status::ok();
 }
 
@@ -331,6 +375,33 @@ Status map_arg_max(Exporter& e, int index) {
   return Status::ok();
 }
 
+// XNNPACK's 8-bit conversion, what TFLite runs for a QUANTIZE between grids of one type (and qseg
+// with it, quant::float_convert): (q - z_in) * m / 256 rounded half up, m = round(256 s_in /
+// s_out), plus z_out. As QDQ: DequantizeLinear with scale m / 256 (exact: m and q - z_in are
+// small integers), + 1/1024 so that QuantizeLinear's round half to even rounds the ties up (the
+// sum is exact wherever the result is not saturated), QuantizeLinear with scale 1. Plain
+// DequantizeLinear -> QuantizeLinear rounds the real value instead: one step off on 2-5% of the
+// image-pooling branch's values of the published models. Empty where XNNPACK would not convert.
+std::optional<std::string> xnnpack_conversion(Exporter& e, int32_t x, int32_t y, Layout layout,
+                                              const std::string& base) {
+  const Tensor& in = e.tensor(x);
+  const Tensor& out = e.tensor(y);
+  if (in.type != out.type || !in.quant.per_tensor() || !out.quant.per_tensor()) return {};
+  const std::optional<quant::FloatConvert> convert = quant::float_convert_params(
+      in.quant.scale[0], static_cast<int32_t>(in.quant.zero_point[0]), out.quant.scale[0],
+      static_cast<int32_t>(out.quant.zero_point[0]));
+  if (!convert) return {};
+  Grid scaled = e.grid(x);
+  scaled.scale = {static_cast<float>(convert->multiplier) / 256.0f};
+  const std::string real = e.dequantize(e.value(x, layout), scaled, base + "/scaled");
+  const std::string half_up = e.builder().float_scalar(base + "/tie_up", 1.0f / 1024.0f);
+  const std::string sum = e.builder().unique_name(base + "/rounded_up");
+  e.builder().node("Add", {real, half_up}, sum);
+  Grid unit = e.grid(y);
+  unit.scale = {1.0f};
+  return e.quantize(sum, unit, e.output_name(y, layout));
+}
+
 // QUANTIZE (float -> 8-bit, or 8-bit -> another grid) and DEQUANTIZE, in the layout the input
 // already has.
 Status map_quantize(Exporter& e, int index, bool quantize) {
@@ -343,6 +414,12 @@ Status map_quantize(Exporter& e, int index, bool quantize) {
                       "(DEQUANTIZE)");
   const Layout layout = e.has_value(x, Layout::kNchw) ? Layout::kNchw : Layout::kNative;
   const std::string base = e.op_base(op);
+  if (quantize && e.quantized(x) && !e.options().plain_qdq) {
+    if (const auto converted = xnnpack_conversion(e, x, y, layout, base)) {
+      e.set_value(y, layout, *converted);
+      return Status::ok();
+    }
+  }
   const std::string real = e.real_value(x, layout, base + "/input");
   if (quantize) {
     e.finish_output(y, real, Activation::kNone, layout);

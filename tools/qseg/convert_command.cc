@@ -310,6 +310,10 @@ void add_export_command(CLI::App& app, Action& run) {
                 "Keep uint8 weights as uint8 in the ONNX file (default: int8, zero point - 128, "
                 "the same reals; ONNX Runtime runs uint8 x int8 faster, but on x86 CPUs without "
                 "VNNI its uint8 x int8 kernels may saturate)");
+  cmd->add_flag("--onnx-plain-qdq", args->onnx_options.plain_qdq,
+                "Write QUANTIZE and 8-bit resizes as plain QuantizeLinear/DequantizeLinear, which "
+                "round half to even (default: with TFLite's rounding, so that ONNX Runtime gives "
+                "TFLite's labels; the final resize then costs a float Add)");
   add_source_options(cmd, args.get());
   add_model_limit_options(*cmd, args->limits.model, nullptr);
   cmd->callback([args, &run] { run = [args] { return run_export(*args); }; });

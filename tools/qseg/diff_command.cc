@@ -31,6 +31,7 @@ struct DiffArgs {
   std::string json;
   std::string oracle;
   std::string onnxruntime;
+  OnnxExportOptions onnx;
   int limit = 0;
   InputLimits limits;
 };
@@ -361,6 +362,7 @@ Status run_diff(DiffArgs args) {
   dirs.oracle = args.oracle.empty() ? default_oracle_dir() : std::filesystem::path(args.oracle);
   dirs.onnxruntime = args.onnxruntime.empty() ? default_onnxruntime_dir()
                                               : std::filesystem::path(args.onnxruntime);
+  dirs.onnx = args.onnx;
   if (args.a.runtime == "tflite" || args.b.runtime == "tflite")
     QSEG_RETURN_IF_ERROR(check_oracle_installed(dirs.oracle));
   if (args.a.runtime == "onnxruntime" || args.b.runtime == "onnxruntime")
@@ -466,6 +468,10 @@ void add_diff_command(CLI::App& app, Action& run) {
   cmd->add_option("--onnxruntime", args->onnxruntime,
                   "The ONNX Runtime folder (tools/onnx/setup.sh; default: onnxruntime beside the "
                   "qseg binary)");
+  cmd->add_flag("--onnx-plain-qdq", args->onnx.plain_qdq,
+                "ONNX Runtime side: export as qseg export --onnx-plain-qdq does");
+  cmd->add_flag("--onnx-uint8-weights", args->onnx.uint8_weights,
+                "ONNX Runtime side: export as qseg export --onnx-uint8-weights does");
   add_limit_options(*cmd, args->limits, /*images=*/true);
   cmd->callback([args, &run] { run = [args] { return run_diff(*args); }; });
 }

@@ -65,7 +65,8 @@ Result<std::vector<std::vector<uint8_t>>> Side::run(std::span<const uint8_t> inp
     if (!peer) {
       Graph g = graph_;
       g.outputs = tensors;
-      QSEG_ASSIGN_OR_RETURN(peer, OnnxRuntimePeer::start(g, args_.model, dirs_.onnxruntime));
+      QSEG_ASSIGN_OR_RETURN(peer,
+                            OnnxRuntimePeer::start(g, args_.model, dirs_.onnxruntime, dirs_.onnx));
     }
     return peer->run(input);
   }

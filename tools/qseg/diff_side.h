@@ -36,9 +36,11 @@ std::vector<int32_t> layer_tensors(const Graph& g);
 // so that float rounding's near ties are told apart from real differences.
 int32_t argmax_scores(const Graph& g);
 
-// Where the peers are installed: the real TFLite (--oracle), ONNX Runtime (--onnxruntime).
+// Where the peers are installed: the real TFLite (--oracle), ONNX Runtime (--onnxruntime); and
+// how the ONNX Runtime side's model is exported (--onnx-plain-qdq, --onnx-uint8-weights).
 struct PeerDirs {
   std::filesystem::path oracle, onnxruntime;
+  OnnxExportOptions onnx;
 };
 
 // One side of the comparison: a model in qseg, in the real TFLite, or exported by qseg's ONNX

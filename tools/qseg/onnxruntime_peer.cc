@@ -30,7 +30,7 @@ Status check_onnxruntime_installed(const std::filesystem::path& dir) {
 
 Result<std::unique_ptr<OnnxRuntimePeer>> OnnxRuntimePeer::start(
     const Graph& graph, const std::string& name, const std::filesystem::path& ort_dir,
-    int threads) {
+    const OnnxExportOptions& options, int threads) {
   QSEG_RETURN_IF_ERROR(check_onnxruntime_installed(ort_dir));
   if (graph.inputs.size() != 1)
     return Status::error("the ONNX Runtime runner feeds models with one input");
@@ -43,7 +43,7 @@ Result<std::unique_ptr<OnnxRuntimePeer>> OnnxRuntimePeer::start(
   std::filesystem::create_directories(peer->dir_, ec);
   if (ec) return Status::error("cannot create " + peer->dir_.string() + ": " + ec.message());
   const auto model_path = peer->dir_ / "model.onnx";
-  QSEG_RETURN_IF_ERROR(write_onnx_file(graph, name, model_path).status());
+  QSEG_RETURN_IF_ERROR(write_onnx_file(graph, name, model_path, options).status());
   std::vector<size_t> output_bytes;
   for (int32_t out : graph.outputs)
     output_bytes.push_back(static_cast<size_t>(graph.tensors[out].byte_size()));

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "onnx/onnx_export.h"
 #include "peer_process.h"
 #include "qseg/graph.h"
 #include "qseg/status.h"
@@ -26,10 +27,12 @@ Status check_onnxruntime_installed(const std::filesystem::path& dir);
 
 class OnnxRuntimePeer {
  public:
-  // Exports `graph` to a temporary .onnx (errors name `name`, the model file) and starts ONNX
+  // Exports `graph` with `options` to a temporary .onnx (errors name `name`, the model file) and
+  // starts ONNX
   // Runtime on it with `threads` intra-op threads.
   static Result<std::unique_ptr<OnnxRuntimePeer>> start(const Graph& graph, const std::string& name,
                                                         const std::filesystem::path& ort_dir,
+                                                        const OnnxExportOptions& options = {},
                                                         int threads = 1);
   ~OnnxRuntimePeer();
   OnnxRuntimePeer(const OnnxRuntimePeer&) = delete;
