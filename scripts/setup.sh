@@ -15,6 +15,7 @@ packages=(
   chromium                            # the eval report test renders the HTML report headless
   libjpeg-turbo-progs                 # djpeg: bench/phone_photo.sh times a plain decode beside qseg segment
   libxnnpack-dev libpthreadpool-dev   # bench/xnnpack_bench.cc: native XNNPACK QU8 baseline
+  libonnx-dev libprotobuf-dev         # qseg export --onnx (src/onnx): ONNX's protobuf types, checker
   # The aarch64 device build (cmake/aarch64-linux-gnu.cmake, scripts/test_aarch64.sh): the cross
   # compiler, the emulator its tests run in, and the target's libraries (Debian multiarch).
   g++-aarch64-linux-gnu qemu-user-static

@@ -90,7 +90,10 @@ TEST(DiffCli, BadInputIsOneErrorLine) {
   expect_clean_failure(diff("--model " + quoted(dm05) + " --b qseg " + bird),
                        "both sides are the same");
   expect_clean_failure(diff("--model " + quoted(dm05) + " --b onnx " + bird),
-                       "--a and --b take qseg or tflite");
+                       "--a and --b take qseg, tflite or onnxruntime, got 'onnx'");
+  expect_clean_failure(diff("--model " + quoted(dm05) + " --b onnxruntime --onnxruntime " +
+                            quoted(dir / "no-ort") + " " + bird),
+                       "no ONNX Runtime in");
   expect_clean_failure(
       diff("--model " + quoted(dm05) + " --json " + quoted(dir / "no/such.json") + " " + bird),
       "does not exist");

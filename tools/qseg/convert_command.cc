@@ -1,10 +1,12 @@
-// `qseg export` (checkpoint -> frozen float graph with its activation ranges, as a .tflite) and
-// `qseg convert` (checkpoint, frozen graph or float .tflite -> deployable .tflite: uint8 like
-// tflite_convert, int8 per channel, or float; post-training quantization by calibration).
+// `qseg export` (checkpoint -> frozen float graph with its activation ranges, as a .tflite; a
+// .tflite or that graph -> ONNX, src/onnx) and `qseg convert` (checkpoint, frozen graph or float
+// .tflite -> deployable .tflite: uint8 like tflite_convert, int8 per channel, or float;
+// post-training quantization by calibration).
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 
 #include "common.h"
@@ -13,6 +15,7 @@
 #include "model/checkpoint_file.h"
 #include "model/imported_model.h"
 #include "model/model_config.h"
+#include "onnx/onnx_export.h"
 #include "qseg/analysis.h"
 #include "qseg/class_set.h"
 #include "qseg/segmenter.h"
@@ -26,6 +29,9 @@ struct ConvertArgs {
   std::string graph;   // a frozen graph written by qseg export
   std::string tflite;  // a float DeepLab .tflite (imported first)
   std::string output;
+  std::string model;  // export --model: a .tflite to write as ONNX
+  std::string onnx;   // export --onnx: the ONNX file to write
+  OnnxExportOptions onnx_options;
   std::vector<int> input_shape;
   int output_stride = 0;
   std::string inference_type = "QUANTIZED_UINT8";
@@ -122,26 +128,74 @@ Result<convert::FrozenGraph> frozen_graph(const ConvertArgs& args, InputShape sh
   return convert::export_checkpoint(checkpoint, name, options);
 }
 
+// "wrote m.onnx: 1,234 bytes, ONNX opset 13, 230 nodes (Conv 55, DequantizeLinear 80, ...)".
+void print_onnx_written(const std::string& path, const OnnxExport& out, const Graph& graph) {
+  std::vector<std::pair<int, std::string>> counts;
+  for (const auto& [type, n] : out.op_counts) counts.emplace_back(-n, type);
+  std::sort(counts.begin(), counts.end());
+  std::vector<std::string> parts;
+  for (const auto& [n, type] : counts) parts.push_back(fmt::format("{} {}", type, -n));
+  const Tensor& in = graph.tensors[graph.inputs[0]];
+  const Tensor& out_tensor = graph.tensors[graph.outputs[0]];
+  fmt::print(
+      "wrote {}: {} bytes, ONNX opset {}, {} nodes ({}), {} initializers; {} [{}] -> {} [{}]\n",
+      path, out.bytes.size(), kOnnxOpset, out.nodes, fmt::join(parts, ", "), out.initializers,
+      data_type_name(in.type), fmt::join(in.shape, "x"), data_type_name(out_tensor.type),
+      fmt::join(out_tensor.shape, "x"));
+}
+
+// export --model M.tflite --onnx OUT.onnx: the .tflite as it is, in ONNX.
+Status run_export_model(const ConvertArgs& args) {
+  if (!args.output.empty())
+    return Status::invalid_argument(
+        "--out writes a checkpoint's frozen graph; with --model give --onnx");
+  if (!args.input_shape.empty() || args.output_stride > 0)
+    return Status::invalid_argument("--input-shape and --output-stride apply to --checkpoint only");
+  QSEG_RETURN_IF_ERROR(check_writable(args.onnx));
+  QSEG_ASSIGN_OR_RETURN(Graph graph, read_tflite_file(args.model, args.limits.model));
+  QSEG_ASSIGN_OR_RETURN(const OnnxExport out,
+                        write_onnx_file(graph, args.model, args.onnx, args.onnx_options));
+  print_onnx_written(args.onnx, out, graph);
+  return Status::ok();
+}
+
 Status run_export(const ConvertArgs& args) {
+  if (args.checkpoint.empty() == args.model.empty())
+    return Status::invalid_argument("give --checkpoint CKPT or --model M.tflite (one of them)");
+  if (!args.model.empty()) {
+    if (args.onnx.empty()) return Status::invalid_argument("give --onnx OUT.onnx with --model");
+    return run_export_model(args);
+  }
+  if (args.output.empty() && args.onnx.empty())
+    return Status::invalid_argument("give --out FROZEN.tflite and/or --onnx OUT.onnx");
   QSEG_ASSIGN_OR_RETURN(const InputShape shape, parse_input_shape(args.input_shape));
-  if (args.checkpoint.empty()) return Status::error("give --checkpoint CKPT");
+  if (!args.output.empty()) QSEG_RETURN_IF_ERROR(check_writable(args.output));
+  if (!args.onnx.empty()) QSEG_RETURN_IF_ERROR(check_writable(args.onnx));
   SourceClasses classes;
   QSEG_ASSIGN_OR_RETURN(convert::FrozenGraph frozen, frozen_graph(args, shape, &classes));
   QSEG_ASSIGN_OR_RETURN(Graph graph, convert::frozen_to_graph(frozen));
   // The frozen graph keeps the checkpoint's class names, so that convert --graph finds them.
   QSEG_RETURN_IF_ERROR(embed_class_labels("", classes, args.checkpoint, &graph));
-  QSEG_RETURN_IF_ERROR(write_tflite_file(graph, args.output));
-  int with_range = 0, activations = 0;
-  for (size_t i = 0; i < frozen.graph.tensors.size(); ++i) {
-    if (frozen.graph.tensors[i].is_constant) continue;
-    ++activations;
-    with_range += frozen.ranges[i].has_value();
+  if (!args.output.empty()) {
+    QSEG_RETURN_IF_ERROR(write_tflite_file(graph, args.output));
+    int with_range = 0, activations = 0;
+    for (size_t i = 0; i < frozen.graph.tensors.size(); ++i) {
+      if (frozen.graph.tensors[i].is_constant) continue;
+      ++activations;
+      with_range += frozen.ranges[i].has_value();
+    }
+    fmt::print(
+        "wrote {}: frozen float graph, {} ops, input {}x{}, batch norm folded, activations "
+        "fused; {} of {} activation ranges{}\n",
+        args.output, frozen.graph.ops.size(), frozen.input_height, frozen.input_width, with_range,
+        activations,
+        frozen.has_all_ranges() ? "" : " (convert needs them all: QAT or --calibrate)");
   }
-  fmt::print(
-      "wrote {}: frozen float graph, {} ops, input {}x{}, batch norm folded, activations "
-      "fused; {} of {} activation ranges{}\n",
-      args.output, frozen.graph.ops.size(), frozen.input_height, frozen.input_width, with_range,
-      activations, frozen.has_all_ranges() ? "" : " (convert needs them all: QAT or --calibrate)");
+  if (!args.onnx.empty()) {
+    QSEG_ASSIGN_OR_RETURN(const OnnxExport out,
+                          write_onnx_file(graph, args.checkpoint, args.onnx, args.onnx_options));
+    print_onnx_written(args.onnx, out, graph);
+  }
   return Status::ok();
 }
 
@@ -239,12 +293,29 @@ void add_source_options(CLI::App* cmd, ConvertArgs* args) {
 void add_export_command(CLI::App& app, Action& run) {
   auto args = std::make_shared<ConvertArgs>();
   CLI::App* cmd = app.add_subcommand(
-      "export", "Freeze a checkpoint: float graph, batch norm folded, activation ranges kept");
-  cmd->add_option("--checkpoint", args->checkpoint, "Training checkpoint (qseg import/train)")
-      ->required();
-  cmd->add_option("--out", args->output, "Frozen graph to write (.tflite, float, with ranges)")
-      ->required();
+      "export",
+      "Freeze a checkpoint (float graph, batch norm folded, activation ranges kept), or write a "
+      ".tflite model as ONNX (opset 13, 8-bit ops as QuantizeLinear/DequantizeLinear around float "
+      "ops, for ONNX Runtime, TensorRT, OpenVINO)");
+  cmd->add_option("--checkpoint", args->checkpoint, "Training checkpoint (qseg import/train)");
+  cmd->add_option("--model", args->model,
+                  "A .tflite model (uint8, int8 with per-channel weights, or float) to write as "
+                  "ONNX with --onnx");
+  cmd->add_option("--out", args->output,
+                  "Frozen graph to write (.tflite, float, with ranges; with --checkpoint)");
+  cmd->add_option("--onnx", args->onnx,
+                  "ONNX model to write: --model's as it is (same input and output tensors, NHWC), "
+                  "or the checkpoint's frozen float graph");
+  cmd->add_flag("--onnx-uint8-weights", args->onnx_options.uint8_weights,
+                "Keep uint8 weights as uint8 in the ONNX file (default: int8, zero point - 128, "
+                "the same reals; ONNX Runtime runs uint8 x int8 faster, but on x86 CPUs without "
+                "VNNI its uint8 x int8 kernels may saturate)");
+  cmd->add_flag("--onnx-plain-qdq", args->onnx_options.plain_qdq,
+                "Write QUANTIZE and 8-bit resizes as plain QuantizeLinear/DequantizeLinear, which "
+                "round half to even (default: with TFLite's rounding, so that ONNX Runtime gives "
+                "TFLite's labels; the final resize then costs a float Add)");
   add_source_options(cmd, args.get());
+  add_model_limit_options(*cmd, args->limits.model, nullptr);
   cmd->callback([args, &run] { run = [args] { return run_export(*args); }; });
 }
 

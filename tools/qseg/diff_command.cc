@@ -1,8 +1,8 @@
-// `qseg diff`: one model in qseg against the same model in the real TensorFlow Lite (or two models,
-// or two arithmetics), layer by layer on one input, or output by output over many photos. For
-// every op output: the share of equal values, of values within one quantization step, the largest
-// difference in steps, and the first op that differs. scripts/conformance.sh runs it over all the
-// shared photos.
+// `qseg diff`: one model in qseg against the same model in the real TensorFlow Lite or in ONNX
+// Runtime (qseg's ONNX export of it), or two models, or two arithmetics, layer by layer on one
+// input, or output by output over many photos. For every op output: the share of equal values, of
+// values within one quantization step, the largest difference in steps, and the first op that
+// differs. scripts/conformance.sh runs it over all the shared photos.
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -14,21 +14,13 @@
 #include <set>
 
 #include "common.h"
-#include "oracle.h"
+#include "diff_side.h"
 #include "qseg/segmenter.h"
 #include "segment_inputs.h"
 #include "tensor_diff.h"
 
 namespace qseg::cli {
 namespace {
-
-struct SideArgs {
-  std::string runtime;  // "qseg" or "tflite"
-  std::string model;
-  Requantization requantization = Requantization::kXnnpack;
-  KernelIsa kernels = KernelIsa::kAuto;
-  bool fuse_blocks = false;
-};
 
 struct DiffArgs {
   SideArgs a, b;
@@ -38,111 +30,10 @@ struct DiffArgs {
   bool layers = false, no_layers = false;
   std::string json;
   std::string oracle;
+  std::string onnxruntime;
+  OnnxExportOptions onnx;
   int limit = 0;
   InputLimits limits;
-};
-
-// The tensors a layer comparison reads: every op's outputs, in op order.
-std::vector<int32_t> layer_tensors(const Graph& g) {
-  std::vector<int32_t> tensors;
-  std::set<int32_t> seen(g.inputs.begin(), g.inputs.end());
-  for (const Op& op : g.ops)
-    for (int32_t t : op.outputs)
-      if (t >= 0 && seen.insert(t).second) tensors.push_back(t);
-  return tensors;
-}
-
-// The float scores a model's final ArgMax reads (its output 0 made by ARG_MAX over the last axis of
-// a float32 tensor), or -1: the labels of such a model are compared with the scores beside them,
-// so that float rounding's near ties are told apart from real differences.
-int32_t argmax_scores(const Graph& g) {
-  if (g.outputs.empty()) return -1;
-  for (const Op& op : g.ops) {
-    if (op.type != OpType::kArgMax || op.outputs.empty() || op.outputs[0] != g.outputs[0] ||
-        op.inputs.empty() || op.inputs[0] < 0)
-      continue;
-    const Tensor& scores = g.tensors[op.inputs[0]];
-    const Tensor& labels = g.tensors[op.outputs[0]];
-    const bool per_pixel =
-        !scores.shape.empty() &&
-        labels.num_elements() * std::max(1, scores.shape.back()) == scores.num_elements();
-    if (scores.type == DataType::kFloat32 && per_pixel &&
-        (labels.type == DataType::kInt64 || labels.type == DataType::kInt32))
-      return op.inputs[0];
-  }
-  return -1;
-}
-
-// One side of the comparison: a model in qseg or in the real TFLite. Its runners (the model's
-// own outputs, every layer's output, a final ArgMax's scores) start when first needed.
-class Side {
- public:
-  Side(SideArgs args, Graph graph, std::filesystem::path oracle_dir, int64_t max_arena)
-      : args_(std::move(args)),
-        graph_(std::move(graph)),
-        oracle_dir_(std::move(oracle_dir)),
-        max_arena_(max_arena) {}
-
-  const Graph& graph() const { return graph_; }
-  std::string label() const {
-    if (args_.runtime == "tflite") return "real TFLite";
-    return fmt::format("qseg {} {}", requantization_name(args_.requantization),
-                       kernel_isa_name(args_.kernels));
-  }
-
-  // What a run reads back: the model outputs (as users run it: default fusion), every layer
-  // (nothing fused away, so every tensor exists), or the float scores a final ArgMax reads.
-  enum class Read { kOutputs = 0, kLayers = 1, kScores = 2 };
-
-  // The bytes of what `read` names after a run on input.
-  Result<std::vector<std::vector<uint8_t>>> run(std::span<const uint8_t> input, Read read) {
-    std::vector<int32_t> tensors = graph_.outputs;
-    if (read == Read::kLayers) tensors = layer_tensors(graph_);
-    if (read == Read::kScores) tensors = {argmax_scores(graph_)};
-    const auto slot = static_cast<size_t>(read);
-    if (args_.runtime == "tflite") {
-      std::unique_ptr<TfliteOracle>& oracle = oracles_[slot];
-      if (!oracle) {
-        Graph g = graph_;
-        g.outputs = tensors;
-        QSEG_ASSIGN_OR_RETURN(oracle, TfliteOracle::start(g, oracle_dir_));
-      }
-      return oracle->run(input);
-    }
-    std::unique_ptr<Interpreter>& interp = interpreters_[slot];
-    if (!interp) {
-      InterpreterOptions options;
-      options.requantization = args_.requantization;
-      options.kernel_isa = args_.kernels;
-      options.fuse_inverted_residuals = args_.fuse_blocks && read == Read::kOutputs;
-      options.preserve_all_tensors = read != Read::kOutputs;
-      options.max_arena_bytes = max_arena_;
-      auto created = Interpreter::create(graph_, options);
-      if (!created.is_ok()) return created.status().with_context(args_.model);
-      interp = std::move(created).value();
-    }
-    auto dst = interp->input_bytes(0);
-    if (dst.size() != input.size())
-      return Status::error(fmt::format("{}: the input holds {} bytes, the model needs {}",
-                                       args_.model, input.size(), dst.size()));
-    std::copy(input.begin(), input.end(), dst.begin());
-    interp->invoke();
-    std::vector<std::vector<uint8_t>> out;
-    for (int32_t t : tensors) {
-      const auto* p = static_cast<const uint8_t*>(interp->tensor_data(t));
-      const auto n = static_cast<size_t>(interp->tensor(t).byte_size());
-      out.emplace_back(p, p + (p ? n : 0));
-    }
-    return out;
-  }
-
- private:
-  SideArgs args_;
-  Graph graph_;
-  std::filesystem::path oracle_dir_;
-  int64_t max_arena_;
-  std::unique_ptr<TfliteOracle> oracles_[3];
-  std::unique_ptr<Interpreter> interpreters_[3];
 };
 
 // The two graphs must have the same ops with the same output shapes and types for a layer
@@ -282,8 +173,9 @@ std::string describe_first(const Graph& g, const LayerRow* first) {
 
 Status parse_side_options(DiffArgs& args) {
   for (SideArgs* s : {&args.a, &args.b}) {
-    if (s->runtime != "qseg" && s->runtime != "tflite")
-      return Status::error("--a and --b take qseg or tflite, got '" + s->runtime + "'");
+    if (s->runtime != "qseg" && s->runtime != "tflite" && s->runtime != "onnxruntime")
+      return Status::error("--a and --b take qseg, tflite or onnxruntime, got '" + s->runtime +
+                           "'");
   }
   if (args.b.model.empty()) args.b.model = args.a.model;
   if (args.b_requantization.empty()) {
@@ -297,7 +189,7 @@ Status parse_side_options(DiffArgs& args) {
     return Status::error("unknown --kernels-b '" + args.b_kernels + "'");
   args.b.fuse_blocks = args.a.fuse_blocks;
   if (args.a.runtime == args.b.runtime && args.a.model == args.b.model &&
-      (args.a.runtime == "tflite" ||
+      (args.a.runtime != "qseg" ||
        (args.a.requantization == args.b.requantization && args.a.kernels == args.b.kernels)))
     return Status::error(
         "both sides are the same: give --b, --model-b, --requantization-b or "
@@ -346,8 +238,10 @@ struct DiffRun {
 };
 
 // One input through both sides: prints its lines, adds to the totals, returns its JSON entry.
+// `photo_rows` x `photo_cols`: where a photo lies in the model input (0 for a raw input).
 Result<nlohmann::json> diff_one_input(DiffRun& run, const std::filesystem::path& photo,
-                                      std::span<const uint8_t> input) {
+                                      std::span<const uint8_t> input, int photo_rows,
+                                      int photo_cols) {
   Side& a = *run.a;
   Side& b = *run.b;
   const Graph& g = a.graph();
@@ -398,6 +292,13 @@ Result<nlohmann::json> diff_one_input(DiffRun& run, const std::filesystem::path&
   entry["pixels"] = agreement.pixels;
   entry["pixels_agreeing"] = agreement.same;
   entry["near_tie_pixels"] = agreement.near_ties;
+  // The labels where the photo lies, padding left out.
+  const LabelAgreement in_photo =
+      label_agreement_in_region(out, oa[0], ob[0], photo_rows, photo_cols);
+  if (in_photo.pixels > 0) {
+    entry["photo_pixels"] = in_photo.pixels;
+    entry["photo_pixels_agreeing"] = in_photo.same;
+  }
   std::string line = fmt::format("{}: output {}", name, same ? "identical" : "differs");
   if (!same) {
     line += fmt::format(", {} of pixels agree", percent(agreement.same, agreement.pixels));
@@ -457,10 +358,15 @@ nlohmann::json print_summary(DiffRun& run, int64_t n, const Tensor& out) {
 
 Status run_diff(DiffArgs args) {
   QSEG_RETURN_IF_ERROR(parse_side_options(args));
-  const std::filesystem::path oracle_dir =
-      args.oracle.empty() ? default_oracle_dir() : std::filesystem::path(args.oracle);
+  PeerDirs dirs;
+  dirs.oracle = args.oracle.empty() ? default_oracle_dir() : std::filesystem::path(args.oracle);
+  dirs.onnxruntime = args.onnxruntime.empty() ? default_onnxruntime_dir()
+                                              : std::filesystem::path(args.onnxruntime);
+  dirs.onnx = args.onnx;
   if (args.a.runtime == "tflite" || args.b.runtime == "tflite")
-    QSEG_RETURN_IF_ERROR(check_oracle_installed(oracle_dir));
+    QSEG_RETURN_IF_ERROR(check_oracle_installed(dirs.oracle));
+  if (args.a.runtime == "onnxruntime" || args.b.runtime == "onnxruntime")
+    QSEG_RETURN_IF_ERROR(check_onnxruntime_installed(dirs.onnxruntime));
   QSEG_ASSIGN_OR_RETURN(Graph ga, read_tflite_file(args.a.model, args.limits.model));
   QSEG_ASSIGN_OR_RETURN(Graph gb, read_tflite_file(args.b.model, args.limits.model));
   if (ga.inputs.size() != 1 || gb.inputs.size() != 1)
@@ -487,24 +393,28 @@ Status run_diff(DiffArgs args) {
     preprocessor = std::move(created).value();
   }
 
-  Side a(args.a, std::move(ga), oracle_dir, args.limits.max_arena_bytes);
-  Side b(args.b, std::move(gb), oracle_dir, args.limits.max_arena_bytes);
+  Side a(args.a, std::move(ga), dirs, args.limits.max_arena_bytes);
+  Side b(args.b, std::move(gb), dirs, args.limits.max_arena_bytes);
   run.a = &a;
   run.b = &b;
   fmt::print("A: {} in {}\nB: {} in {}\n", args.a.model, a.label(), args.b.model, b.label());
   nlohmann::json doc = {{"a", {{"model", args.a.model}, {"runtime", a.label()}}},
                         {"b", {{"model", args.b.model}, {"runtime", b.label()}}},
                         {"inputs", nlohmann::json::array()}};
+  const Tensor& model_in = a.graph().tensors[a.graph().inputs[0]];
   for (const auto& photo : photos) {
     std::vector<uint8_t> input;
+    int rows = 0, cols = 0;
     if (preprocessor) {
       auto rgb = read_image(photo, args.limits.image);
       if (!rgb.is_ok()) return rgb.status();
       QSEG_ASSIGN_OR_RETURN(input, preprocessor->model_input(rgb.value()));
+      if (model_in.shape.size() == 4)
+        fit_size(rgb->width, rgb->height, model_in.shape[2], model_in.shape[1], &cols, &rows);
     } else {
       QSEG_ASSIGN_OR_RETURN(input, read_file_bytes(photo, args.limits.model.max_file_bytes));
     }
-    QSEG_ASSIGN_OR_RETURN(nlohmann::json entry, diff_one_input(run, photo, input));
+    QSEG_ASSIGN_OR_RETURN(nlohmann::json entry, diff_one_input(run, photo, input, rows, cols));
     doc["inputs"].push_back(std::move(entry));
   }
   const Graph& g = a.graph();
@@ -525,12 +435,16 @@ void add_diff_command(CLI::App& app, Action& run) {
   args->b.runtime = "tflite";
   CLI::App* cmd = app.add_subcommand(
       "diff",
-      "Compare a model in qseg with the real TFLite (or two models, or two arithmetics) layer by "
-      "layer on one input, or output by output over many photos");
+      "Compare a model in qseg with the real TFLite or ONNX Runtime (or two models, or two "
+      "arithmetics) layer by layer on one input, or output by output over many photos");
   cmd->add_option("--model", args->a.model, "Model .tflite (side A)")->required();
   cmd->add_option("--model-b", args->b.model, "Side B's model (default: the same)");
-  cmd->add_option("--a", args->a.runtime, "Side A runs in qseg or tflite")->capture_default_str();
-  cmd->add_option("--b", args->b.runtime, "Side B runs in qseg or tflite")->capture_default_str();
+  cmd->add_option("--a", args->a.runtime,
+                  "Side A runs in qseg, tflite (the real TFLite) or onnxruntime (qseg's ONNX "
+                  "export of the model, in ONNX Runtime)")
+      ->capture_default_str();
+  cmd->add_option("--b", args->b.runtime, "Side B runs in qseg, tflite or onnxruntime")
+      ->capture_default_str();
   add_requantization_option(*cmd, args->a.requantization);
   add_kernels_option(*cmd, args->a.kernels);
   cmd->add_flag("--fuse-blocks", args->a.fuse_blocks,
@@ -551,6 +465,13 @@ void add_diff_command(CLI::App& app, Action& run) {
   cmd->add_option("--json", args->json, "Write every figure as JSON here");
   cmd->add_option("--oracle", args->oracle,
                   "The TFLite oracle folder (default: tflite-oracle beside the qseg binary)");
+  cmd->add_option("--onnxruntime", args->onnxruntime,
+                  "The ONNX Runtime folder (tools/onnx/setup.sh; default: onnxruntime beside the "
+                  "qseg binary)");
+  cmd->add_flag("--onnx-plain-qdq", args->onnx.plain_qdq,
+                "ONNX Runtime side: export as qseg export --onnx-plain-qdq does");
+  cmd->add_flag("--onnx-uint8-weights", args->onnx.uint8_weights,
+                "ONNX Runtime side: export as qseg export --onnx-uint8-weights does");
   add_limit_options(*cmd, args->limits, /*images=*/true);
   cmd->callback([args, &run] { run = [args] { return run_diff(*args); }; });
 }

@@ -1,69 +1,21 @@
-// The real-TFLite peer process (oracle.h): spawns `node tflite_batch.js`, speaks its protocol.
+// The real-TFLite peer (oracle.h): the model written for TFLite, run by `node tflite_batch.js`.
 #include "oracle.h"
 
-#include <fcntl.h>
-#include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
-#include <cerrno>
 #include <cstring>
-#include <fstream>
-#include <nlohmann/json.hpp>
-#include <sstream>
 
 #include "qseg/tflite.h"
 
-extern char** environ;
-
 namespace qseg::cli {
 namespace {
-
-std::filesystem::path self_dir() {
-  std::error_code ec;
-  const auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
-  return ec ? std::filesystem::path(".") : self.parent_path();
-}
 
 // tflite_batch.js: beside the binary (the build copies it there), else in the source tree.
 std::filesystem::path batch_script() {
   const auto beside = self_dir() / "tflite_batch.js";
   if (std::filesystem::exists(beside)) return beside;
   return std::filesystem::path(QSEG_SOURCE_DIR) / "tools/oracle/tflite_batch.js";
-}
-
-bool write_all(int fd, const void* data, size_t n) {
-  const auto* p = static_cast<const uint8_t*>(data);
-  while (n > 0) {
-    const ssize_t k = ::write(fd, p, n);
-    if (k < 0 && errno == EINTR) continue;
-    if (k <= 0) return false;
-    p += k;
-    n -= static_cast<size_t>(k);
-  }
-  return true;
-}
-
-bool read_all(int fd, void* data, size_t n) {
-  auto* p = static_cast<uint8_t*>(data);
-  while (n > 0) {
-    const ssize_t k = ::read(fd, p, n);
-    if (k < 0 && errno == EINTR) continue;
-    if (k <= 0) return false;
-    p += k;
-    n -= static_cast<size_t>(k);
-  }
-  return true;
-}
-
-std::string last_line(const std::filesystem::path& file) {
-  std::ifstream in(file);
-  std::string line, last;
-  while (std::getline(in, line))
-    if (!line.empty()) last = line;
-  return last.empty() ? "no message" : last;
 }
 
 }  // namespace
@@ -115,108 +67,35 @@ Result<std::unique_ptr<TfliteOracle>> TfliteOracle::start(const Graph& graph,
   }
   const auto model_path = oracle->dir_ / "model.tflite";
   QSEG_RETURN_IF_ERROR(write_tflite_file(copy, model_path));
-
-  int in_pipe[2], out_pipe[2];
-  if (::pipe2(in_pipe, O_CLOEXEC) != 0 || ::pipe2(out_pipe, O_CLOEXEC) != 0)
-    return Status::error(std::string("cannot create pipes: ") + std::strerror(errno));
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, in_pipe[0], 0);
-  posix_spawn_file_actions_adddup2(&actions, out_pipe[1], 1);
-  const std::string log = (oracle->dir_ / "stderr.txt").string();
-  posix_spawn_file_actions_addopen(&actions, 2, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  const std::string dir = oracle_dir.string(), js = script.string(), model = model_path.string();
-  std::vector<char*> argv = {const_cast<char*>("node"), const_cast<char*>(js.c_str()),
-                             const_cast<char*>(dir.c_str()), const_cast<char*>(model.c_str()),
-                             nullptr};
-  const int spawned =
-      ::posix_spawnp(&oracle->pid_, "node", &actions, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  ::close(in_pipe[0]);
-  ::close(out_pipe[1]);
-  oracle->to_child_ = in_pipe[1];
-  oracle->from_child_ = out_pipe[0];
-  if (spawned != 0) {
-    oracle->pid_ = -1;
-    return Status::error(std::string("cannot start node (scripts/setup.sh installs Node.js): ") +
-                         std::strerror(spawned));
-  }
-  // A peer that dies must give an error, not kill qseg on its next write.
-  ::signal(SIGPIPE, SIG_IGN);
-
-  std::string header;
-  char c = 0;
-  while (read_all(oracle->from_child_, &c, 1) && c != '\n') header += c;
-  if (c != '\n') return oracle->failure("the real TFLite did not start");
-  const auto doc = nlohmann::json::parse(header, nullptr, false);
-  if (doc.is_discarded() || !doc.contains("outputs"))
-    return oracle->failure("the real-TFLite runner printed no model description");
-  for (const auto& out : doc["outputs"])
-    oracle->output_bytes_.push_back(out["bytes"].get<size_t>());
-  if (oracle->output_bytes_.size() != copy.outputs.size())
-    return oracle->failure("the real TFLite reports " +
-                           std::to_string(oracle->output_bytes_.size()) +
-                           " outputs, the model has " + std::to_string(copy.outputs.size()));
-  for (size_t i = 0; i < copy.outputs.size(); ++i) {
-    const auto expected = static_cast<size_t>(copy.tensors[copy.outputs[i]].byte_size());
-    if (oracle->output_bytes_[i] != expected)
-      return oracle->failure("the real TFLite's output " + std::to_string(i) + " holds " +
-                             std::to_string(oracle->output_bytes_[i]) + " bytes, qseg expects " +
-                             std::to_string(expected));
-  }
+  std::vector<size_t> output_bytes;
+  for (int32_t out : copy.outputs)
+    output_bytes.push_back(static_cast<size_t>(copy.tensors[out].byte_size()));
+  QSEG_ASSIGN_OR_RETURN(
+      oracle->peer_,
+      PeerProcess::start("the real TFLite", script, {oracle_dir.string(), model_path.string()},
+                         oracle->dir_ / "stderr.txt", output_bytes));
   return oracle;
 }
 
-Status TfliteOracle::failure(const std::string& what) {
-  if (to_child_ >= 0) ::close(to_child_);
-  to_child_ = -1;
-  int status = 0;
-  if (pid_ > 0) ::waitpid(pid_, &status, 0);
-  pid_ = -1;
-  return Status::error(what + ": " + last_line(dir_ / "stderr.txt"));
-}
-
 Result<std::vector<std::vector<uint8_t>>> TfliteOracle::run(std::span<const uint8_t> input) {
-  if (pid_ < 0) return Status::error("the real TFLite has stopped");
-  if (input.empty() || input.size() > 0xFFFFFFFFu)
-    return Status::error("an input of " + std::to_string(input.size()) + " bytes");
-  const auto n = static_cast<uint32_t>(input.size());
-  if (!write_all(to_child_, &n, 4) || !write_all(to_child_, input.data(), input.size()))
-    return failure("the real TFLite stopped reading");
-  std::vector<std::vector<uint8_t>> outputs;
-  for (size_t i = 0; i < output_bytes_.size(); ++i) {
-    uint32_t size = 0;
-    if (!read_all(from_child_, &size, 4) || size != output_bytes_[i])
-      return failure("the real TFLite did not answer");
-    std::vector<uint8_t> bytes(size);
-    if (!read_all(from_child_, bytes.data(), size))
-      return failure("the real TFLite did not answer");
-    if (widen_[i]) {
-      std::vector<uint8_t> wide(bytes.size() * 2);
-      for (size_t k = 0; k < bytes.size() / 4; ++k) {
-        int32_t v;
-        std::memcpy(&v, bytes.data() + 4 * k, 4);
-        const auto w = static_cast<int64_t>(v);
-        std::memcpy(wide.data() + 8 * k, &w, 8);
-      }
-      bytes = std::move(wide);
+  QSEG_ASSIGN_OR_RETURN(std::vector<std::vector<uint8_t>> outputs, peer_->run(input));
+  for (size_t i = 0; i < outputs.size(); ++i) {
+    if (!widen_[i]) continue;
+    std::vector<uint8_t>& bytes = outputs[i];
+    std::vector<uint8_t> wide(bytes.size() * 2);
+    for (size_t k = 0; k < bytes.size() / 4; ++k) {
+      int32_t v;
+      std::memcpy(&v, bytes.data() + 4 * k, 4);
+      const auto w = static_cast<int64_t>(v);
+      std::memcpy(wide.data() + 8 * k, &w, 8);
     }
-    outputs.push_back(std::move(bytes));
+    bytes = std::move(wide);
   }
   return outputs;
 }
 
 TfliteOracle::~TfliteOracle() {
-  if (to_child_ >= 0) {
-    const uint32_t zero = 0;
-    write_all(to_child_, &zero, 4);
-    ::close(to_child_);
-  }
-  if (from_child_ >= 0) ::close(from_child_);
-  if (pid_ > 0) {
-    int status = 0;
-    ::waitpid(pid_, &status, 0);
-  }
+  peer_.reset();  // the peer ends before its folder goes
   std::error_code ec;
   if (!dir_.empty()) std::filesystem::remove_all(dir_, ec);
 }

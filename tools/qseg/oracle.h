@@ -1,9 +1,8 @@
-// The real TensorFlow Lite as a peer process: tools/oracle/tflite_batch.js, run by Node, serves one
-// model from the oracle's WebAssembly build (with its default XNNPACK delegate) over pipes, so that
-// many inputs run in one process. qseg diff and scripts/conformance.sh compare qseg with it.
+// The real TensorFlow Lite as a peer process (peer_process.h): tools/oracle/tflite_batch.js, run by
+// Node, serves one model from the oracle's WebAssembly build (with its default XNNPACK delegate)
+// over pipes, so that many inputs run in one process. qseg diff and scripts/conformance.sh
+// compare qseg with it.
 #pragma once
-
-#include <sys/types.h>
 
 #include <cstdint>
 #include <filesystem>
@@ -12,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "peer_process.h"
 #include "qseg/graph.h"
 #include "qseg/status.h"
 
@@ -42,13 +42,10 @@ class TfliteOracle {
 
  private:
   TfliteOracle() = default;
-  Status failure(const std::string& what);
 
-  pid_t pid_ = -1;
-  int to_child_ = -1, from_child_ = -1;
-  std::filesystem::path dir_;         // the temporary model and the child's stderr
-  std::vector<size_t> output_bytes_;  // as the oracle returns them
-  std::vector<bool> widen_;           // int32 -> int64
+  std::filesystem::path dir_;  // the temporary model and the child's stderr
+  std::unique_ptr<PeerProcess> peer_;
+  std::vector<bool> widen_;  // int32 -> int64
 };
 
 }  // namespace qseg::cli

@@ -128,6 +128,23 @@ LabelAgreement label_agreement(const Tensor& t, std::span<const uint8_t> a,
   }
 }
 
+LabelAgreement label_agreement_in_region(const Tensor& t, std::span<const uint8_t> a,
+                                         std::span<const uint8_t> b, int rows, int cols) {
+  LabelAgreement r;
+  const bool labels = t.type == DataType::kInt64 || t.type == DataType::kInt32;
+  if (!labels || t.shape.size() != 3 || t.shape[0] != 1 || rows > t.shape[1] || cols > t.shape[2])
+    return r;
+  const size_t element = data_type_size(t.type);
+  for (int y = 0; y < rows; ++y) {
+    const size_t row = static_cast<size_t>(y) * static_cast<size_t>(t.shape[2]) * element;
+    const size_t bytes = static_cast<size_t>(cols) * element;
+    for (size_t x = 0; x < bytes; x += element)
+      r.same += std::memcmp(a.data() + row + x, b.data() + row + x, element) == 0;
+  }
+  r.pixels = static_cast<int64_t>(rows) * cols;
+  return r;
+}
+
 LabelAgreement label_agreement_with_scores(const Tensor& labels, std::span<const uint8_t> a_labels,
                                            std::span<const uint8_t> b_labels,
                                            std::span<const float> a_scores,

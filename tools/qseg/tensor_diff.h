@@ -41,6 +41,11 @@ struct LabelAgreement {
 LabelAgreement label_agreement(const Tensor& t, std::span<const uint8_t> a,
                                std::span<const uint8_t> b);
 
+// The same for labels (int32 or int64, [1, H, W]) inside the top-left rows x cols: where a photo
+// lies in the model input, the rest being padding. pixels is 0 for outputs of another kind.
+LabelAgreement label_agreement_in_region(const Tensor& t, std::span<const uint8_t> a,
+                                         std::span<const uint8_t> b, int rows, int cols);
+
 // The same for a model that ends in ArgMax over float scores (labels: int32 or int64, one per
 // pixel; scores: float32, the ArgMax's input, `classes` per pixel): a pixel whose two labels differ
 // is a near tie when the two classes score within 1e-5 of the largest score magnitude on either
