@@ -72,6 +72,7 @@ TEST(RuntimeCommandLine, LoadsNoLibtorch) {
   expect_no_libtorch("convert", "convert --tflite " + model() + " --output c.tflite");
   expect_no_libtorch("export",
                      "export --checkpoint " + (dir / "m.ckpt").string() + " --out frozen.tflite");
+  expect_no_libtorch("export_onnx", "export --model " + model() + " --onnx m.onnx");
   expect_no_libtorch("help", "--help");
 }
 
