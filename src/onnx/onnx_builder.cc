@@ -37,7 +37,7 @@ int32_t onnx_element_type(DataType type) {
 }
 
 std::string GraphBuilder::unique_name(const std::string& base) {
-  const std::string stem = base.empty() ? std::string("value") : base;
+  std::string stem = base.empty() ? std::string("value") : base;
   if (names_.insert(stem).second) return stem;
   for (int k = 2;; ++k) {
     std::string candidate = stem + "_" + std::to_string(k);
@@ -49,7 +49,7 @@ std::string GraphBuilder::initializer(const std::string& base, int32_t element_t
                                       const std::vector<int64_t>& dims,
                                       std::span<const uint8_t> data) {
   ::onnx::TensorProto* t = graph_->add_initializer();
-  const std::string name = unique_name(base);
+  std::string name = unique_name(base);
   t->set_name(name);
   t->set_data_type(element_type);
   for (int64_t d : dims) t->add_dims(d);

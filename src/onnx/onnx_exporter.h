@@ -98,5 +98,16 @@ class Exporter {
 
 // One op -> ONNX nodes (onnx_ops.cc); the op's inputs already have values.
 Status map_op(Exporter& exporter, int index);
+// CONV_2D and DEPTHWISE_CONV_2D (onnx_conv.cc).
+Status map_conv(Exporter& exporter, int index, bool depthwise);
+
+// pads = [top, left, bottom, right] of a 2-D window over NHWC `in` making `out` (TensorFlow's
+// SAME, or none for VALID); an error when ONNX would compute another output shape from them.
+Status window_pads(const Exporter& e, int index, const std::vector<int32_t>& in,
+                   const std::vector<int32_t>& out, Padding padding, int32_t kernel_h,
+                   int32_t kernel_w, int32_t stride_h, int32_t stride_w, int32_t dilation_h,
+                   int32_t dilation_w, std::vector<int64_t>* pads);
+// An error unless each tensor (kNoTensor skipped) is 8-bit quantized or float32.
+Status check_float_or_quantized(const Exporter& e, int index, const std::vector<int32_t>& tensors);
 
 }  // namespace qseg::onnx_export

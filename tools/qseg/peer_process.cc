@@ -81,6 +81,7 @@ Result<std::unique_ptr<PeerProcess>> PeerProcess::start(const std::string& label
   std::vector<std::string> words = {"node", script.string()};
   words.insert(words.end(), args.begin(), args.end());
   std::vector<char*> argv;
+  argv.reserve(words.size() + 1);
   for (std::string& w : words) argv.push_back(w.data());
   argv.push_back(nullptr);
   const int spawned = ::posix_spawnp(&peer->pid_, "node", &actions, nullptr, argv.data(), environ);
